@@ -1,0 +1,61 @@
+//! The one error type that reaches `main`, and the exit status each kind maps to.
+//!
+//! Exit status (SPEC.md): `0` success, `1` the work failed (network, server, nothing to
+//! download, spans rejected), `2` the invocation is wrong (bad flag, missing token or
+//! repository, unreadable input). Each protocol module has its own error type and says
+//! which of the two it is; this file only wraps them. The `Display` of every variant is
+//! one line that says what went wrong and what to do; it never contains a secret.
+
+use crate::{actions, archive, artifact, config, github, otlp, report};
+
+/// Exit status for failed work.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for a wrong invocation.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Every error a command can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Flags, environment or input files are wrong.
+    #[error(transparent)]
+    Config(#[from] config::Error),
+    /// The GitHub Actions runtime (event payload, outputs, summary).
+    #[error(transparent)]
+    Actions(#[from] actions::Error),
+    /// The GitHub REST API.
+    #[error(transparent)]
+    Github(#[from] github::Error),
+    /// The artifact upload protocol.
+    #[error(transparent)]
+    Artifact(#[from] artifact::Error),
+    /// Zip writing and extraction.
+    #[error(transparent)]
+    Archive(#[from] archive::Error),
+    /// Reading trace files and sending them over OTLP.
+    #[error(transparent)]
+    Otlp(#[from] otlp::Error),
+    /// Summaries and reports.
+    #[error(transparent)]
+    Report(#[from] report::Error),
+    /// A command that is part of the contract but not built yet.
+    #[error("`ci-tracing {0}` is not implemented yet in this version")]
+    NotImplemented(&'static str),
+}
+
+impl Error {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::NotImplemented(_) => EXIT_USAGE,
+            Error::Actions(err) => err.exit_code(),
+            Error::Github(err) => err.exit_code(),
+            Error::Artifact(err) => err.exit_code(),
+            Error::Archive(err) => err.exit_code(),
+            Error::Otlp(err) => err.exit_code(),
+            Error::Report(err) => err.exit_code(),
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

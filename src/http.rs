@@ -1,0 +1,128 @@
+//! What every HTTP protocol here shares: the client's identity and timeouts, backoff
+//! with jitter, and `Retry-After`.
+//!
+//! Which statuses are retried differs per protocol (GitHub REST, Twirp, Azure blobs,
+//! OTLP) and is decided in each protocol's module; the arithmetic of waiting lives only
+//! here. Nothing here logs a URL, since signed URLs carry credentials in their query.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("ci-tracing/", env!("CARGO_PKG_VERSION"));
+
+/// A client builder with the user agent, timeouts and no automatic redirects (each
+/// protocol decides which redirects to follow and which headers go along).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// Growing delays between attempts: `base × factor^n`, capped, with ±25 % jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// Delay before the second attempt.
+    pub base: Duration,
+    /// Growth per attempt.
+    pub factor: f64,
+    /// Longest single delay.
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The delay after failed attempt `attempt` (1-based), jittered and scaled by
+    /// `CI_TRACING_RETRY_SCALE` (a test hook: `0.01` makes retries quick; default 1).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        let raw = self.base.as_secs_f64() * self.factor.powi(exponent);
+        let capped = raw.min(self.max.as_secs_f64());
+        let jitter = 0.75 + 0.5 * random_unit();
+        Duration::from_secs_f64(capped * jitter * retry_scale())
+    }
+
+    /// Whether another attempt may follow attempt `attempt` (1-based).
+    pub fn allows_retry_after(&self, attempt: u32) -> bool {
+        attempt < self.attempts
+    }
+}
+
+/// The factor from `CI_TRACING_RETRY_SCALE`, for tests that must not sleep for seconds.
+pub fn retry_scale() -> f64 {
+    std::env::var("CI_TRACING_RETRY_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(1.0)
+}
+
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (a past date means now).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    parse_retry_after(value, SystemTime::now())
+}
+
+/// Parses a `Retry-After` value relative to `now`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A number in `[0, 1)` that differs between calls and processes; for jitter only.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let unit = (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64;
+    unit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let backoff = Backoff {
+            attempts: 5,
+            base: Duration::from_secs(3),
+            factor: 1.5,
+            max: Duration::from_secs(5),
+        };
+        let first = backoff.delay(1).as_secs_f64();
+        assert!((2.25..=3.75).contains(&first), "{first}");
+        let late = backoff.delay(4).as_secs_f64();
+        assert!((3.75..=6.25).contains(&late), "{late}");
+        assert!(backoff.allows_retry_after(4));
+        assert!(!backoff.allows_retry_after(5));
+    }
+}

@@ -1,0 +1,60 @@
+//! ci-tracing: carry OpenTelemetry traces of CI smoke tests from the CI run to a
+//! developer's desk.
+//!
+//! [`run`] dispatches each command to the one module that owns it. Commands that talk
+//! to a network run on a Tokio runtime built here; the others run plainly. Modules
+//! return typed errors; [`Error::exit_code`] maps them to the documented exit status.
+
+pub mod actions;
+pub mod archive;
+pub mod artifact;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod github;
+pub mod http;
+pub mod log;
+pub mod otlp;
+pub mod report;
+pub mod secret;
+
+use std::io::IsTerminal;
+
+pub use error::{Error, Result};
+
+use cli::{Cli, Command};
+use config::Settings;
+
+/// Runs one parsed command line.
+pub fn run(cli: &Cli) -> Result<()> {
+    let global = &cli.global;
+    log::init(log::Verbosity {
+        verbose: global.verbose,
+        quiet: global.quiet,
+        progress: !global.no_progress && std::io::stderr().is_terminal(),
+        in_actions: config::env_var("GITHUB_ACTIONS").as_deref() == Some("true"),
+    });
+    let settings = Settings::new(global)?;
+    match &cli.command {
+        Command::Gate(args) => block_on(actions::gate::run(&settings, args)),
+        Command::Upload(args) => block_on(artifact::upload::run(&settings, args)),
+        Command::FetchTraces(args) => block_on(github::fetch::run(&settings, args)),
+        Command::Replay(args) => block_on(otlp::replay::run(&settings, args)),
+        Command::Summary(args) => report::summary::run(args),
+        Command::Report(args) => report::html::run(args),
+    }
+}
+
+/// Runs a network command to completion on a multi-threaded runtime.
+fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            Error::Config(config::Error::Invalid(format!(
+                "cannot start the async runtime: {err}"
+            )))
+        })?;
+    runtime.block_on(future)
+}

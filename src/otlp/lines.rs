@@ -1,0 +1,116 @@
+//! Streaming JSON Lines: one line at a time in a reused buffer, whatever its length.
+//!
+//! Blank lines are skipped, CRLF is accepted, and a last line without a newline counts.
+//! Line numbers are those a text editor shows (1-based, blank lines included), so that
+//! warnings point at the right place. Memory is bounded by the longest line.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+
+use crate::config::{self, Input};
+
+/// Read buffer size; large enough that multi-megabyte lines need few reads.
+const BUFFER: usize = 1 << 20;
+/// A line buffer that grew past this is given back after use.
+const KEEP_CAPACITY: usize = 16 << 20;
+
+/// Opens an input for reading, with the error a user can act on.
+pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
+    match input {
+        Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUFFER, io::stdin()))),
+        Input::Path(path) => {
+            let file = File::open(path).map_err(|err| config::Error::Unreadable {
+                path: path.display().to_string(),
+                reason: err.kind().to_string(),
+                hint: if err.kind() == io::ErrorKind::NotFound {
+                    " (download one with `ci-tracing fetch-traces --pr N`, or name a file)"
+                } else {
+                    ""
+                },
+            })?;
+            if file.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(config::Error::Unreadable {
+                    path: path.display().to_string(),
+                    reason: "is a directory".to_owned(),
+                    hint: " (name the trace-data file inside it)",
+                });
+            }
+            Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
+        }
+    }
+}
+
+/// An iterator-like reader of non-blank lines.
+pub struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line_no: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Wraps a reader.
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            buf: Vec::new(),
+            line_no: 0,
+        }
+    }
+
+    /// The next non-blank line without its line ending, with its 1-based number.
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
+        loop {
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            }
+            self.buf.clear();
+            if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let line = trim_line_end(&self.buf);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                let len = line.len();
+                return Ok(Some((self.line_no, &self.buf[..len])));
+            }
+        }
+    }
+
+    /// The number of the last line read (0 before the first).
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    fn collect(text: &[u8]) -> Vec<(u64, String)> {
+        let mut lines = Lines::new(text);
+        let mut out = Vec::new();
+        while let Some((no, line)) = lines.next_line().unwrap() {
+            out.push((no, String::from_utf8(line.to_vec()).unwrap()));
+        }
+        out
+    }
+
+    #[test]
+    fn blank_lines_crlf_and_a_missing_final_newline() {
+        let got = collect(b"{\"a\":1}\r\n\n  \r\n{\"b\":2}\n{\"c\":3}");
+        assert_eq!(
+            got,
+            vec![
+                (1, "{\"a\":1}".into()),
+                (4, "{\"b\":2}".into()),
+                (5, "{\"c\":3}".into())
+            ]
+        );
+        assert!(collect(b"").is_empty());
+    }
+}

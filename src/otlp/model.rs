@@ -1,0 +1,309 @@
+//! The parts of an OTLP/JSON `ExportTraceServiceRequest` this tool looks at, and the
+//! check every line gets before it is counted, uploaded or sent.
+//!
+//! The model borrows from the line and skips every field it does not name, so that
+//! counting gigabytes stays cheap. It accepts both the current shape (`scopeSpans`) and
+//! the pre-v0.48 one (`instrumentationLibrarySpans`) and says which it saw; it accepts
+//! 64-bit numbers as strings or numbers, as OTLP/JSON receivers do. It never changes a
+//! line: rewriting (time shift, legacy conversion) belongs to `replay`.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+/// One line of a trace file.
+#[derive(Debug, Deserialize)]
+pub struct TracesData<'a> {
+    /// Batches, one per resource.
+    #[serde(rename = "resourceSpans", borrow)]
+    pub resource_spans: Option<Vec<ResourceSpans<'a>>>,
+}
+
+/// Spans of one resource (one service instance).
+#[derive(Debug, Deserialize)]
+pub struct ResourceSpans<'a> {
+    /// The resource; `service.name` is in its attributes.
+    #[serde(default, borrow)]
+    pub resource: Option<Resource<'a>>,
+    /// Current shape.
+    #[serde(rename = "scopeSpans", default, borrow)]
+    pub scope_spans: Vec<ScopeSpans<'a>>,
+    /// Pre-v0.48 shape; current receivers silently drop it.
+    #[serde(rename = "instrumentationLibrarySpans", default, borrow)]
+    pub legacy_scope_spans: Vec<ScopeSpans<'a>>,
+}
+
+impl<'a> ResourceSpans<'a> {
+    /// All spans of this resource, whichever shape carried them.
+    pub fn spans(&self) -> impl Iterator<Item = &Span<'a>> {
+        self.scope_spans
+            .iter()
+            .chain(&self.legacy_scope_spans)
+            .flat_map(|scope| &scope.spans)
+    }
+
+    /// `service.name`, or `unknown_service` as the SDKs name a service that did not say.
+    pub fn service_name(&self) -> &str {
+        self.resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| kv.value.string_value.as_deref())
+            .unwrap_or("unknown_service")
+    }
+}
+
+/// A resource.
+#[derive(Debug, Default, Deserialize)]
+pub struct Resource<'a> {
+    /// Attributes such as `service.name`.
+    #[serde(default, borrow)]
+    pub attributes: Vec<KeyValue<'a>>,
+}
+
+/// An attribute; only string values are kept.
+#[derive(Debug, Deserialize)]
+pub struct KeyValue<'a> {
+    /// Attribute name.
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
+    /// Attribute value.
+    #[serde(default, borrow)]
+    pub value: AnyValue<'a>,
+}
+
+/// An attribute value; other kinds are skipped.
+#[derive(Debug, Default, Deserialize)]
+pub struct AnyValue<'a> {
+    /// `stringValue`.
+    #[serde(rename = "stringValue", default, borrow)]
+    pub string_value: Option<Cow<'a, str>>,
+}
+
+/// Spans of one instrumentation scope.
+#[derive(Debug, Deserialize)]
+pub struct ScopeSpans<'a> {
+    /// The spans.
+    #[serde(default, borrow)]
+    pub spans: Vec<Span<'a>>,
+}
+
+/// A span, as far as counting and timing need it.
+#[derive(Debug, Deserialize)]
+pub struct Span<'a> {
+    /// 32 lowercase hex digits, or empty.
+    #[serde(rename = "traceId", default, borrow)]
+    pub trace_id: Cow<'a, str>,
+    /// 16 lowercase hex digits, or empty.
+    #[serde(rename = "spanId", default, borrow)]
+    pub span_id: Cow<'a, str>,
+    /// 16 hex digits, or empty for a root span.
+    #[serde(rename = "parentSpanId", default, borrow)]
+    pub parent_span_id: Cow<'a, str>,
+    /// Operation name.
+    #[serde(default, borrow)]
+    pub name: Cow<'a, str>,
+    /// Start, nanoseconds since the Unix epoch.
+    #[serde(
+        rename = "startTimeUnixNano",
+        default,
+        deserialize_with = "u64_from_string_or_number"
+    )]
+    pub start_time_unix_nano: u64,
+    /// End, nanoseconds since the Unix epoch.
+    #[serde(
+        rename = "endTimeUnixNano",
+        default,
+        deserialize_with = "u64_from_string_or_number"
+    )]
+    pub end_time_unix_nano: u64,
+    /// Status; code 2 is an error.
+    #[serde(default)]
+    pub status: Option<Status>,
+}
+
+impl Span<'_> {
+    /// Whether the span's status is ERROR.
+    pub fn is_error(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| s.code == STATUS_ERROR)
+    }
+
+    /// Duration in nanoseconds (0 when the end is before the start).
+    pub fn duration_nanos(&self) -> u64 {
+        self.end_time_unix_nano
+            .saturating_sub(self.start_time_unix_nano)
+    }
+
+    /// Whether the span has no trace or span id (real files contain such spans).
+    pub fn lacks_ids(&self) -> bool {
+        self.trace_id.is_empty() || self.span_id.is_empty()
+    }
+}
+
+/// `STATUS_CODE_ERROR`.
+pub const STATUS_ERROR: i64 = 2;
+
+/// A span status.
+#[derive(Debug, Default, Deserialize)]
+pub struct Status {
+    /// 0 unset, 1 ok, 2 error.
+    #[serde(default)]
+    pub code: i64,
+}
+
+/// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers.
+fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        Number(u64),
+        Text(#[serde(borrow)] Cow<'a, str>),
+    }
+    match Either::deserialize(deserializer)? {
+        Either::Number(n) => Ok(n),
+        Either::Text(s) if s.is_empty() => Ok(0),
+        Either::Text(s) => s
+            .parse()
+            .map_err(|_| de::Error::custom(format!("`{s}` is not a 64-bit integer"))),
+    }
+}
+
+/// Why a line is not a usable `ExportTraceServiceRequest`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// Not JSON, or not of the expected shape.
+    #[error("not an OTLP/JSON trace request: {0}")]
+    Json(String),
+    /// A JSON object without `resourceSpans`.
+    #[error("no `resourceSpans` (is this a traces file from the Collector's file exporter?)")]
+    NoResourceSpans,
+    /// An id of the wrong length or not hex.
+    #[error("span `{span}` has {field} `{value}`, which is not {digits} lowercase hex digits")]
+    BadId {
+        /// The span's name.
+        span: String,
+        /// `traceId`, `spanId` or `parentSpanId`.
+        field: &'static str,
+        /// The value found (shortened).
+        value: String,
+        /// The expected length.
+        digits: usize,
+    },
+}
+
+/// Parses and checks one line: a JSON object with `resourceSpans`, ids that are hex of
+/// the right length (or empty, which is counted apart, not rejected).
+pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+    let data: TracesData<'_> =
+        serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
+    let resource_spans = data
+        .resource_spans
+        .as_ref()
+        .ok_or(LineError::NoResourceSpans)?;
+    for span in resource_spans.iter().flat_map(ResourceSpans::spans) {
+        check_id(span, "traceId", &span.trace_id, 32)?;
+        check_id(span, "spanId", &span.span_id, 16)?;
+        check_id(span, "parentSpanId", &span.parent_span_id, 16)?;
+    }
+    Ok(data)
+}
+
+fn check_id(
+    span: &Span<'_>,
+    field: &'static str,
+    value: &str,
+    digits: usize,
+) -> Result<(), LineError> {
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if value.is_empty() || (value.len() == digits && value.bytes().all(hex)) {
+        return Ok(());
+    }
+    Err(LineError::BadId {
+        span: span.name.chars().take(80).collect(),
+        field,
+        value: value.chars().take(40).collect(),
+        digits,
+    })
+}
+
+/// A trace id as a number, for counting distinct traces cheaply.
+pub fn trace_key(trace_id: &str) -> Option<u128> {
+    u128::from_str_radix(trace_id, 16)
+        .ok()
+        .filter(|_| trace_id.len() == 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+    const LEGACY: &str = include_str!("../../tests/fixtures/legacy-instrumentation-library.jsonl");
+
+    #[test]
+    fn collector_sample_lines_parse() {
+        let mut lines = SAMPLE.lines();
+        let first = parse_line(lines.next().unwrap().as_bytes()).unwrap();
+        let rs = &first.resource_spans.as_ref().unwrap()[0];
+        assert_eq!(rs.service_name(), "testService");
+        let spans: Vec<_> = rs.spans().collect();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(
+            spans[0].duration_nanos(),
+            1_684_623_646_539_558_000 - 1_684_617_382_541_971_000
+        );
+        assert!(spans[1].lacks_ids());
+        let second = parse_line(lines.next().unwrap().as_bytes()).unwrap();
+        assert_eq!(
+            second.resource_spans.unwrap()[0].service_name(),
+            "unknown_service"
+        );
+    }
+
+    #[test]
+    fn legacy_shape_is_read_and_told_apart() {
+        let data = parse_line(LEGACY.trim().as_bytes()).unwrap();
+        let rs = &data.resource_spans.as_ref().unwrap()[0];
+        assert!(rs.scope_spans.is_empty());
+        assert_eq!(rs.legacy_scope_spans.len(), 1);
+        assert_eq!(rs.spans().count(), 1);
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        assert!(matches!(
+            parse_line(b"{\"resourceSpans\":"),
+            Err(LineError::Json(_))
+        ));
+        assert_eq!(
+            parse_line(b"{\"resourceLogs\":[]}").unwrap_err(),
+            LineError::NoResourceSpans
+        );
+        assert!(matches!(parse_line(b"[1]"), Err(LineError::Json(_))));
+        let base64_id = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"","name":"x"}]}]}]}"#;
+        let err = parse_line(base64_id).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LineError::BadId {
+                    field: "traceId",
+                    digits: 32,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn numbers_as_strings_or_numbers() {
+        let line = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":5,"endTimeUnixNano":"9"}]}]}]}"#;
+        let data = parse_line(line).unwrap();
+        let span = data.resource_spans.as_ref().unwrap()[0]
+            .spans()
+            .next()
+            .unwrap()
+            .duration_nanos();
+        assert_eq!(span, 4);
+    }
+}

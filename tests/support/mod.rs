@@ -1,0 +1,35 @@
+//! Shared test support: run the real binary in a clean environment, and local servers.
+//!
+//! The binary is run with every `GITHUB_*`, `ACTIONS_*`, `RUNNER_*`, `GH_*`, `OTEL_*`
+//! variable and `CI` removed, so tests behave the same on a laptop and inside CI.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::path::Path;
+
+/// Prefixes of the variables a test must not inherit.
+const SCRUBBED_PREFIXES: &[&str] = &["GITHUB_", "ACTIONS_", "RUNNER_", "GH_", "OTEL_", "CI_TRACING_"];
+
+/// The `ci-tracing` binary with a scrubbed environment, run in `dir`.
+pub fn ci_tracing(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key == "CI" || SCRUBBED_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            cmd.env_remove(&key);
+        }
+    }
+    // Git must not find the checkout the tests run from, nor a user's configuration.
+    cmd.env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir));
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1");
+    cmd.env("HOME", dir);
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Output as text, for assertions.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
