@@ -5,19 +5,35 @@ mod support;
 
 use support::{ci_tracing, text};
 
-const COMMANDS: &[&str] = &["gate", "upload", "fetch-traces", "replay", "summary", "report"];
+const COMMANDS: &[&str] = &[
+    "gate",
+    "upload",
+    "fetch-traces",
+    "replay",
+    "summary",
+    "report",
+];
 
 #[test]
 fn every_command_has_help_and_version() {
     let dir = tempfile::tempdir().unwrap();
     for command in COMMANDS {
-        let out = ci_tracing(dir.path()).args([command, "--help"]).output().unwrap();
+        let out = ci_tracing(dir.path())
+            .args([command, "--help"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{command} --help");
         assert!(text(&out.stdout).contains("Usage: ci-tracing"), "{command}");
-        let out = ci_tracing(dir.path()).args([command, "--version"]).output().unwrap();
+        let out = ci_tracing(dir.path())
+            .args([command, "--version"])
+            .output()
+            .unwrap();
         let version = text(&out.stdout);
         assert!(version.starts_with("ci-tracing"), "{version}");
-        assert!(version.trim_end().ends_with(env!("CARGO_PKG_VERSION")), "{version}");
+        assert!(
+            version.trim_end().ends_with(env!("CARGO_PKG_VERSION")),
+            "{version}"
+        );
     }
 }
 

@@ -19,3 +19,14 @@ impl Error {
         }
     }
 }
+
+/// The current labels of a pull request, for `gate --live` (the event payload of a
+/// re-run job is stale).
+#[allow(clippy::unused_async)] // a stub until the REST client lands
+pub async fn live_labels(
+    _settings: &crate::config::Settings,
+    _repo: &crate::config::Repo,
+    _number: u64,
+) -> Result<Vec<String>, Error> {
+    Err(Error::Api("the REST client is not built yet".to_owned()))
+}

@@ -8,7 +8,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -33,7 +34,10 @@ impl Request {
     /// The first header of that name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The path without the query.
@@ -43,7 +47,10 @@ impl Request {
 
     /// The query string without `?` (empty when none).
     pub fn query(&self) -> &str {
-        self.target.split_once('?').map(|(_, q)| q).unwrap_or_default()
+        self.target
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default()
     }
 
     /// A query parameter's raw (still percent-encoded) value.
@@ -63,11 +70,20 @@ impl Request {
 /// What the server sends back.
 pub enum Reply {
     /// A normal response.
-    Full { status: u16, headers: Vec<(String, String)>, body: Body },
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Body,
+    },
     /// Close the connection without a response.
     Close,
     /// Announce `Content-Length: announced`, send `body`, then close.
-    Truncated { status: u16, headers: Vec<(String, String)>, announced: u64, body: Vec<u8> },
+    Truncated {
+        status: u16,
+        headers: Vec<(String, String)>,
+        announced: u64,
+        body: Vec<u8>,
+    },
     /// Answer 599 and fail the test when the server is dropped.
     Unexpected,
 }
@@ -83,17 +99,26 @@ pub enum Body {
 impl Reply {
     /// A response with a body.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Reply::Full { status, headers: Vec::new(), body: Body::Bytes(body.into()) }
+        Reply::Full {
+            status,
+            headers: Vec::new(),
+            body: Body::Bytes(body.into()),
+        }
     }
 
     /// A JSON response.
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Reply::new(status, serde_json::to_vec(value).unwrap()).header("content-type", "application/json; charset=utf-8")
+        Reply::new(status, serde_json::to_vec(value).unwrap())
+            .header("content-type", "application/json; charset=utf-8")
     }
 
     /// A file streamed from disk.
     pub fn file(status: u16, path: impl Into<PathBuf>) -> Self {
-        Reply::Full { status, headers: Vec::new(), body: Body::File(path.into()) }
+        Reply::Full {
+            status,
+            headers: Vec::new(),
+            body: Body::File(path.into()),
+        }
     }
 
     /// A redirect.
@@ -135,7 +160,11 @@ impl Server {
                 thread::spawn(move || serve(stream, connection, &*handler, &reqs, &unexp));
             }
         });
-        Self { addr, requests, unexpected }
+        Self {
+            addr,
+            requests,
+            unexpected,
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -157,29 +186,57 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let unexpected = self.unexpected.lock().unwrap();
-        if !unexpected.is_empty() && !thread::panicking() {
-            panic!("the fake server got requests nobody expected: {unexpected:#?}");
-        }
+        assert!(
+            unexpected.is_empty() || thread::panicking(),
+            "the fake server got requests nobody expected: {unexpected:#?}"
+        );
     }
 }
 
-fn serve(stream: TcpStream, connection: usize, handler: &Handler, requests: &Mutex<Vec<Request>>, unexpected: &Mutex<Vec<String>>) {
+fn serve(
+    stream: TcpStream,
+    connection: usize,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    unexpected: &Mutex<Vec<String>>,
+) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader, &mut writer, connection) {
-        let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let close = request
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         requests.lock().unwrap().push(request.clone());
         let reply = handler(&request);
         let keep = match reply {
-            Reply::Full { status, headers, body } => write_full(&mut writer, status, &headers, body).is_ok(),
+            Reply::Full {
+                status,
+                headers,
+                body,
+            } => write_full(&mut writer, status, &headers, body).is_ok(),
             Reply::Close => false,
-            Reply::Truncated { status, headers, announced, body } => {
-                let _ = write_head(&mut writer, status, &headers, announced).and_then(|()| writer.write_all(&body));
+            Reply::Truncated {
+                status,
+                headers,
+                announced,
+                body,
+            } => {
+                let _ = write_head(&mut writer, status, &headers, announced)
+                    .and_then(|()| writer.write_all(&body));
                 false
             }
             Reply::Unexpected => {
-                unexpected.lock().unwrap().push(format!("{} {}", request.method, request.target));
-                write_full(&mut writer, 599, &[], Body::Bytes(b"unexpected request".to_vec())).is_ok()
+                unexpected
+                    .lock()
+                    .unwrap()
+                    .push(format!("{} {}", request.method, request.target));
+                write_full(
+                    &mut writer,
+                    599,
+                    &[],
+                    Body::Bytes(b"unexpected request".to_vec()),
+                )
+                .is_ok()
             }
         };
         if !keep || close {
@@ -189,7 +246,11 @@ fn serve(stream: TcpStream, connection: usize, handler: &Handler, requests: &Mut
     }
 }
 
-fn read_request(reader: &mut impl BufRead, writer: &mut TcpStream, connection: usize) -> Option<Request> {
+fn read_request(
+    reader: &mut impl BufRead,
+    writer: &mut TcpStream,
+    connection: usize,
+) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
     let mut parts = line.split_whitespace();
@@ -205,13 +266,28 @@ fn read_request(reader: &mut impl BufRead, writer: &mut TcpStream, connection: u
         let (name, value) = header.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let mut request = Request { method, target, headers, body: Vec::new(), connection };
-    if request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+    let mut request = Request {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+        connection,
+    };
+    if request
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    {
         writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
     }
-    if request.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         request.body = read_chunked(reader)?;
-    } else if let Some(length) = request.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    } else if let Some(length) = request
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         let mut body = vec![0; length];
         reader.read_exact(&mut body).ok()?;
         request.body = body;
@@ -240,16 +316,26 @@ fn read_chunked(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     }
 }
 
-fn write_head(writer: &mut impl Write, status: u16, headers: &[(String, String)], length: u64) -> std::io::Result<()> {
+fn write_head(
+    writer: &mut impl Write,
+    status: u16,
+    headers: &[(String, String)],
+    length: u64,
+) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
-    head.push_str(&format!("content-length: {length}\r\n\r\n"));
+    let _ = write!(head, "content-length: {length}\r\n\r\n");
     writer.write_all(head.as_bytes())
 }
 
-fn write_full(writer: &mut impl Write, status: u16, headers: &[(String, String)], body: Body) -> std::io::Result<()> {
+fn write_full(
+    writer: &mut impl Write,
+    status: u16,
+    headers: &[(String, String)],
+    body: Body,
+) -> std::io::Result<()> {
     match body {
         Body::Bytes(bytes) => {
             write_head(writer, status, headers, bytes.len() as u64)?;

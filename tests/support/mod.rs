@@ -10,7 +10,14 @@ pub mod http;
 use std::path::Path;
 
 /// Prefixes of the variables a test must not inherit.
-const SCRUBBED_PREFIXES: &[&str] = &["GITHUB_", "ACTIONS_", "RUNNER_", "GH_", "OTEL_", "CI_TRACING_"];
+const SCRUBBED_PREFIXES: &[&str] = &[
+    "GITHUB_",
+    "ACTIONS_",
+    "RUNNER_",
+    "GH_",
+    "OTEL_",
+    "CI_TRACING_",
+];
 
 /// The `ci-tracing` binary with a scrubbed environment, run in `dir`.
 pub fn ci_tracing(dir: &Path) -> assert_cmd::Command {
