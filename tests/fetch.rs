@@ -20,11 +20,12 @@ fn written(dir: &std::path::Path) -> String {
 #[test]
 fn the_newest_artifact_of_the_head_commit_lands_byte_identical_in_trace_data() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGithub::start(
-        Scenario::new()
-            .run(500, &sha(2))
-            .artifact(71, "trace-data", 500, &spans_zip()),
-    );
+    let fake = FakeGithub::start(Scenario::new().run(500, &sha(2)).artifact(
+        71,
+        "trace-data",
+        500,
+        &spans_zip(),
+    ));
     let out = fetch(dir.path(), &fake, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(written(dir.path()), SPANS);
@@ -37,8 +38,16 @@ fn the_newest_artifact_of_the_head_commit_lands_byte_identical_in_trace_data() {
     );
     assert_eq!(files_in(&tracing_dir(dir.path())), ["trace-data"]);
     let requests = fake.api.requests();
-    assert!(requests.iter().any(|r| r.path() == "/repos/octo-org/octo-repo/pulls/1347"));
-    assert!(requests.iter().any(|r| r.query_param("head_sha") == Some(sha(2).as_str())));
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path() == "/repos/octo-org/octo-repo/pulls/1347")
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.query_param("head_sha") == Some(sha(2).as_str()))
+    );
     assert_eq!(fake.blobs.requests().len(), 1);
 }
 
@@ -98,8 +107,17 @@ fn an_unknown_pull_request_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(Scenario::new());
     let mut cmd = support::ci_tracing(dir.path());
-    cmd.args(["-v", "--api-url", &fake.api.url(), "fetch-traces", "--pr", "9", "--repo", "octo-org/octo-repo"])
-        .env("GITHUB_TOKEN", TOKEN);
+    cmd.args([
+        "-v",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+        "--pr",
+        "9",
+        "--repo",
+        "octo-org/octo-repo",
+    ])
+    .env("GITHUB_TOKEN", TOKEN);
     run(cmd).fails(
         1,
         "error: pull request #9 of octo-org/octo-repo was not found on GitHub (or the token cannot see it): check --pr and --repo",
@@ -122,8 +140,16 @@ fn without_a_token_nothing_is_asked() {
     let fake = FakeGithub::start(Scenario::new());
     let mut cmd = support::ci_tracing(dir.path());
     // No `gh` on PATH either: the chain ends empty.
-    cmd.args(["--api-url", &fake.api.url(), "fetch-traces", "--pr", "1347", "--repo", "o/r"])
-        .env("PATH", dir.path());
+    cmd.args([
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+        "--pr",
+        "1347",
+        "--repo",
+        "o/r",
+    ])
+    .env("PATH", dir.path());
     run(cmd).fails(
         2,
         "error: no GitHub token: pass --token, set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`",
@@ -136,8 +162,17 @@ fn a_bad_repo_is_refused_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(Scenario::new());
     let mut cmd = support::ci_tracing(dir.path());
-    cmd.args(["-v", "--api-url", &fake.api.url(), "fetch-traces", "--pr", "1347", "--repo", "octo-org"])
-        .env("GITHUB_TOKEN", TOKEN);
+    cmd.args([
+        "-v",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+        "--pr",
+        "1347",
+        "--repo",
+        "octo-org",
+    ])
+    .env("GITHUB_TOKEN", TOKEN);
     run(cmd).fails(
         2,
         "error: --repo `octo-org` is not a repository: expected OWNER/NAME, for example octo-org/node",
@@ -161,22 +196,31 @@ fn fetch_in_checkout_with_origin(remote: &str) -> (tempfile::TempDir, Outcome, F
     git(&["init", "-q"]);
     git(&["remote", "add", "origin", remote]);
     std::fs::create_dir(checkout.join("sub")).unwrap();
-    let fake = FakeGithub::start(
-        Scenario::new()
-            .run(500, &sha(2))
-            .artifact(71, "trace-data", 500, &spans_zip()),
-    );
+    let fake = FakeGithub::start(Scenario::new().run(500, &sha(2)).artifact(
+        71,
+        "trace-data",
+        500,
+        &spans_zip(),
+    ));
     let mut cmd = support::ci_tracing(&checkout.join("sub"));
     cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
-    cmd.args(["--no-progress", "--api-url", &fake.api.url(), "fetch-traces", "--pr", "1347"])
-        .env("GITHUB_TOKEN", TOKEN);
+    cmd.args([
+        "--no-progress",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+        "--pr",
+        "1347",
+    ])
+    .env("GITHUB_TOKEN", TOKEN);
     let out = run(cmd);
     (dir, out, fake)
 }
 
 #[test]
 fn the_repo_comes_from_an_https_origin_and_files_land_at_the_checkout_root() {
-    let (dir, out, fake) = fetch_in_checkout_with_origin("https://github.com/octo-org/octo-repo.git");
+    let (dir, out, fake) =
+        fetch_in_checkout_with_origin("https://github.com/octo-org/octo-repo.git");
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(written(dir.path()), SPANS);
     assert!(fake.api_hits("/repos/octo-org/octo-repo/pulls/1347") > 0);
@@ -209,13 +253,23 @@ fn listings_are_followed_across_pages_in_the_repositories_id_form() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(written(dir.path()), SPANS);
     assert!(out.stdout.contains("workflow run 600"), "{}", out.stdout);
-    let paths: Vec<String> = fake.api.requests().iter().map(|r| r.target.clone()).collect();
+    let paths: Vec<String> = fake
+        .api
+        .requests()
+        .iter()
+        .map(|r| r.target.clone())
+        .collect();
     assert!(
-        paths.iter().any(|p| p.starts_with("/repositories/1296269/actions/runs?") && p.contains("page=3")),
+        paths
+            .iter()
+            .any(|p| p.starts_with("/repositories/1296269/actions/runs?") && p.contains("page=3")),
         "{paths:#?}"
     );
     assert!(
-        paths.iter().any(|p| p.starts_with("/repositories/1296269/actions/runs/600/artifacts?") && p.contains("page=2")),
+        paths.iter().any(
+            |p| p.starts_with("/repositories/1296269/actions/runs/600/artifacts?")
+                && p.contains("page=2")
+        ),
         "{paths:#?}"
     );
 }
@@ -225,7 +279,12 @@ fn when_the_head_commit_has_no_artifact_earlier_commits_are_searched_newest_firs
     let dir = tempfile::tempdir().unwrap();
     let mut scenario = Scenario::new()
         .run(300, &sha(1))
-        .artifact(61, "trace-data", 300, &zip_of(&[("trace-data.json", b"{\"old\":1}\n")]))
+        .artifact(
+            61,
+            "trace-data",
+            300,
+            &zip_of(&[("trace-data.json", b"{\"old\":1}\n")]),
+        )
         .run(400, &sha(3))
         .artifact(71, "trace-data", 400, &spans_zip())
         .run(500, &sha(2))
@@ -240,7 +299,11 @@ fn when_the_head_commit_has_no_artifact_earlier_commits_are_searched_newest_firs
         "{}",
         out.stderr
     );
-    assert!(out.stdout.contains("commit 0303030, workflow run 400"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("commit 0303030, workflow run 400"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -251,12 +314,21 @@ fn run_id_pins_the_run() {
             .run(400, &sha(1))
             .artifact(61, "trace-data", 400, &spans_zip())
             .run(500, &sha(2))
-            .artifact(71, "trace-data", 500, &zip_of(&[("trace-data.json", b"{\"new\":1}\n")])),
+            .artifact(
+                71,
+                "trace-data",
+                500,
+                &zip_of(&[("trace-data.json", b"{\"new\":1}\n")]),
+            ),
     );
     let out = fetch(dir.path(), &fake, &["--run-id", "400"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(written(dir.path()), SPANS);
-    assert!(out.stdout.contains("commit 0101010, workflow run 400"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("commit 0101010, workflow run 400"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(fake.api_hits("/actions/runs/500"), 0);
 }
 
@@ -269,18 +341,24 @@ fn several_json_entries_are_concatenated_in_name_order_each_ending_a_line() {
         ("README.txt", b"not spans"),
         ("c.json", b"{\"c\":1}\r\n"),
     ]);
-    let fake = FakeGithub::start(
-        Scenario::new()
-            .run(500, &sha(2))
-            .artifact(71, "trace-data", 500, &zip),
-    );
+    let fake = FakeGithub::start(Scenario::new().run(500, &sha(2)).artifact(
+        71,
+        "trace-data",
+        500,
+        &zip,
+    ));
     let dest = dir.path().join("elsewhere");
     let out = fetch(dir.path(), &fake, &["--dir", dest.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let content = std::fs::read_to_string(dest.join("trace-data")).unwrap();
     assert_eq!(content, "{\"a\":1}\n{\"a\":2}\n{\"b\":1}\n{\"c\":1}\r\n");
     assert!(out.stdout.contains("(4 lines, 33 bytes)"), "{}", out.stdout);
-    assert!(out.stdout.contains("next: ci-tracing replay elsewhere/trace-data"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("next: ci-tracing replay elsewhere/trace-data"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -10,7 +10,9 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
     /// The zip cannot be read.
-    #[error("the artifact is not a readable zip archive ({0}): try again, or download it from the run's page")]
+    #[error(
+        "the artifact is not a readable zip archive ({0}): try again, or download it from the run's page"
+    )]
     Damaged(String),
     /// An entry name or type that no honest upload makes.
     #[error("refusing the artifact: its entry `{name}` {reason}")]
@@ -21,7 +23,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// An entry inflates past its declared size (a zip bomb).
-    #[error("refusing the artifact: its entry `{name}` inflates past its declared {declared} bytes")]
+    #[error(
+        "refusing the artifact: its entry `{name}` inflates past its declared {declared} bytes"
+    )]
     Inflates {
         /// The entry name.
         name: String,
@@ -35,7 +39,9 @@ pub enum Error {
         limit: u64,
     },
     /// No entry holds spans.
-    #[error("the artifact holds no JSON trace file (found: {found}): was it made by `ci-tracing upload`?")]
+    #[error(
+        "the artifact holds no JSON trace file (found: {found}): was it made by `ci-tracing upload`?"
+    )]
     NoTraceFile {
         /// The entries found.
         found: String,

@@ -66,7 +66,11 @@ impl Client {
     }
 
     /// `GET /repos/{o}/{r}/pulls/{n}/commits`, every page (oldest first, as GitHub lists).
-    pub async fn pull_request_commits(&self, repo: &Repo, number: u64) -> Result<Vec<Commit>, Error> {
+    pub async fn pull_request_commits(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> Result<Vec<Commit>, Error> {
         let url = self.repo_url(repo, &format!("pulls/{number}/commits"), &[]);
         self.get_pages::<Vec<Commit>>(url, &format!("the commits of pull request #{number}"))
             .await
@@ -75,7 +79,10 @@ impl Client {
     /// `GET /repos/{o}/{r}/actions/runs?head_sha=…`, every page (newest first).
     pub async fn runs_for_commit(&self, repo: &Repo, sha: &str) -> Result<Vec<WorkflowRun>, Error> {
         let url = self.repo_url(repo, "actions/runs", &[("head_sha", sha)]);
-        let what = format!("the workflow runs of commit {}", super::models::short_sha(sha));
+        let what = format!(
+            "the workflow runs of commit {}",
+            super::models::short_sha(sha)
+        );
         self.get_pages::<RunPage>(url, &what).await
     }
 
@@ -128,7 +135,11 @@ impl Client {
         url
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: Url, what: &str) -> Result<T, Error> {
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        what: &str,
+    ) -> Result<T, Error> {
         let response = self.send(&url, what).await?;
         decode(response, what).await
     }
@@ -153,7 +164,9 @@ impl Client {
         loop {
             log::debug(&format!("GET {}", url.path()));
             let (error, retry) = match self.request(url).send().await {
-                Ok(response) if response.status().is_success() || response.status().is_redirection() => {
+                Ok(response)
+                    if response.status().is_success() || response.status().is_redirection() =>
+                {
                     return Ok(response);
                 }
                 Ok(response) => {
@@ -195,7 +208,10 @@ impl Client {
 }
 
 /// The body as JSON of type `T`.
-async fn decode<T: serde::de::DeserializeOwned>(response: Response, what: &str) -> Result<T, Error> {
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: Response,
+    what: &str,
+) -> Result<T, Error> {
     let unexpected = |reason: String| Error::Unexpected {
         what: what.to_owned(),
         reason,
@@ -216,7 +232,11 @@ fn next_page(response: &Response, api: &Url, what: &str) -> Result<Option<Url>, 
     let Some(next) = parse_next_link(link) else {
         return Ok(None);
     };
-    let url = response.url().join(next).ok().filter(|url| url.origin() == api.origin());
+    let url = response
+        .url()
+        .join(next)
+        .ok()
+        .filter(|url| url.origin() == api.origin());
     url.map(Some).ok_or_else(|| Error::Unexpected {
         what: what.to_owned(),
         reason: "a next-page link outside the API's host".to_owned(),

@@ -54,7 +54,9 @@ pub async fn download(
             });
         }
         let wait = DOWNLOAD_BACKOFF.delay(attempt);
-        log::info(&format!("the download broke off ({failure}); starting again"));
+        log::info(&format!(
+            "the download broke off ({failure}); starting again"
+        ));
         tokio::time::sleep(wait).await;
         attempt += 1;
     };
@@ -84,10 +86,12 @@ async fn attempt_download(
         .artifact_zip_location(repo, artifact.id)
         .await
         .map_err(Failure::Final)?;
-    let io = |err: std::io::Error| Failure::Final(Error::Io {
-        path: "the temporary download file".to_owned(),
-        reason: err.to_string(),
-    });
+    let io = |err: std::io::Error| {
+        Failure::Final(Error::Io {
+            path: "the temporary download file".to_owned(),
+            reason: err.to_string(),
+        })
+    };
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;
     bar.set_position(0);

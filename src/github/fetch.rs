@@ -70,7 +70,7 @@ pub async fn run(settings: &Settings, args: &FetchTracesArgs) -> crate::Result<(
 fn refuse_existing(target: &Path, force: bool) -> Result<(), Error> {
     if !force && target.symlink_metadata().is_ok() {
         return Err(Error::Exists {
-            path: target.display().to_string(),
+            path: display_path(target).display().to_string(),
         });
     }
     Ok(())
@@ -86,7 +86,7 @@ fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error
     match persisted {
         Ok(_) => Ok(()),
         Err(err) if err.error.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
-            path: target.display().to_string(),
+            path: display_path(target).display().to_string(),
         }),
         Err(err) => Err(Error::io(target, &err.error)),
     }
@@ -98,5 +98,6 @@ fn display_path(path: &Path) -> PathBuf {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));
     let path = relative.unwrap_or_else(|| path.to_path_buf());
-    path.strip_prefix(".").map_or(path.clone(), Path::to_path_buf)
+    path.strip_prefix(".")
+        .map_or(path.clone(), Path::to_path_buf)
 }

@@ -63,7 +63,9 @@ pub enum Error {
         what: String,
     },
     /// 5xx after every retry.
-    #[error("GitHub answered {status} to the request for {what}, also after retrying: try again later")]
+    #[error(
+        "GitHub answered {status} to the request for {what}, also after retrying: try again later"
+    )]
     Server {
         /// The last status.
         status: u16,

@@ -82,7 +82,11 @@ async fn search_commit(
     for run in client.runs_for_commit(repo, sha).await? {
         if let Some(found) = search_run(client, repo, run.id, name, seen).await? {
             return Ok(Some(Selection {
-                sha: if found.sha.is_empty() { run.head_sha } else { found.sha },
+                sha: if found.sha.is_empty() {
+                    run.head_sha
+                } else {
+                    found.sha
+                },
                 ..found
             }));
         }
@@ -106,19 +110,26 @@ async fn search_run(
         .filter(|a| a.name == name)
         .partition(|a| a.expired);
     for expiry in expired.iter().filter_map(|a| a.expires_at.clone()) {
-        if seen.newest_expiry.as_ref().is_none_or(|newest| expiry > *newest) {
+        if seen
+            .newest_expiry
+            .as_ref()
+            .is_none_or(|newest| expiry > *newest)
+        {
             seen.newest_expiry = Some(expiry);
         }
     }
-    Ok(live.into_iter().max_by_key(|a| a.id).map(|artifact| Selection {
-        run_id,
-        sha: artifact
-            .workflow_run
-            .as_ref()
-            .map(|run| run.head_sha.clone())
-            .unwrap_or_default(),
-        artifact,
-    }))
+    Ok(live
+        .into_iter()
+        .max_by_key(|a| a.id)
+        .map(|artifact| Selection {
+            run_id,
+            sha: artifact
+                .workflow_run
+                .as_ref()
+                .map(|run| run.head_sha.clone())
+                .unwrap_or_default(),
+            artifact,
+        }))
 }
 
 impl Seen {
@@ -128,7 +139,9 @@ impl Seen {
             return Error::Expired {
                 pr,
                 name: name.to_owned(),
-                when: self.newest_expiry.unwrap_or_else(|| "an unknown date".to_owned()),
+                when: self
+                    .newest_expiry
+                    .unwrap_or_else(|| "an unknown date".to_owned()),
             };
         }
         let found = if self.names.is_empty() {

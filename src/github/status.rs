@@ -44,11 +44,12 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str
     let what = what.to_owned();
     let (error, retry) = match status.as_u16() {
         401 => (Error::BadCredentials { message }, Retry::Never),
-        403 | 429 => return rate_limit(status, headers, &message, SystemTime::now())
-            .unwrap_or(Verdict {
+        403 | 429 => {
+            return rate_limit(status, headers, &message, SystemTime::now()).unwrap_or(Verdict {
                 error: Error::Forbidden { what, message },
                 retry: Retry::Never,
-            }),
+            });
+        }
         404 => (Error::NotFound { what }, Retry::Never),
         410 => (Error::Gone { what }, Retry::Never),
         500 | 502 | 503 | 504 => (
@@ -104,9 +105,10 @@ fn rate_limit(
 
 /// GitHub's `message`, on one line and short, or the start of a non-JSON body.
 fn error_message(body: &[u8]) -> String {
-    let message = serde_json::from_slice::<ErrorBody>(body)
-        .map(|b| b.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let message = serde_json::from_slice::<ErrorBody>(body).map_or_else(
+        |_| String::from_utf8_lossy(body).into_owned(),
+        |b| b.message,
+    );
     let message = crate::log::one_line(&message);
     match message.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &message[..cut]),
@@ -131,19 +133,37 @@ mod tests {
     #[test]
     fn a_short_reset_is_waited_for_and_a_long_one_is_not() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let short = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1010")]);
+        let short = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1010"),
+        ]);
         let verdict = rate_limit(StatusCode::FORBIDDEN, &short, "", now).unwrap();
         assert_eq!(verdict.retry, Retry::After(Duration::from_secs(11)));
-        let long = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "4600")]);
+        let long = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "4600"),
+        ]);
         let verdict = rate_limit(StatusCode::FORBIDDEN, &long, "", now).unwrap();
         assert_eq!(verdict.retry, Retry::Never);
-        assert!(verdict.error.to_string().contains("01:16:41 GMT"), "{}", verdict.error);
+        assert!(
+            verdict.error.to_string().contains("01:16:41 GMT"),
+            "{}",
+            verdict.error
+        );
     }
 
     #[test]
     fn a_plain_403_is_a_refusal_and_a_secondary_limit_backs_off() {
         let none = HeaderMap::new();
-        assert!(rate_limit(StatusCode::FORBIDDEN, &none, "Must have admin rights", UNIX_EPOCH).is_none());
+        assert!(
+            rate_limit(
+                StatusCode::FORBIDDEN,
+                &none,
+                "Must have admin rights",
+                UNIX_EPOCH
+            )
+            .is_none()
+        );
         let secondary = "You have exceeded a secondary rate limit";
         let verdict = rate_limit(StatusCode::FORBIDDEN, &none, secondary, UNIX_EPOCH).unwrap();
         assert_eq!(verdict.retry, Retry::Backoff);
@@ -151,7 +171,10 @@ mod tests {
 
     #[test]
     fn error_messages_are_one_short_line() {
-        assert_eq!(error_message(br#"{"message":"Bad\ncredentials"}"#), "Bad credentials");
+        assert_eq!(
+            error_message(br#"{"message":"Bad\ncredentials"}"#),
+            "Bad credentials"
+        );
         assert_eq!(error_message(b""), "no message");
         assert_eq!(error_message(&[b'x'; 500]).chars().count(), 201);
     }

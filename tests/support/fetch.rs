@@ -40,12 +40,29 @@ impl Outcome {
 /// `ci-tracing -v fetch-traces --repo octo-org/octo-repo --pr 1347 ARGS` in `dir`,
 /// against `fake`, with the sentinel token in `GITHUB_TOKEN`.
 pub fn fetch(dir: &Path, fake: &FakeGithub, args: &[&str]) -> Outcome {
+    fetch_with_env(dir, fake, args, &[])
+}
+
+/// [`fetch`] with extra environment variables.
+pub fn fetch_with_env(
+    dir: &Path,
+    fake: &FakeGithub,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Outcome {
     let mut cmd = super::ci_tracing(dir);
-    cmd.args(["-v", "--no-progress", "--api-url", &fake.api.url(), "fetch-traces"])
-        .args(["--repo", "octo-org/octo-repo", "--pr", "1347"])
-        .args(args)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("CI_TRACING_RETRY_SCALE", "0.01");
+    cmd.args([
+        "-v",
+        "--no-progress",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+    ])
+    .args(["--repo", "octo-org/octo-repo", "--pr", "1347"])
+    .args(args)
+    .env("GITHUB_TOKEN", TOKEN)
+    .env("CI_TRACING_RETRY_SCALE", "0.01")
+    .envs(env.iter().copied());
     run(cmd)
 }
 

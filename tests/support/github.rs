@@ -202,7 +202,11 @@ impl FakeGithub {
 
     /// Requests the API received for paths containing `part`.
     pub fn api_hits(&self, part: &str) -> usize {
-        self.api.requests().iter().filter(|r| r.target.contains(part)).count()
+        self.api
+            .requests()
+            .iter()
+            .filter(|r| r.target.contains(part))
+            .count()
     }
 }
 
@@ -282,7 +286,10 @@ fn route(scenario: &Scenario, blob_url: &str, request: &Request) -> Reply {
         ["actions", "artifacts", id, "zip"] => {
             match scenario.artifacts.iter().find(|a| a.id.to_string() == *id) {
                 Some(a) if a.expired => error(410, "Artifact has expired"),
-                Some(a) => Reply::redirect(302, &format!("{blob_url}/blobs/{}.zip?sv=2025-01-05&sig={SIG}", a.id)),
+                Some(a) => Reply::redirect(
+                    302,
+                    &format!("{blob_url}/blobs/{}.zip?sv=2025-01-05&sig={SIG}", a.id),
+                ),
                 None => error(404, "Not Found"),
             }
         }
@@ -292,11 +299,24 @@ fn route(scenario: &Scenario, blob_url: &str, request: &Request) -> Reply {
 
 /// One page of `items` (query `page`, 1-based) with a `Link` to the next in the
 /// `/repositories/{id}/…` form GitHub uses.
-fn paged(scenario: &Scenario, request: &Request, tail: &str, items: Vec<Value>, key: Option<&str>) -> Reply {
-    let page: usize = request.query_param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+fn paged(
+    scenario: &Scenario,
+    request: &Request,
+    tail: &str,
+    items: Vec<Value>,
+    key: Option<&str>,
+) -> Reply {
+    let page: usize = request
+        .query_param("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
     let size = scenario.page_size;
     let total = items.len();
-    let slice: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
     let body = match key {
         Some(key) => json!({"total_count": total, key: slice}),
         None => Value::Array(slice),
@@ -304,7 +324,11 @@ fn paged(scenario: &Scenario, request: &Request, tail: &str, items: Vec<Value>, 
     let mut reply = Reply::json(200, &body);
     if page * size < total {
         let host = request.header("host").unwrap_or("127.0.0.1");
-        let mut query: Vec<&str> = request.query().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")).collect();
+        let mut query: Vec<&str> = request
+            .query()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("page="))
+            .collect();
         let next = format!("page={}", page + 1);
         query.push(&next);
         reply = reply.header(
@@ -350,13 +374,16 @@ fn artifact(scenario: &Scenario, a: &Artifact, sha: &str) -> Value {
     let mut value = example("artifact-paginated")["artifacts"][0].clone();
     let size = match &a.zip {
         Zip::Bytes(bytes) => bytes.len() as u64,
-        Zip::File(path) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        Zip::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
     };
     value["id"] = json!(a.id);
     value["name"] = json!(a.name);
     value["size_in_bytes"] = json!(size);
     value["expired"] = json!(a.expired);
-    value["archive_download_url"] = json!(format!("https://api.github.com/repos/{}/actions/artifacts/{}/zip", scenario.repo, a.id));
+    value["archive_download_url"] = json!(format!(
+        "https://api.github.com/repos/{}/actions/artifacts/{}/zip",
+        scenario.repo, a.id
+    ));
     match &a.digest {
         Some(digest) => value["digest"] = json!(digest),
         None => drop(value.as_object_mut().map(|o| o.remove("digest"))),
