@@ -175,6 +175,11 @@ impl FakeGithub {
 
     /// Serves `scenario`; `api_fault` and `blob_fault` may answer first.
     pub fn with_faults(scenario: Scenario, api_fault: Fault, blob_fault: Fault) -> Self {
+        Self::serve(scenario, 0, api_fault, blob_fault)
+    }
+
+    /// Serves `scenario` with the API on `api_port` (0: any free port).
+    pub fn serve(scenario: Scenario, api_port: u16, api_fault: Fault, blob_fault: Fault) -> Self {
         let zips: HashMap<u64, Zip> = scenario
             .artifacts
             .iter()
@@ -191,7 +196,7 @@ impl FakeGithub {
             serve_blob(&zips, request)
         });
         let blob_url = blobs.url();
-        let api = Server::start(move |request| {
+        let api = Server::start_on(api_port, move |request| {
             if let Some(reply) = api_fault(request) {
                 return reply;
             }
