@@ -6,29 +6,18 @@ mod support;
 
 use std::process::Command;
 
-use support::fetch::{Outcome, SPANS, fetch, files_in, run, tracing_dir, zip_of};
+use support::fetch::{
+    Outcome, SPANS, assert_fetched, fetch, fetch_cmd, files_in, one_artifact, run, spans_zip,
+    tracing_dir, zip_of,
+};
 use support::github::{FakeGithub, Scenario, TOKEN, sha};
-
-fn spans_zip() -> Vec<u8> {
-    zip_of(&[("trace-data.json", SPANS.as_bytes())])
-}
-
-fn written(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(tracing_dir(dir).join("trace-data")).expect("trace-data written")
-}
 
 #[test]
 fn the_newest_artifact_of_the_head_commit_lands_byte_identical_in_trace_data() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGithub::start(Scenario::new().run(500, &sha(2)).artifact(
-        71,
-        "trace-data",
-        500,
-        &spans_zip(),
-    ));
+    let fake = FakeGithub::start(one_artifact());
     let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
     assert_eq!(
         out.stdout,
         format!(
@@ -62,9 +51,7 @@ fn of_several_re_run_attempts_the_highest_artifact_id_wins() {
             .artifact(80, "trace-data", 500, &old)
             .artifact(95, "logs", 500, &old),
     );
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
     assert_eq!(fake.api_hits("/actions/artifacts/90/zip"), 1);
     assert_eq!(fake.api_hits("/actions/artifacts/80/zip"), 0);
 }
@@ -72,12 +59,7 @@ fn of_several_re_run_attempts_the_highest_artifact_id_wins() {
 #[test]
 fn only_expired_artifacts_say_when_they_expired() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGithub::start(
-        Scenario::new()
-            .run(500, &sha(2))
-            .artifact(71, "trace-data", 500, &spans_zip())
-            .last_artifact(|a| a.expired = true),
-    );
+    let fake = FakeGithub::start(one_artifact().last_artifact(|a| a.expired = true));
     fetch(dir.path(), &fake, &[]).fails(
         1,
         "error: every `trace-data` artifact of pull request #1347 has expired (the newest on 2020-03-21T14:59:22Z): re-run the workflow to make a new one",
@@ -106,18 +88,12 @@ fn runs_without_the_artifact_list_the_names_found_and_mention_the_label() {
 fn an_unknown_pull_request_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(Scenario::new());
-    let mut cmd = support::ci_tracing(dir.path());
-    cmd.args([
-        "-v",
-        "--api-url",
-        &fake.api.url(),
-        "fetch-traces",
-        "--pr",
-        "9",
-        "--repo",
-        "octo-org/octo-repo",
-    ])
-    .env("GITHUB_TOKEN", TOKEN);
+    let mut cmd = fetch_cmd(
+        dir.path(),
+        &fake,
+        &["--pr", "9", "--repo", "octo-org/octo-repo"],
+    );
+    cmd.env("GITHUB_TOKEN", TOKEN);
     run(cmd).fails(
         1,
         "error: pull request #9 of octo-org/octo-repo was not found on GitHub (or the token cannot see it): check --pr and --repo",
@@ -138,18 +114,9 @@ fn a_pull_request_without_workflow_runs_says_so() {
 fn without_a_token_nothing_is_asked() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(Scenario::new());
-    let mut cmd = support::ci_tracing(dir.path());
+    let mut cmd = fetch_cmd(dir.path(), &fake, &["--pr", "1347", "--repo", "o/r"]);
     // No `gh` on PATH either: the chain ends empty.
-    cmd.args([
-        "--api-url",
-        &fake.api.url(),
-        "fetch-traces",
-        "--pr",
-        "1347",
-        "--repo",
-        "o/r",
-    ])
-    .env("PATH", dir.path());
+    cmd.env("PATH", dir.path());
     run(cmd).fails(
         2,
         "error: no GitHub token: pass --token, set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`",
@@ -161,18 +128,8 @@ fn without_a_token_nothing_is_asked() {
 fn a_bad_repo_is_refused_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(Scenario::new());
-    let mut cmd = support::ci_tracing(dir.path());
-    cmd.args([
-        "-v",
-        "--api-url",
-        &fake.api.url(),
-        "fetch-traces",
-        "--pr",
-        "1347",
-        "--repo",
-        "octo-org",
-    ])
-    .env("GITHUB_TOKEN", TOKEN);
+    let mut cmd = fetch_cmd(dir.path(), &fake, &["--pr", "1347", "--repo", "octo-org"]);
+    cmd.env("GITHUB_TOKEN", TOKEN);
     run(cmd).fails(
         2,
         "error: --repo `octo-org` is not a repository: expected OWNER/NAME, for example octo-org/node",
@@ -180,10 +137,12 @@ fn a_bad_repo_is_refused_before_any_request() {
     assert!(fake.api.requests().is_empty());
 }
 
+/// Runs `fetch-traces --pr 1347` (no `--repo`) in a subdirectory of a fresh git
+/// checkout whose `origin` is `remote`.
 fn fetch_in_checkout_with_origin(remote: &str) -> (tempfile::TempDir, Outcome, FakeGithub) {
     let dir = tempfile::tempdir().unwrap();
     let checkout = dir.path();
-    let git = |args: &[&str]| {
+    for args in [&["init", "-q"][..], &["remote", "add", "origin", remote]] {
         let status = Command::new("git")
             .args(args)
             .current_dir(checkout)
@@ -192,27 +151,12 @@ fn fetch_in_checkout_with_origin(remote: &str) -> (tempfile::TempDir, Outcome, F
             .status()
             .expect("git is installed");
         assert!(status.success(), "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["remote", "add", "origin", remote]);
+    }
     std::fs::create_dir(checkout.join("sub")).unwrap();
-    let fake = FakeGithub::start(Scenario::new().run(500, &sha(2)).artifact(
-        71,
-        "trace-data",
-        500,
-        &spans_zip(),
-    ));
-    let mut cmd = support::ci_tracing(&checkout.join("sub"));
-    cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
-    cmd.args([
-        "--no-progress",
-        "--api-url",
-        &fake.api.url(),
-        "fetch-traces",
-        "--pr",
-        "1347",
-    ])
-    .env("GITHUB_TOKEN", TOKEN);
+    let fake = FakeGithub::start(one_artifact());
+    let mut cmd = fetch_cmd(&checkout.join("sub"), &fake, &["--pr", "1347"]);
+    cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+        .env("GITHUB_TOKEN", TOKEN);
     let out = run(cmd);
     (dir, out, fake)
 }
@@ -221,16 +165,14 @@ fn fetch_in_checkout_with_origin(remote: &str) -> (tempfile::TempDir, Outcome, F
 fn the_repo_comes_from_an_https_origin_and_files_land_at_the_checkout_root() {
     let (dir, out, fake) =
         fetch_in_checkout_with_origin("https://github.com/octo-org/octo-repo.git");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
     assert!(fake.api_hits("/repos/octo-org/octo-repo/pulls/1347") > 0);
 }
 
 #[test]
 fn the_repo_comes_from_an_ssh_origin() {
     let (dir, out, _fake) = fetch_in_checkout_with_origin("git@github.com:octo-org/octo-repo.git");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
 }
 
 #[test]
@@ -250,8 +192,7 @@ fn listings_are_followed_across_pages_in_the_repositories_id_form() {
     };
     let fake = FakeGithub::start(scenario);
     let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
     assert!(out.stdout.contains("workflow run 600"), "{}", out.stdout);
     let paths: Vec<String> = fake
         .api
@@ -259,16 +200,19 @@ fn listings_are_followed_across_pages_in_the_repositories_id_form() {
         .iter()
         .map(|r| r.target.clone())
         .collect();
-    assert!(
+    let followed = |prefix: &str, page: &str| {
         paths
             .iter()
-            .any(|p| p.starts_with("/repositories/1296269/actions/runs?") && p.contains("page=3")),
+            .any(|p| p.starts_with(prefix) && p.contains(page))
+    };
+    assert!(
+        followed("/repositories/1296269/actions/runs?", "page=3"),
         "{paths:#?}"
     );
     assert!(
-        paths.iter().any(
-            |p| p.starts_with("/repositories/1296269/actions/runs/600/artifacts?")
-                && p.contains("page=2")
+        followed(
+            "/repositories/1296269/actions/runs/600/artifacts?",
+            "page=2"
         ),
         "{paths:#?}"
     );
@@ -277,14 +221,10 @@ fn listings_are_followed_across_pages_in_the_repositories_id_form() {
 #[test]
 fn when_the_head_commit_has_no_artifact_earlier_commits_are_searched_newest_first() {
     let dir = tempfile::tempdir().unwrap();
+    let older = zip_of(&[("trace-data.json", b"{\"old\":1}\n")]);
     let mut scenario = Scenario::new()
         .run(300, &sha(1))
-        .artifact(
-            61,
-            "trace-data",
-            300,
-            &zip_of(&[("trace-data.json", b"{\"old\":1}\n")]),
-        )
+        .artifact(61, "trace-data", 300, &older)
         .run(400, &sha(3))
         .artifact(71, "trace-data", 400, &spans_zip())
         .run(500, &sha(2))
@@ -292,8 +232,7 @@ fn when_the_head_commit_has_no_artifact_earlier_commits_are_searched_newest_firs
     scenario.commits = vec![sha(1), sha(3), sha(2)];
     let fake = FakeGithub::start(scenario);
     let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
     assert!(
         out.stderr.contains("the head commit 0202020 of pull request #1347 has no `trace-data` artifact; using the one from the earlier commit 0303030"),
         "{}",
@@ -309,21 +248,16 @@ fn when_the_head_commit_has_no_artifact_earlier_commits_are_searched_newest_firs
 #[test]
 fn run_id_pins_the_run() {
     let dir = tempfile::tempdir().unwrap();
+    let newer = zip_of(&[("trace-data.json", b"{\"new\":1}\n")]);
     let fake = FakeGithub::start(
         Scenario::new()
             .run(400, &sha(1))
             .artifact(61, "trace-data", 400, &spans_zip())
             .run(500, &sha(2))
-            .artifact(
-                71,
-                "trace-data",
-                500,
-                &zip_of(&[("trace-data.json", b"{\"new\":1}\n")]),
-            ),
+            .artifact(71, "trace-data", 500, &newer),
     );
     let out = fetch(dir.path(), &fake, &["--run-id", "400"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &out);
     assert!(
         out.stdout.contains("commit 0101010, workflow run 400"),
         "{}",

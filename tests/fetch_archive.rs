@@ -6,7 +6,7 @@ mod support;
 
 use std::io::Write;
 
-use support::fetch::{SPANS, fetch, fetch_with_env, files_in, tracing_dir, zip_of};
+use support::fetch::{SPANS, fetch, fetch_with_env, files_in, spans_zip, tracing_dir, zip_of};
 use support::github::{FakeGithub, Scenario, sha};
 
 fn serving(zip: &[u8]) -> FakeGithub {
@@ -117,7 +117,7 @@ fn an_existing_trace_data_is_kept_without_force_and_nothing_is_asked() {
     let target = tracing_dir(dir.path()).join("trace-data");
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::write(&target, "mine\n").unwrap();
-    let fake = serving(&zip_of(&[("trace-data.json", SPANS.as_bytes())]));
+    let fake = serving(&spans_zip());
     fetch(dir.path(), &fake, &[]).fails(
         2,
         "error: .github/tracing/trace-data already exists: pass --force to replace it",
@@ -132,7 +132,7 @@ fn force_replaces_an_existing_trace_data() {
     let target = tracing_dir(dir.path()).join("trace-data");
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::write(&target, "mine\n").unwrap();
-    let fake = serving(&zip_of(&[("trace-data.json", SPANS.as_bytes())]));
+    let fake = serving(&spans_zip());
     let out = fetch(dir.path(), &fake, &["--force"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), SPANS);

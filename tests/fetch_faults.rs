@@ -9,19 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::fetch::{SPANS, fetch, files_in, tracing_dir, zip_of};
-use support::github::{FakeGithub, Fault, Scenario, error, sha, sha256};
+use support::fetch::{
+    assert_fetched, fetch, files_in, one_artifact as scenario, spans_zip, tracing_dir,
+};
+use support::github::{FakeGithub, Fault, error, sha256};
 use support::http::{Reply, Request};
-
-fn spans_zip() -> Vec<u8> {
-    zip_of(&[("trace-data.json", SPANS.as_bytes())])
-}
-
-fn scenario() -> Scenario {
-    Scenario::new()
-        .run(500, &sha(2))
-        .artifact(71, "trace-data", 500, &spans_zip())
-}
 
 fn no_fault() -> Fault {
     Box::new(|_| None)
@@ -38,10 +30,6 @@ fn first_requests(part: &'static str, replies: Vec<fn() -> Reply>) -> Fault {
         let n = seen.fetch_add(1, Ordering::SeqCst);
         replies.get(n).map(|reply| reply())
     })
-}
-
-fn written(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(tracing_dir(dir).join("trace-data")).expect("trace-data written")
 }
 
 #[test]
@@ -81,9 +69,7 @@ fn a_403_rate_limit_with_retry_after_is_waited_out() {
         vec![|| error(403, "You have exceeded a secondary rate limit").header("retry-after", "1")],
     );
     let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
     assert_eq!(fake.api_hits("/pulls/1347"), 2);
 }
 
@@ -104,9 +90,7 @@ fn a_429_with_an_imminent_reset_is_waited_out() {
         }],
     );
     let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
 }
 
 #[test]
@@ -147,9 +131,7 @@ fn bad_gateways_and_unavailable_servers_are_retried_until_success() {
         ],
     );
     let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
     assert_eq!(fake.api_hits("/pulls/1347"), 4);
 }
 
@@ -170,9 +152,7 @@ fn a_dropped_connection_is_retried() {
     let dir = tempfile::tempdir().unwrap();
     let fault = first_requests("/artifacts", vec![|| Reply::Close]);
     let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
     assert_eq!(fake.api_hits("/actions/runs/500/artifacts"), 2);
 }
 
@@ -194,9 +174,7 @@ fn a_download_cut_in_the_middle_starts_again_from_a_fresh_url() {
         no_fault(),
         first_requests("/blobs/", vec![cut_download]),
     );
-    let out = fetch(dir.path(), &fake, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(written(dir.path()), SPANS);
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
     assert_eq!(fake.blobs.requests().len(), 2);
     assert_eq!(fake.api_hits("/actions/artifacts/71/zip"), 2);
     assert_eq!(files_in(&tracing_dir(dir.path())), ["trace-data"]);

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::github::{FakeGithub, SIG, TOKEN};
+use super::github::{FakeGithub, SIG, Scenario, TOKEN, sha};
 
 /// Two lines as the Collector's `file` exporter writes them.
 pub const SPANS: &str = include_str!("../fixtures/collector-pdata-sample.jsonl");
@@ -37,6 +37,21 @@ impl Outcome {
     }
 }
 
+/// `ci-tracing -v --no-progress --api-url FAKE fetch-traces ARGS` in `dir`, with no
+/// token and no retry scaling yet.
+pub fn fetch_cmd(dir: &Path, fake: &FakeGithub, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = super::ci_tracing(dir);
+    cmd.args([
+        "-v",
+        "--no-progress",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+    ])
+    .args(args);
+    cmd
+}
+
 /// `ci-tracing -v fetch-traces --repo octo-org/octo-repo --pr 1347 ARGS` in `dir`,
 /// against `fake`, with the sentinel token in `GITHUB_TOKEN`.
 pub fn fetch(dir: &Path, fake: &FakeGithub, args: &[&str]) -> Outcome {
@@ -50,20 +65,31 @@ pub fn fetch_with_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Outcome {
-    let mut cmd = super::ci_tracing(dir);
-    cmd.args([
-        "-v",
-        "--no-progress",
-        "--api-url",
-        &fake.api.url(),
-        "fetch-traces",
-    ])
-    .args(["--repo", "octo-org/octo-repo", "--pr", "1347"])
-    .args(args)
-    .env("GITHUB_TOKEN", TOKEN)
-    .env("CI_TRACING_RETRY_SCALE", "0.01")
-    .envs(env.iter().copied());
+    let mut cmd = fetch_cmd(dir, fake, &["--repo", "octo-org/octo-repo", "--pr", "1347"]);
+    cmd.args(args)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("CI_TRACING_RETRY_SCALE", "0.01")
+        .envs(env.iter().copied());
     run(cmd)
+}
+
+/// A zip of [`SPANS`] as `trace-data.json`, as `actions/upload-artifact` makes it.
+pub fn spans_zip() -> Vec<u8> {
+    zip_of(&[("trace-data.json", SPANS.as_bytes())])
+}
+
+/// PR 1347 whose head commit has run 500 with artifact 71 `trace-data` of [`spans_zip`].
+pub fn one_artifact() -> Scenario {
+    Scenario::new()
+        .run(500, &sha(2))
+        .artifact(71, "trace-data", 500, &spans_zip())
+}
+
+/// Asserts success and that `.github/tracing/trace-data` under `dir` holds [`SPANS`].
+pub fn assert_fetched(dir: &Path, out: &Outcome) {
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = std::fs::read_to_string(tracing_dir(dir).join("trace-data"));
+    assert_eq!(written.expect("trace-data written"), SPANS);
 }
 
 /// Runs a prepared command and checks that no secret leaked.
