@@ -37,7 +37,13 @@ fn the_newest_artifact_of_the_head_commit_lands_byte_identical_in_trace_data() {
             .iter()
             .any(|r| r.query_param("head_sha") == Some(sha(2).as_str()))
     );
-    assert_eq!(fake.blobs.requests().len(), 1);
+    let blobs = fake.blobs.requests();
+    assert_eq!(blobs.len(), 1);
+    assert_eq!(
+        blobs[0].header("authorization"),
+        None,
+        "the token went to the blob host"
+    );
 }
 
 #[test]

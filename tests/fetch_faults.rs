@@ -212,3 +212,42 @@ fn a_digest_mismatch_writes_nothing() {
     );
     assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
 }
+
+#[test]
+fn an_artifact_that_expires_before_its_download_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|request| {
+        request
+            .path()
+            .ends_with("/artifacts/71/zip")
+            .then(|| error(410, "Artifact has expired"))
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: artifact 71 is gone (410): GitHub has deleted it; re-run the workflow to make a new one",
+    );
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
+#[test]
+fn a_next_page_link_to_another_host_is_not_followed_with_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|request| {
+        (request.path().ends_with("/actions/runs")).then(|| {
+            Reply::json(
+                200,
+                &serde_json::json!({"total_count": 200, "workflow_runs": []}),
+            )
+            .header(
+                "link",
+                "<http://127.0.0.1:9/repositories/1/actions/runs?page=2>; rel=\"next\"",
+            )
+        })
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: unexpected answer from GitHub for the workflow runs of commit 0202020: a next-page link outside the API's host",
+    );
+}
