@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::Error;
 use super::client::Client;
 use super::models::short_sha;
-use super::select::select;
+use super::select::{Selection, select};
 use crate::archive::extract::{Extracted, extract_spans, max_unzipped};
 use crate::cli::FetchTracesArgs;
 use crate::config::{Repo, Settings, tracing_dir};
@@ -34,20 +34,46 @@ pub async fn run(settings: &Settings, args: &FetchTracesArgs) -> crate::Result<(
         "downloading artifact {} ({} bytes) of workflow run {}",
         selection.artifact.id, selection.artifact.size_in_bytes, selection.run_id
     ));
-    std::fs::create_dir_all(&dir).map_err(|err| Error::io(&dir, &err))?;
+    let extracted = download_and_extract(&client, &repo, &selection, &dir).await?;
+    let (lines, bytes) = (extracted.lines, extracted.bytes);
+    install(extracted, &target, args.force)?;
+    println!(
+        "{}",
+        success_message(&target, args, lines, bytes, &selection)
+    );
+    Ok(())
+}
+
+/// Streams the artifact into a temporary zip in `dir` and extracts its spans into
+/// another temporary file there; the zip is deleted on return, whatever happens.
+async fn download_and_extract(
+    client: &Client,
+    repo: &Repo,
+    selection: &Selection,
+    dir: &Path,
+) -> crate::Result<Extracted> {
+    std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
     let mut zip = tempfile::Builder::new()
         .prefix(".trace-data.")
         .suffix(".zip.part")
-        .tempfile_in(&dir)
-        .map_err(|err| Error::io(&dir, &err))?;
-    super::download::download(&client, &repo, &selection.artifact, zip.as_file_mut()).await?;
+        .tempfile_in(dir)
+        .map_err(|err| Error::io(dir, &err))?;
+    super::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
     let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
-    let extracted = extract_spans(reopened, &dir, max_unzipped())?;
-    drop(zip);
+    let extracted = extract_spans(reopened, dir, max_unzipped())?;
     log::debug(&format!("took {}", extracted.entries.join(", ")));
-    let (lines, bytes) = (extracted.lines, extracted.bytes);
-    install(extracted, &target, args.force)?;
-    let shown = display_path(&target);
+    Ok(extracted)
+}
+
+/// Where the spans are, how many, where from, and the command to run next.
+fn success_message(
+    target: &Path,
+    args: &FetchTracesArgs,
+    lines: u64,
+    bytes: u64,
+    selection: &Selection,
+) -> String {
+    let shown = display_path(target);
     let replay = match &args.dir {
         None => "ci-tracing replay".to_owned(),
         Some(_) => format!("ci-tracing replay {}", shown.display()),
@@ -57,13 +83,12 @@ pub async fn run(settings: &Settings, args: &FetchTracesArgs) -> crate::Result<(
     } else {
         format!("commit {}", short_sha(&selection.sha))
     };
-    println!(
+    format!(
         "wrote {} ({lines} lines, {bytes} bytes) from pull request #{}, {commit}, workflow run {}\nnext: {replay}",
         shown.display(),
         args.pr,
         selection.run_id
-    );
-    Ok(())
+    )
 }
 
 /// Fails before any download when the target exists and `--force` is not given.
