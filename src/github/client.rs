@@ -26,6 +26,9 @@ pub const API_BACKOFF: Backoff = Backoff {
     max: Duration::from_secs(16),
 };
 
+/// The largest page GitHub serves.
+const PER_PAGE: (&str, &str) = ("per_page", "100");
+
 /// Pages followed at most per listing (100 items each).
 const MAX_PAGES: usize = 30;
 
@@ -71,14 +74,14 @@ impl Client {
         repo: &Repo,
         number: u64,
     ) -> Result<Vec<Commit>, Error> {
-        let url = self.repo_url(repo, &format!("pulls/{number}/commits"), &[]);
+        let url = self.repo_url(repo, &format!("pulls/{number}/commits"), &[PER_PAGE]);
         self.get_pages::<Vec<Commit>>(url, &format!("the commits of pull request #{number}"))
             .await
     }
 
     /// `GET /repos/{o}/{r}/actions/runs?head_sha=…`, every page (newest first).
     pub async fn runs_for_commit(&self, repo: &Repo, sha: &str) -> Result<Vec<WorkflowRun>, Error> {
-        let url = self.repo_url(repo, "actions/runs", &[("head_sha", sha)]);
+        let url = self.repo_url(repo, "actions/runs", &[("head_sha", sha), PER_PAGE]);
         let what = format!(
             "the workflow runs of commit {}",
             super::models::short_sha(sha)
@@ -88,7 +91,11 @@ impl Client {
 
     /// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`, every page, every name.
     pub async fn run_artifacts(&self, repo: &Repo, run_id: u64) -> Result<Vec<Artifact>, Error> {
-        let url = self.repo_url(repo, &format!("actions/runs/{run_id}/artifacts"), &[]);
+        let url = self.repo_url(
+            repo,
+            &format!("actions/runs/{run_id}/artifacts"),
+            &[PER_PAGE],
+        );
         self.get_pages::<ArtifactPage>(url, &format!("workflow run {run_id}"))
             .await
     }
@@ -120,7 +127,7 @@ impl Client {
         Ok(Secret::new(target.as_str()))
     }
 
-    /// `{api}/repos/{owner}/{name}/{tail}?{query}&per_page=100`.
+    /// `{api}/repos/{owner}/{name}/{tail}?{query}`.
     fn repo_url(&self, repo: &Repo, tail: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.api.clone();
         url.set_path(&format!(
@@ -129,9 +136,9 @@ impl Client {
             repo.owner,
             repo.name
         ));
-        url.query_pairs_mut()
-            .extend_pairs(query)
-            .append_pair("per_page", "100");
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         url
     }
 
@@ -276,7 +283,31 @@ pub fn describe(err: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_next_link;
+    use super::*;
+
+    #[test]
+    fn urls_keep_the_path_of_a_github_enterprise_api() {
+        let global = crate::cli::GlobalArgs {
+            api_url: "https://ghe.example.com/api/v3/".to_owned(),
+            token: None,
+            verbose: 0,
+            quiet: false,
+            no_progress: true,
+        };
+        let settings = Settings::new(&global).unwrap();
+        let client = Client::new(&settings, Secret::new("t")).unwrap();
+        let repo = Repo::parse("--repo", "o/r").unwrap();
+        assert_eq!(
+            client.repo_url(&repo, "pulls/7", &[]).as_str(),
+            "https://ghe.example.com/api/v3/repos/o/r/pulls/7"
+        );
+        assert_eq!(
+            client
+                .repo_url(&repo, "actions/runs", &[("head_sha", "ab"), PER_PAGE])
+                .as_str(),
+            "https://ghe.example.com/api/v3/repos/o/r/actions/runs?head_sha=ab&per_page=100"
+        );
+    }
 
     #[test]
     fn the_next_link_is_found_among_others() {
