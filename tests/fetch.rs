@@ -32,11 +32,12 @@ fn the_newest_artifact_of_the_head_commit_lands_byte_identical_in_trace_data() {
             .iter()
             .any(|r| r.path() == "/repos/octo-org/octo-repo/pulls/1347")
     );
-    assert!(
-        requests
-            .iter()
-            .any(|r| r.query_param("head_sha") == Some(sha(2).as_str()))
-    );
+    let runs = requests
+        .iter()
+        .find(|r| r.path().ends_with("/actions/runs"));
+    let runs = runs.expect("runs listed");
+    assert_eq!(runs.query_param("head_sha"), Some(sha(2).as_str()));
+    assert_eq!(runs.query_param("per_page"), Some("100"));
     let blobs = fake.blobs.requests();
     assert_eq!(blobs.len(), 1);
     assert_eq!(
