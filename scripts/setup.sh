@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in chromium:chromium unzip:unzip curl:curl jq:jq; do
+for tool in chromium:chromium unzip:unzip curl:curl jq:jq bc:bc /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 if ((${#missing[@]})); then

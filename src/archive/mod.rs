@@ -1,19 +1,80 @@
 //! Zip archives: writing artifacts as `actions/upload-artifact` does, and extracting
 //! downloaded ones without trusting their entry names or sizes.
 
+pub mod extract;
+
 /// Errors of zip writing and extraction.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The archive is damaged or unsafe.
     #[error("{0}")]
     Invalid(String),
+    /// The zip cannot be read.
+    #[error(
+        "the artifact is not a readable zip archive ({0}): try again, or download it from the run's page"
+    )]
+    Damaged(String),
+    /// An entry name or type that no honest upload makes.
+    #[error("refusing the artifact: its entry `{name}` {reason}")]
+    UnsafeEntry {
+        /// The raw entry name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An entry inflates past its declared size (a zip bomb).
+    #[error(
+        "refusing the artifact: its entry `{name}` inflates past its declared {declared} bytes"
+    )]
+    Inflates {
+        /// The entry name.
+        name: String,
+        /// The declared size.
+        declared: u64,
+    },
+    /// The archive unzips to more than the limit (a zip bomb).
+    #[error("refusing the artifact: it unzips to more than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// No entry holds spans.
+    #[error(
+        "the artifact holds no JSON trace file (found: {found}): was it made by `ci-tracing upload`?"
+    )]
+    NoTraceFile {
+        /// The entries found.
+        found: String,
+    },
+    /// A local file operation failed.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The operating system's reason.
+        reason: String,
+    },
 }
 
 impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) => crate::error::EXIT_FAILED,
+            Error::Invalid(_)
+            | Error::Damaged(_)
+            | Error::UnsafeEntry { .. }
+            | Error::Inflates { .. }
+            | Error::TooLarge { .. }
+            | Error::NoTraceFile { .. }
+            | Error::Io { .. } => crate::error::EXIT_FAILED,
+        }
+    }
+
+    /// An I/O failure on `path`.
+    pub fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            reason: err.to_string(),
         }
     }
 }

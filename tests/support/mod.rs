@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod fetch;
+pub mod github;
 pub mod http;
 
 use std::path::Path;

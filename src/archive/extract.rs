@@ -1,0 +1,260 @@
+//! Extracts a downloaded artifact's spans into one file, without trusting the archive.
+//!
+//! Entry names are never used as paths: the spans always land in one temporary file in
+//! the target directory (JSON entries concatenated in name order, each ending with a
+//! newline), which the caller renames to `trace-data`. Still, an archive with an
+//! absolute path, `..`, a drive prefix or a symlink is refused as a whole, since no
+//! honest upload makes one; so is one whose entries inflate past their declared size or
+//! past a total limit (zip bombs). Memory stays bounded: entries are copied in chunks.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+
+use tempfile::NamedTempFile;
+use zip::ZipArchive;
+
+use super::Error;
+
+/// Default limit of the unzipped size: far above any trace file worth replaying.
+pub const DEFAULT_MAX_UNZIPPED: u64 = 32 << 30;
+
+/// The spans of an archive, in a temporary file next to their destination.
+#[derive(Debug)]
+pub struct Extracted {
+    /// The temporary file (deleted if dropped before it is persisted).
+    pub file: NamedTempFile,
+    /// Lines written.
+    pub lines: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// The entries taken, in order.
+    pub entries: Vec<String>,
+}
+
+/// The unzipped-size limit: `CI_TRACING_MAX_UNZIPPED_BYTES` (for tests), else the default.
+pub fn max_unzipped() -> u64 {
+    crate::config::env_var("CI_TRACING_MAX_UNZIPPED_BYTES")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_MAX_UNZIPPED)
+}
+
+/// Checks every entry of `zip`, then writes the JSON entries into a temporary file in `dir`.
+pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Error> {
+    let mut archive = ZipArchive::new(zip).map_err(|err| Error::Damaged(err.to_string()))?;
+    let names = check_entries(&mut archive, limit)?;
+    let chosen = choose_trace_entries(&names)?;
+    let file = tempfile::Builder::new()
+        .prefix(".trace-data.")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|err| Error::io(dir, &err))?;
+    let mut out = Counter::new(BufWriter::with_capacity(1 << 20, file.as_file()));
+    let mut total = 0u64;
+    for &index in &chosen {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|err| Error::Damaged(err.to_string()))?;
+        let name = names[index].0.clone();
+        let declared = entry.size();
+        let copied = copy_bounded(&mut entry, &mut out, declared, &name)?;
+        total += copied;
+        if total > limit {
+            return Err(Error::TooLarge { limit });
+        }
+        if copied > 0 && out.last != b'\n' {
+            out.write_all(b"\n")
+                .map_err(|err| Error::io(file.path(), &err))?;
+        }
+    }
+    out.inner
+        .flush()
+        .map_err(|err| Error::io(file.path(), &err))?;
+    let (lines, bytes) = (out.lines, out.bytes);
+    drop(out);
+    Ok(Extracted {
+        file,
+        lines,
+        bytes,
+        entries: chosen.iter().map(|&i| names[i].0.clone()).collect(),
+    })
+}
+
+/// Every entry's name and whether it is a file; refuses unsafe names, symlinks and a
+/// declared total past `limit`.
+fn check_entries(archive: &mut ZipArchive<File>, limit: u64) -> Result<Vec<(String, bool)>, Error> {
+    let mut names = Vec::with_capacity(archive.len());
+    let mut declared = 0u64;
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|err| Error::Damaged(err.to_string()))?;
+        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        if let Some(reason) = unsafe_name(&name) {
+            return Err(Error::UnsafeEntry { name, reason });
+        }
+        if entry.is_symlink() {
+            return Err(Error::UnsafeEntry {
+                name,
+                reason: "is a symbolic link",
+            });
+        }
+        declared = declared.saturating_add(entry.size());
+        if declared > limit {
+            return Err(Error::TooLarge { limit });
+        }
+        names.push((name, entry.is_file()));
+    }
+    Ok(names)
+}
+
+/// Why a name is unsafe to extract, if it is.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if name.starts_with('/') || name.starts_with('\\') {
+        Some("is an absolute path")
+    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        Some("starts with a drive letter")
+    } else if name.split(['/', '\\']).any(|part| part == "..") {
+        Some("climbs out of the directory with `..`")
+    } else if name.contains('\0') {
+        Some("contains a NUL byte")
+    } else {
+        None
+    }
+}
+
+/// The entries that hold spans, sorted by name: the JSON ones, else a lone file.
+fn choose_trace_entries(names: &[(String, bool)]) -> Result<Vec<usize>, Error> {
+    let is_json = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        [".json", ".jsonl", ".ndjson"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+            || lower.rsplit('/').next() == Some("trace-data")
+    };
+    let files: Vec<usize> = (0..names.len()).filter(|&i| names[i].1).collect();
+    let mut chosen: Vec<usize> = files
+        .iter()
+        .copied()
+        .filter(|&i| is_json(&names[i].0))
+        .collect();
+    if chosen.is_empty() && files.len() == 1 {
+        chosen.clone_from(&files);
+    }
+    if chosen.is_empty() {
+        let found: Vec<&str> = files.iter().map(|&i| names[i].0.as_str()).collect();
+        return Err(Error::NoTraceFile {
+            found: if found.is_empty() {
+                "no files".to_owned()
+            } else {
+                found.join(", ")
+            },
+        });
+    }
+    chosen.sort_by(|&a, &b| names[a].0.cmp(&names[b].0));
+    Ok(chosen)
+}
+
+/// Copies one entry, refusing it when it inflates past its declared size.
+fn copy_bounded(
+    entry: &mut impl Read,
+    out: &mut Counter<impl Write>,
+    declared: u64,
+    name: &str,
+) -> Result<u64, Error> {
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut copied = 0u64;
+    loop {
+        // Read up to the declared size, then probe for one byte more: any excess is
+        // seen here whether or not the zip reader checks sizes itself.
+        let room = usize::try_from(declared - copied)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let want = room.min(buffer.len());
+        let read = match entry.read(&mut buffer[..want]) {
+            Ok(0) => return Ok(copied),
+            Ok(read) => read,
+            Err(err) if copied < declared || err.to_string().contains("checksum") => {
+                return Err(Error::Damaged(format!("{name}: {err}")));
+            }
+            Err(_) => return Err(inflates(name, declared)),
+        };
+        copied += read as u64;
+        if copied > declared {
+            return Err(inflates(name, declared));
+        }
+        out.write_all(&buffer[..read]).map_err(|err| Error::Io {
+            path: "the temporary trace file".to_owned(),
+            reason: err.to_string(),
+        })?;
+    }
+}
+
+fn inflates(name: &str, declared: u64) -> Error {
+    Error::Inflates {
+        name: name.to_owned(),
+        declared,
+    }
+}
+
+/// A writer that counts bytes and newlines and remembers the last byte.
+struct Counter<W: Write> {
+    inner: W,
+    bytes: u64,
+    lines: u64,
+    last: u8,
+}
+
+impl<W: Write> Counter<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            bytes: 0,
+            lines: 0,
+            last: b'\n',
+        }
+    }
+}
+
+impl<W: Write> Write for Counter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        let buf = &buf[..written];
+        self.bytes += written as u64;
+        #[allow(clippy::naive_bytecount)] // the compiler vectorises it; no crate for this
+        let newlines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.lines += newlines;
+        if let Some(&last) = buf.last() {
+            self.last = last;
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_name;
+
+    #[test]
+    fn unsafe_names_are_recognised() {
+        for name in [
+            "/etc/passwd",
+            "\\x",
+            "C:/x",
+            "c:x",
+            "../x",
+            "a/../../x",
+            "a\\..\\x",
+        ] {
+            assert!(unsafe_name(name).is_some(), "{name}");
+        }
+        for name in ["trace-data.json", "dir/trace-data.json", "a..b", ".hidden"] {
+            assert!(unsafe_name(name).is_none(), "{name}");
+        }
+    }
+}

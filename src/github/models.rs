@@ -1,0 +1,144 @@
+//! The few fields of GitHub's REST answers that `fetch-traces` and `gate --live` read.
+//!
+//! Every struct is lenient (`#[serde(default)]`, unknown fields ignored): GitHub adds
+//! fields all the time and leaves some out on older GitHub Enterprise servers, and a
+//! missing field we do not need must never fail a download. Never add
+//! `deny_unknown_fields` here.
+
+use serde::Deserialize;
+
+/// `GET /repos/{o}/{r}/pulls/{n}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PullRequest {
+    /// The number.
+    pub number: u64,
+    /// The head of the branch.
+    pub head: Head,
+    /// Current labels.
+    pub labels: Vec<Label>,
+}
+
+/// `head` of a pull request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Head {
+    /// The commit the branch points at.
+    pub sha: String,
+}
+
+/// A label.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Label {
+    /// Its name.
+    pub name: String,
+}
+
+/// `GET /repos/{o}/{r}/actions/runs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RunPage {
+    /// Runs, newest first.
+    pub workflow_runs: Vec<WorkflowRun>,
+}
+
+/// A workflow run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkflowRun {
+    /// Its id.
+    pub id: u64,
+    /// The workflow's name.
+    pub name: Option<String>,
+    /// The commit it ran on.
+    pub head_sha: String,
+}
+
+/// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ArtifactPage {
+    /// Artifacts, newest first.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// An artifact.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Artifact {
+    /// Its id (re-run attempts upload new ones under the same name: highest wins).
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Zip size in bytes.
+    pub size_in_bytes: u64,
+    /// Whether GitHub has deleted the content.
+    pub expired: bool,
+    /// When it expires (or expired).
+    pub expires_at: Option<String>,
+    /// `sha256:<hex>` of the zip, on v4 artifacts.
+    pub digest: Option<String>,
+    /// The run that made it.
+    pub workflow_run: Option<ArtifactRun>,
+}
+
+/// `workflow_run` of an artifact.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ArtifactRun {
+    /// The run id.
+    pub id: u64,
+    /// The commit it ran on.
+    pub head_sha: String,
+}
+
+/// An item of `GET /repos/{o}/{r}/pulls/{n}/commits` (oldest first).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Commit {
+    /// The commit id.
+    pub sha: String,
+}
+
+/// The `message` of an error answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ErrorBody {
+    /// What GitHub says went wrong.
+    pub message: String,
+}
+
+/// A page of a list endpoint: the items it holds.
+pub trait Page: serde::de::DeserializeOwned {
+    /// The item type.
+    type Item;
+    /// Takes the items out.
+    fn items(self) -> Vec<Self::Item>;
+}
+
+impl Page for RunPage {
+    type Item = WorkflowRun;
+    fn items(self) -> Vec<WorkflowRun> {
+        self.workflow_runs
+    }
+}
+
+impl Page for ArtifactPage {
+    type Item = Artifact;
+    fn items(self) -> Vec<Artifact> {
+        self.artifacts
+    }
+}
+
+impl Page for Vec<Commit> {
+    type Item = Commit;
+    fn items(self) -> Vec<Commit> {
+        self
+    }
+}
+
+/// The first 7 characters of a commit id, as GitHub shows them.
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}

@@ -1,0 +1,253 @@
+//! `fetch-traces` when GitHub or the network misbehaves: bad tokens, rate limits,
+//! server errors, dropped connections, downloads cut short, digests that do not match.
+//! Each fault ends in one clear line, or in success after a bounded retry; the sentinel
+//! token never shows (`support::fetch::run` checks every output).
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use support::fetch::{
+    assert_fetched, fetch, files_in, one_artifact as scenario, spans_zip, tracing_dir,
+};
+use support::github::{FakeGithub, Fault, error, sha256};
+use support::http::{Reply, Request};
+
+fn no_fault() -> Fault {
+    Box::new(|_| None)
+}
+
+/// A fault that answers the first `replies.len()` requests whose path contains `part`,
+/// in order, then lets the normal routes answer.
+fn first_requests(part: &'static str, replies: Vec<fn() -> Reply>) -> Fault {
+    let seen = Arc::new(AtomicUsize::new(0));
+    Box::new(move |request: &Request| {
+        if !request.path().contains(part) {
+            return None;
+        }
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        replies.get(n).map(|reply| reply())
+    })
+}
+
+#[test]
+fn a_401_says_the_token_was_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|_| Some(error(401, "Bad credentials")));
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        2,
+        "error: GitHub rejected the token (401 Bad credentials): pass a valid one with --token, GITHUB_TOKEN or GH_TOKEN, or run `gh auth login`",
+    );
+    assert_eq!(fake.api.requests().len(), 1, "a 401 is not retried");
+}
+
+#[test]
+fn a_403_refusal_says_which_access_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|_| {
+        Some(error(
+            403,
+            "Resource not accessible by personal access token",
+        ))
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        2,
+        "error: GitHub refused access to pull request #1347 of octo-org/octo-repo (403 Resource not accessible by personal access token): use a token that can read the repository and its Actions artifacts",
+    );
+    assert_eq!(fake.api.requests().len(), 1);
+}
+
+#[test]
+fn a_403_rate_limit_with_retry_after_is_waited_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = first_requests(
+        "/pulls/1347",
+        vec![|| error(403, "You have exceeded a secondary rate limit").header("retry-after", "1")],
+    );
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+    assert_eq!(fake.api_hits("/pulls/1347"), 2);
+}
+
+#[test]
+fn a_429_with_an_imminent_reset_is_waited_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = first_requests(
+        "/actions/runs",
+        vec![|| {
+            let reset = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 2;
+            error(429, "API rate limit exceeded")
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", &reset.to_string())
+        }],
+    );
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+}
+
+#[test]
+fn a_rate_limit_that_resets_far_ahead_says_when_to_try_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let fault: Fault = Box::new(move |_| {
+        Some(
+            error(403, "API rate limit exceeded for user ID 1.")
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", &reset.to_string()),
+        )
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    let until = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(reset + 1));
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        &format!(
+            "error: GitHub's API rate limit is used up until {until}: try again after that, or use a token with a higher limit"
+        ),
+    );
+    assert_eq!(fake.api.requests().len(), 1, "no waiting for an hour");
+}
+
+#[test]
+fn bad_gateways_and_unavailable_servers_are_retried_until_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = first_requests(
+        "/pulls/1347",
+        vec![
+            || error(502, "Server Error"),
+            || Reply::new(503, "<html>Unicorn!</html>"),
+            || error(504, "We couldn't respond to your request in time"),
+        ],
+    );
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+    assert_eq!(fake.api_hits("/pulls/1347"), 4);
+}
+
+#[test]
+fn a_server_that_stays_down_ends_in_one_line_after_bounded_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|_| Some(Reply::new(503, "down")));
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: GitHub answered 503 to the request for pull request #1347 of octo-org/octo-repo, also after retrying: try again later",
+    );
+    assert_eq!(fake.api.requests().len(), 5);
+}
+
+#[test]
+fn a_dropped_connection_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = first_requests("/artifacts", vec![|| Reply::Close]);
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+    assert_eq!(fake.api_hits("/actions/runs/500/artifacts"), 2);
+}
+
+fn cut_download() -> Reply {
+    let zip = spans_zip();
+    Reply::Truncated {
+        status: 200,
+        headers: vec![("content-type".to_owned(), "application/zip".to_owned())],
+        announced: zip.len() as u64,
+        body: zip[..zip.len() / 2].to_vec(),
+    }
+}
+
+#[test]
+fn a_download_cut_in_the_middle_starts_again_from_a_fresh_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGithub::with_faults(
+        scenario(),
+        no_fault(),
+        first_requests("/blobs/", vec![cut_download]),
+    );
+    assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+    assert_eq!(fake.blobs.requests().len(), 2);
+    assert_eq!(fake.api_hits("/actions/artifacts/71/zip"), 2);
+    assert_eq!(files_in(&tracing_dir(dir.path())), ["trace-data"]);
+}
+
+#[test]
+fn a_download_cut_every_time_fails_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGithub::with_faults(scenario(), no_fault(), Box::new(|_| Some(cut_download())));
+    let out = fetch(dir.path(), &fake, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let line = out.last_error();
+    assert!(
+        line.starts_with("error: the download of artifact 71 kept failing (")
+            && line.ends_with("): try again later"),
+        "{line}"
+    );
+    assert_eq!(fake.blobs.requests().len(), 4, "bounded retries");
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
+#[test]
+fn a_digest_mismatch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = spans_zip();
+    let scenario = scenario().last_artifact(|a| a.digest = Some(sha256(b"something else")));
+    let fake = FakeGithub::start(scenario);
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        &format!(
+            "error: the downloaded artifact 71 does not match its digest (expected {}, got {}): nothing was written; try again",
+            sha256(b"something else"),
+            sha256(&zip)
+        ),
+    );
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
+#[test]
+fn an_artifact_that_expires_before_its_download_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|request| {
+        request
+            .path()
+            .ends_with("/artifacts/71/zip")
+            .then(|| error(410, "Artifact has expired"))
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: artifact 71 is gone (410): GitHub has deleted it; re-run the workflow to make a new one",
+    );
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
+#[test]
+fn a_next_page_link_to_another_host_is_not_followed_with_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|request| {
+        (request.path().ends_with("/actions/runs")).then(|| {
+            Reply::json(
+                200,
+                &serde_json::json!({"total_count": 200, "workflow_runs": []}),
+            )
+            .header(
+                "link",
+                "<http://127.0.0.1:9/repositories/1/actions/runs?page=2>; rel=\"next\"",
+            )
+        })
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: unexpected answer from GitHub for the workflow runs of commit 0202020: a next-page link outside the API's host",
+    );
+}
