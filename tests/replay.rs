@@ -428,3 +428,233 @@ fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
     let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
     assert_eq!(lines(&failed).len(), 40);
 }
+
+#[test]
+fn invalid_lines_are_reported_by_number_skipped_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = lines(SAMPLE);
+    let content = format!(
+        "{}\nnot json\n{{\"resourceLogs\":[]}}\n{}\n",
+        sample[0], sample[1]
+    );
+    let file = write(dir.path(), "trace-data", &content);
+    let server = Server::start(|_| ok());
+    let run = replay(
+        dir.path(),
+        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
+        &[],
+    );
+    assert_eq!(run.code, 1, "invalid lines mean spans were not accepted");
+    assert_eq!(server.requests().len(), 2);
+    assert!(
+        run.stderr
+            .contains("line 2 skipped: not an OTLP/JSON trace request"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("line 3 skipped: no `resourceSpans`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("lines failed:   2 (invalid: 2)"),
+        "{}",
+        run.stdout
+    );
+    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    assert_eq!(failed, "not json\n{\"resourceLogs\":[]}\n");
+}
+
+#[test]
+fn strict_stops_at_the_first_invalid_line_and_keeps_the_rest_unsent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = lines(SAMPLE);
+    let content = format!("{}\nnot json\n{}\n", sample[0], sample[1]);
+    let file = write(dir.path(), "trace-data", &content);
+    let server = Server::start(|_| ok());
+    let run = replay(
+        dir.path(),
+        &[
+            file.to_str().unwrap(),
+            "--strict",
+            "--concurrency",
+            "1",
+            "--endpoint",
+            &endpoint(&server),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(server.requests()[0].body, sample[0].as_bytes());
+    assert!(
+        run.stderr.contains("error: line 2 is not valid"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("lines failed:   2 (invalid: 1, not sent: 1)"),
+        "{}",
+        run.stdout
+    );
+    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    assert_eq!(failed, format!("not json\n{}\n", sample[1]));
+}
+
+#[test]
+fn standard_input_is_read_and_its_failures_go_to_replay_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|_| Reply::new(400, ""));
+    let mut cmd = ci_tracing(dir.path());
+    cmd.args(["replay", "-", "--endpoint", &endpoint(&server)])
+        .write_stdin(LEGACY);
+    let output = cmd.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(server.requests().len(), 1);
+    let failed = std::fs::read_to_string(dir.path().join("replay.failed")).unwrap();
+    assert_eq!(failed, LEGACY);
+}
+
+#[test]
+fn an_existing_failed_file_is_replaced_and_the_user_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "trace-data", LEGACY);
+    write(dir.path(), "trace-data.failed", "from an earlier run\n");
+    let server = Server::start(|_| Reply::new(400, ""));
+    let run = replay(
+        dir.path(),
+        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("it replaced the file of that name from an earlier run"),
+        "{}",
+        run.stderr
+    );
+    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    assert_eq!(failed, LEGACY);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left behind: {names:?}");
+}
+
+#[test]
+fn the_default_file_is_the_one_fetch_traces_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tracing = dir.path().join(".github/tracing");
+    std::fs::create_dir_all(&tracing).unwrap();
+    write(&tracing, "trace-data", LEGACY);
+    let server = Server::start(|_| ok());
+    let run = replay(dir.path(), &["--endpoint", &endpoint(&server)], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.requests().len(), 1);
+
+    let empty = tempfile::tempdir().unwrap();
+    let run = replay(empty.path(), &["--endpoint", &endpoint(&server)], &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("fetch-traces"), "{}", run.stderr);
+}
+
+#[test]
+fn endpoints_come_from_the_flag_then_the_otel_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "trace-data", LEGACY);
+    let file = file.to_str().unwrap();
+    let server = Server::start(|_| ok());
+    let base = server.url();
+    let traces = format!("{base}/custom/path");
+    let generic = format!("{base}/base/");
+    let both = [
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", generic.as_str()),
+    ];
+    assert_eq!(replay(dir.path(), &[file], &both).code, 0);
+    assert_eq!(replay(dir.path(), &[file], &both[1..]).code, 0);
+    let flag = format!("{base}/flag");
+    assert_eq!(
+        replay(dir.path(), &[file, "--endpoint", &flag], &both).code,
+        0
+    );
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/custom/path", "/base/v1/traces", "/flag"]);
+
+    let run = replay(
+        dir.path(),
+        &[file],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn headers_from_the_environment_and_flags_are_sent_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "trace-data", LEGACY);
+    let server = Server::start(|_| Reply::new(400, "no"));
+    let env = [(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "Authorization=Bearer%20sentinel-env-4711,x-scope-orgid=tenant",
+    )];
+    let run = replay(
+        dir.path(),
+        &[
+            file.to_str().unwrap(),
+            "-vv",
+            "--header",
+            "X-Api-Key=sentinel-flag-0815",
+            "--header",
+            "x-scope-orgid=override",
+            "--endpoint",
+            &endpoint(&server),
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 1);
+    let request = &server.requests()[0];
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer sentinel-env-4711")
+    );
+    assert_eq!(request.header("x-api-key"), Some("sentinel-flag-0815"));
+    assert_eq!(request.header("x-scope-orgid"), Some("override"));
+    for output in [&run.stdout, &run.stderr] {
+        assert!(!output.contains("sentinel"), "{output}");
+    }
+    assert!(
+        run.stderr
+            .contains("extra headers: authorization, x-scope-orgid, x-api-key"),
+        "{}",
+        run.stderr
+    );
+
+    let run = replay(
+        dir.path(),
+        &[
+            file.to_str().unwrap(),
+            "--header",
+            "Authorization: Bearer sentinel-9",
+            "--endpoint",
+            &endpoint(&server),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("NAME=VALUE"), "{}", run.stderr);
+    assert!(!run.stderr.contains("sentinel"), "{}", run.stderr);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing sent after a bad header"
+    );
+}
