@@ -38,6 +38,35 @@ fn replay(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
     }
 }
 
+/// A trace file in a fresh directory and a fake receiver for it.
+struct Case {
+    dir: tempfile::TempDir,
+    file: PathBuf,
+    server: Server,
+}
+
+impl Case {
+    fn new(content: &str, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "trace-data", content);
+        let server = Server::start(handler);
+        Self { dir, file, server }
+    }
+
+    /// Replays the file to the fake receiver with `flags`.
+    fn replay(&self, flags: &[&str]) -> Run {
+        let endpoint = endpoint(&self.server);
+        let mut args = vec![self.file.to_str().unwrap(), "--endpoint", &endpoint];
+        args.extend_from_slice(flags);
+        replay(self.dir.path(), &args, &[])
+    }
+
+    /// What `trace-data.failed` holds.
+    fn failed(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("trace-data.failed")).unwrap()
+    }
+}
+
 fn endpoint(server: &Server) -> String {
     format!("{}/v1/traces", server.url())
 }
@@ -75,16 +104,10 @@ fn sorted_bodies(requests: &[Request], decode: impl Fn(&[u8]) -> Vec<u8>) -> Vec
 
 #[test]
 fn json_lines_are_sent_unchanged_one_request_each_with_exact_headers() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", SAMPLE);
-    let server = Server::start(|_| ok());
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(SAMPLE, |_| ok());
+    let run = case.replay(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let requests = server.requests();
+    let requests = case.server.requests();
     assert_eq!(requests.len(), 2);
     for request in &requests {
         assert_eq!(request.method, "POST");
@@ -105,26 +128,15 @@ fn json_lines_are_sent_unchanged_one_request_each_with_exact_headers() {
         "{}",
         run.stderr
     );
-    assert!(!dir.path().join("trace-data.failed").exists());
+    assert!(!case.dir.path().join("trace-data.failed").exists());
 }
 
 #[test]
 fn gzip_bodies_decompress_to_the_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", SAMPLE);
-    let server = Server::start(|_| Reply::new(200, Vec::new()));
-    let run = replay(
-        dir.path(),
-        &[
-            file.to_str().unwrap(),
-            "--gzip",
-            "--endpoint",
-            &endpoint(&server),
-        ],
-        &[],
-    );
+    let case = Case::new(SAMPLE, |_| Reply::new(200, Vec::new()));
+    let run = case.replay(&["--gzip"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let requests = server.requests();
+    let requests = case.server.requests();
     for request in &requests {
         assert_eq!(request.header("content-encoding"), Some("gzip"));
         assert_eq!(request.header("content-type"), Some("application/json"));
@@ -136,39 +148,30 @@ fn gzip_bodies_decompress_to_the_lines() {
 
 #[test]
 fn crlf_blank_lines_and_a_missing_final_newline() {
-    let dir = tempfile::tempdir().unwrap();
     let sample = lines(SAMPLE);
     let content = format!("\r\n{}\r\n\n   \n{}", sample[0], sample[1]);
-    let file = write(dir.path(), "trace-data", &content);
-    let server = Server::start(|_| ok());
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(&content, |_| ok());
+    let run = case.replay(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut expected = vec![sample[0].to_owned(), sample[1].to_owned()];
     expected.sort();
-    assert_eq!(sorted_bodies(&server.requests(), <[u8]>::to_vec), expected);
+    assert_eq!(
+        sorted_bodies(&case.server.requests(), <[u8]>::to_vec),
+        expected
+    );
 }
 
 #[test]
 fn legacy_lines_are_converted_to_scope_spans_with_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", LEGACY);
-    let server = Server::start(|_| ok());
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(LEGACY, |_| ok());
+    let run = case.replay(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("line 1 has the pre-v0.48 shape"),
         "{}",
         run.stderr
     );
-    let body = server.requests()[0].json();
+    let body = case.server.requests()[0].json();
     let resource = &body["resourceSpans"][0];
     assert!(
         resource.get("instrumentationLibrarySpans").is_none(),
@@ -206,12 +209,10 @@ impl Attempts {
 
 #[test]
 fn retry_after_in_seconds_and_as_a_date_is_honoured() {
-    let dir = tempfile::tempdir().unwrap();
     let sample = lines(SAMPLE);
-    let file = write(dir.path(), "trace-data", SAMPLE);
     let first = sample[0].to_owned();
     let attempts = Attempts::default();
-    let server = Server::start(move |request| {
+    let case = Case::new(SAMPLE, move |request| {
         let is_first = request.body == first.as_bytes();
         match (is_first, attempts.next(&is_first.to_string())) {
             (true, 1) => Reply::new(503, "busy").header("retry-after", "1"),
@@ -222,18 +223,9 @@ fn retry_after_in_seconds_and_as_a_date_is_honoured() {
             _ => ok(),
         }
     });
-    let run = replay(
-        dir.path(),
-        &[
-            file.to_str().unwrap(),
-            "-v",
-            "--endpoint",
-            &endpoint(&server),
-        ],
-        &[],
-    );
+    let run = case.replay(&["-v"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(server.requests().len(), 4);
+    assert_eq!(case.server.requests().len(), 4);
     let stderr = &run.stderr;
     assert!(
         stderr.contains("line 1: HTTP 503 Service Unavailable: busy; retrying in"),
@@ -252,17 +244,12 @@ fn retry_after_in_seconds_and_as_a_date_is_honoured() {
 
 #[test]
 fn bad_data_400_is_final_and_the_line_is_kept_in_dot_failed() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", LEGACY);
-    let server =
-        Server::start(|_| Reply::json(400, &serde_json::json!({"code": 3, "message": "bad span"})));
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(LEGACY, |_| {
+        Reply::json(400, &serde_json::json!({"code": 3, "message": "bad span"}))
+    });
+    let run = case.replay(&[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(server.requests().len(), 1);
+    assert_eq!(case.server.requests().len(), 1);
     assert!(
         run.stderr
             .contains("line 1 not delivered: HTTP 400 Bad Request: bad span"),
@@ -275,7 +262,7 @@ fn bad_data_400_is_final_and_the_line_is_kept_in_dot_failed() {
         run.stdout
     );
     assert!(run.stdout.contains("lines sent:     0"), "{}", run.stdout);
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     assert_eq!(failed, LEGACY, "the original line, not the converted one");
     assert!(
         run.stderr
@@ -287,22 +274,16 @@ fn bad_data_400_is_final_and_the_line_is_kept_in_dot_failed() {
 
 #[test]
 fn payload_too_large_413_is_not_retried() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", SAMPLE);
-    let server = Server::start(|_| Reply::new(413, "too large"));
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(SAMPLE, |_| Reply::new(413, "too large"));
+    let run = case.replay(&[]);
     assert_eq!(run.code, 1);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(case.server.requests().len(), 2);
     assert!(
         run.stdout.contains("lines failed:   2 (HTTP 413: 2)"),
         "{}",
         run.stdout
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     let mut got = lines(&failed);
     got.sort_unstable();
     let mut expected = lines(SAMPLE);
@@ -312,11 +293,9 @@ fn payload_too_large_413_is_not_retried() {
 
 #[test]
 fn partial_success_counts_rejected_spans_and_is_not_retried() {
-    let dir = tempfile::tempdir().unwrap();
     let sample = lines(SAMPLE);
-    let file = write(dir.path(), "trace-data", SAMPLE);
     let first = sample[0].to_owned();
-    let server = Server::start(move |request| {
+    let case = Case::new(SAMPLE, move |request| {
         if request.body == first.as_bytes() {
             // Rejected count as a string, as OTLP/JSON writes int64.
             Reply::json(
@@ -330,13 +309,9 @@ fn partial_success_counts_rejected_spans_and_is_not_retried() {
             )
         }
     });
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let run = case.replay(&[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(case.server.requests().len(), 2);
     assert!(run.stdout.contains("lines sent:     2"), "{}", run.stdout);
     assert!(run.stdout.contains("spans accepted: 1"), "{}", run.stdout);
     assert!(run.stdout.contains("spans rejected: 2"), "{}", run.stdout);
@@ -351,34 +326,32 @@ fn partial_success_counts_rejected_spans_and_is_not_retried() {
         "{}",
         run.stderr
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     assert_eq!(lines(&failed).len(), 2);
 }
 
 #[test]
 fn a_closed_connection_is_retried_and_a_receiver_that_always_closes_fails_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", LEGACY);
     let attempts = Attempts::default();
-    let server = Server::start(move |_| {
+    let case = Case::new(LEGACY, move |_| {
         if attempts.next("") == 1 {
             Reply::Close
         } else {
             ok()
         }
     });
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let run = case.replay(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(case.server.requests().len(), 2);
 
     let closing = Server::start(|_| Reply::Close);
     let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&closing)],
+        case.dir.path(),
+        &[
+            case.file.to_str().unwrap(),
+            "--endpoint",
+            &endpoint(&closing),
+        ],
         &[],
     );
     assert_eq!(run.code, 1);
@@ -389,10 +362,7 @@ fn a_closed_connection_is_retried_and_a_receiver_that_always_closes_fails_the_li
         run.stderr
     );
     assert!(run.stdout.contains("(connection: 1)"), "{}", run.stdout);
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap(),
-        LEGACY
-    );
+    assert_eq!(case.failed(), LEGACY);
 }
 
 #[test]
@@ -431,21 +401,15 @@ fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
 
 #[test]
 fn invalid_lines_are_reported_by_number_skipped_and_kept() {
-    let dir = tempfile::tempdir().unwrap();
     let sample = lines(SAMPLE);
     let content = format!(
         "{}\nnot json\n{{\"resourceLogs\":[]}}\n{}\n",
         sample[0], sample[1]
     );
-    let file = write(dir.path(), "trace-data", &content);
-    let server = Server::start(|_| ok());
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
-    );
+    let case = Case::new(&content, |_| ok());
+    let run = case.replay(&[]);
     assert_eq!(run.code, 1, "invalid lines mean spans were not accepted");
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(case.server.requests().len(), 2);
     assert!(
         run.stderr
             .contains("line 2 skipped: not an OTLP/JSON trace request"),
@@ -462,32 +426,19 @@ fn invalid_lines_are_reported_by_number_skipped_and_kept() {
         "{}",
         run.stdout
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     assert_eq!(failed, "not json\n{\"resourceLogs\":[]}\n");
 }
 
 #[test]
 fn strict_stops_at_the_first_invalid_line_and_keeps_the_rest_unsent() {
-    let dir = tempfile::tempdir().unwrap();
     let sample = lines(SAMPLE);
     let content = format!("{}\nnot json\n{}\n", sample[0], sample[1]);
-    let file = write(dir.path(), "trace-data", &content);
-    let server = Server::start(|_| ok());
-    let run = replay(
-        dir.path(),
-        &[
-            file.to_str().unwrap(),
-            "--strict",
-            "--concurrency",
-            "1",
-            "--endpoint",
-            &endpoint(&server),
-        ],
-        &[],
-    );
+    let case = Case::new(&content, |_| ok());
+    let run = case.replay(&["--strict", "--concurrency", "1"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert_eq!(server.requests().len(), 1);
-    assert_eq!(server.requests()[0].body, sample[0].as_bytes());
+    assert_eq!(case.server.requests().len(), 1);
+    assert_eq!(case.server.requests()[0].body, sample[0].as_bytes());
     assert!(
         run.stderr.contains("error: line 2 is not valid"),
         "{}",
@@ -499,7 +450,7 @@ fn strict_stops_at_the_first_invalid_line_and_keeps_the_rest_unsent() {
         "{}",
         run.stdout
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     assert_eq!(failed, format!("not json\n{}\n", sample[1]));
 }
 
@@ -519,15 +470,13 @@ fn standard_input_is_read_and_its_failures_go_to_replay_failed() {
 
 #[test]
 fn an_existing_failed_file_is_replaced_and_the_user_is_told() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", LEGACY);
-    write(dir.path(), "trace-data.failed", "from an earlier run\n");
-    let server = Server::start(|_| Reply::new(400, ""));
-    let run = replay(
-        dir.path(),
-        &[file.to_str().unwrap(), "--endpoint", &endpoint(&server)],
-        &[],
+    let case = Case::new(LEGACY, |_| Reply::new(400, ""));
+    write(
+        case.dir.path(),
+        "trace-data.failed",
+        "from an earlier run\n",
     );
+    let run = case.replay(&[]);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -535,9 +484,9 @@ fn an_existing_failed_file_is_replaced_and_the_user_is_told() {
         "{}",
         run.stderr
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
+    let failed = case.failed();
     assert_eq!(failed, LEGACY);
-    let names: Vec<_> = std::fs::read_dir(dir.path())
+    let names: Vec<_> = std::fs::read_dir(case.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();

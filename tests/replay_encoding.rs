@@ -239,7 +239,7 @@ fn shift_to_now_reads_standard_input_twice_through_a_spool() {
     let latest = server
         .requests()
         .iter()
-        .map(|r| r.json())
+        .map(support::http::Request::json)
         .flat_map(|request| spans(&request).into_iter().map(|s| s.2).collect::<Vec<_>>())
         .max()
         .unwrap();

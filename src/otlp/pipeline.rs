@@ -138,6 +138,12 @@ impl Context {
         self.stopping.load(Relaxed)
     }
 
+    /// Lines already handed on are still sent after `--strict` stops the reading, but
+    /// not once the receiver is known to be unreachable.
+    fn unreachable(&self) -> bool {
+        self.stopped() && matches!(self.stop.get(), Some(Stop::Unreachable(_)))
+    }
+
     /// Counts a line as failed and keeps it in `.failed`.
     fn fail(&self, line: &[u8], spans: u64, kind: &str) {
         self.tally.failed.fetch_add(1, Relaxed);
@@ -244,7 +250,7 @@ fn job(context: &Context, line_no: u64, line: &[u8], data: &model::TracesData<'_
 
 /// Encodes and sends one line and counts the outcome.
 async fn deliver(context: &Context, job: Job) {
-    if context.stopped() {
+    if context.unreachable() {
         context.fail(&job.line, job.spans, "not sent");
         return;
     }
@@ -315,7 +321,7 @@ fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
         }
         if encoding.protobuf {
             let mut encoder = Encoder::default();
-            let encoded = encoder.encode(&value);
+            let protobuf = encoder.encode(&value);
             if !encoder.unknown.is_empty() {
                 context
                     .unknown_fields
@@ -323,7 +329,7 @@ fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
                     .expect("not poisoned")
                     .extend(encoder.unknown);
             }
-            Bytes::from(encoded?)
+            Bytes::from(protobuf?)
         } else {
             Bytes::from(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
         }

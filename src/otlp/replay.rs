@@ -209,13 +209,19 @@ async fn open_input(
     match offset {
         Some(offset) => log::info(&format!(
             "shifting every timestamp by {:+.3} s so that the latest span ends now",
-            offset as f64 / 1e9
+            seconds(offset)
         )),
         None => {
-            log::warn("no span in the input has an end time; --shift-to-now has nothing to shift")
+            log::warn("no span in the input has an end time; --shift-to-now has nothing to shift");
         }
     }
     Ok((reader, offset, size))
+}
+
+/// Nanoseconds as seconds, for a message.
+#[allow(clippy::cast_precision_loss)] // shown with millisecond precision
+fn seconds(nanos: i128) -> f64 {
+    nanos as f64 / 1e9
 }
 
 fn input_name() -> String {

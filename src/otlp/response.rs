@@ -24,7 +24,7 @@ pub fn success(content_type: &str, body: &[u8], sent_protobuf: bool) -> Success 
         return Success::default();
     }
     if is_protobuf(content_type, sent_protobuf) {
-        return success_from_protobuf(body).unwrap_or_default();
+        return success_from_protobuf(body);
     }
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return Success::default();
@@ -93,7 +93,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// `ExportTraceServiceResponse { partial_success = 1 { rejected_spans = 1; error_message = 2 } }`
-fn success_from_protobuf(body: &[u8]) -> Option<Success> {
+fn success_from_protobuf(body: &[u8]) -> Success {
     let mut success = Success::default();
     for (number, value) in fields(body) {
         if let (1, Wire::Bytes(partial)) = (number, value) {
@@ -109,7 +109,7 @@ fn success_from_protobuf(body: &[u8]) -> Option<Success> {
             }
         }
     }
-    Some(success)
+    success
 }
 
 /// A protobuf field value as far as these two messages need it.
