@@ -28,6 +28,9 @@ use crate::log;
 
 /// Line bytes in flight at most, in KiB (a longer line is sent alone).
 const BYTE_BUDGET_KIB: u32 = 32 * 1024;
+/// The body size OTLP recommends receivers accept at most (opentelemetry-proto
+/// `docs/specification.md`); larger lines are sent, with a warning.
+const RECEIVER_LIMIT: usize = 20 << 20;
 /// Failures reported one by one before they are only counted.
 const WARNINGS_SHOWN: u64 = 10;
 
@@ -228,6 +231,12 @@ fn job(context: &Context, line_no: u64, line: &[u8], data: &model::TracesData<'_
     if legacy && context.tally.legacy.fetch_add(1, Relaxed) == 0 {
         log::warn(&format!(
             "line {line_no} has the pre-v0.48 shape (`instrumentationLibrarySpans`), which current receivers drop without a word; converting such lines to `scopeSpans`"
+        ));
+    }
+    if line.len() > RECEIVER_LIMIT {
+        log::warn(&format!(
+            "line {line_no} is {} MiB; receivers refuse bodies over 20 MiB by default (HTTP 413), and then the line is kept in .failed",
+            line.len() >> 20
         ));
     }
     let spans = resources.iter().flat_map(ResourceSpans::spans);

@@ -259,14 +259,49 @@ fn finish(
     started: Instant,
     read: io::Result<u64>,
 ) -> crate::Result<()> {
-    let tally = &context.tally;
-    let lines = tally.lines.load(Relaxed);
-    let failed_lines = tally.failed.load(Relaxed);
     let seconds = started.elapsed().as_secs_f64();
     log::info(&format!(
         "replayed {} to {shown} in {seconds:.1} s",
         input.display()
     ));
+    print_summary(context);
+    warn_about_content(context);
+    let path = save_failed(context)?;
+    let tally = &context.tally;
+    let (lines, failed) = (tally.lines.load(Relaxed), tally.failed.load(Relaxed));
+    if let Err(source) = read {
+        let line = lines + 1;
+        return Err(super::Error::Read {
+            input: input.display(),
+            line,
+            source,
+        }
+        .into());
+    }
+    let error = match context.stop.get() {
+        Some(Stop::Invalid { line, reason }) => Error::Strict {
+            line: *line,
+            reason: reason.clone(),
+            path,
+        },
+        Some(Stop::Unreachable(reason)) => Error::Unreachable {
+            endpoint: shown.to_owned(),
+            reason: reason.clone(),
+            path,
+        },
+        None if failed > 0 => Error::NotAccepted {
+            failed,
+            lines,
+            path,
+        },
+        None => return Ok(()),
+    };
+    Err(error.into())
+}
+
+/// The four counts on standard output, with the kinds of failure.
+fn print_summary(context: &Context) {
+    let tally = &context.tally;
     let kinds = context.kinds.lock().expect("not poisoned");
     let why = if kinds.is_empty() {
         String::new()
@@ -289,9 +324,11 @@ fn finish(
         "spans rejected: {}",
         tally.spans_rejected.load(Relaxed)
     );
-    let _ = writeln!(out, "lines failed:   {failed_lines}{why}");
-    drop(out);
-    warn_about_content(context);
+    let _ = writeln!(out, "lines failed:   {}{why}", tally.failed.load(Relaxed));
+}
+
+/// Renames `.failed` into place (when a line failed) and says so; returns its path.
+fn save_failed(context: &Context) -> Result<String, Error> {
     let failed = std::mem::replace(
         &mut *context.failed.lock().expect("not poisoned"),
         FailedLines::new(std::path::PathBuf::new()),
@@ -299,56 +336,28 @@ fn finish(
     let path = failed.target().display().to_string();
     match failed.finish() {
         Ok(Some(Written {
-            path,
+            path: written,
             lines,
             replaced,
-        })) => log::info(&format!(
-            "{lines} lines not accepted in full are in {}{}",
-            path.display(),
-            if replaced {
+        })) => {
+            let note = if replaced {
                 " (it replaced the file of that name from an earlier run)"
             } else {
                 ""
-            }
-        )),
-        Ok(None) => {}
-        Err(source) => {
-            return Err(Error::FailedFile {
-                path,
-                lines: failed_lines,
-                source,
-            }
-            .into());
+            };
+            log::info(&format!(
+                "{lines} lines not accepted in full are in {}{note}",
+                written.display()
+            ));
+            Ok(path)
         }
-    }
-    if let Err(source) = read {
-        let line = lines + 1;
-        return Err(super::Error::Read {
-            input: input.display(),
-            line,
+        Ok(None) => Ok(path),
+        Err(source) => Err(Error::FailedFile {
+            path,
+            lines: context.tally.failed.load(Relaxed),
             source,
-        }
-        .into());
+        }),
     }
-    let error = match context.stop.get() {
-        Some(Stop::Invalid { line, reason }) => Error::Strict {
-            line: *line,
-            reason: reason.clone(),
-            path,
-        },
-        Some(Stop::Unreachable(reason)) => Error::Unreachable {
-            endpoint: shown.to_owned(),
-            reason: reason.clone(),
-            path,
-        },
-        None if failed_lines > 0 => Error::NotAccepted {
-            failed: failed_lines,
-            lines,
-            path,
-        },
-        None => return Ok(()),
-    };
-    Err(error.into())
 }
 
 /// Warnings about what was sent as it is or could not be encoded.
