@@ -607,3 +607,27 @@ fn headers_from_the_environment_and_flags_are_sent_and_never_printed() {
         "nothing sent after a bad header"
     );
 }
+
+#[test]
+fn requests_run_concurrently_on_kept_alive_connections() {
+    let content = SAMPLE.repeat(20);
+    let case = Case::new(&content, |_| {
+        std::thread::sleep(Duration::from_millis(20));
+        ok()
+    });
+    let run = case.replay(&["--concurrency", "4"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests = case.server.requests();
+    assert_eq!(requests.len(), 40);
+    let mut connections: Vec<usize> = requests.iter().map(|r| r.connection).collect();
+    connections.sort_unstable();
+    connections.dedup();
+    assert!(
+        connections.len() <= 4,
+        "at most --concurrency connections: {connections:?}"
+    );
+    assert!(
+        connections.len() >= 2,
+        "more than one request in flight: {connections:?}"
+    );
+}

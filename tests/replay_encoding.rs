@@ -248,3 +248,44 @@ fn shift_to_now_reads_standard_input_twice_through_a_spool() {
         "{latest} in {before}..{after}"
     );
 }
+
+#[test]
+fn a_protobuf_partial_success_answer_counts_rejected_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = vec![SAMPLE.lines().next().unwrap().to_owned()];
+    // ExportTraceServiceResponse { partial_success { rejected_spans: 1, error_message: "no id" } }
+    let answer = [
+        0x0a, 0x09, 0x08, 0x01, 0x12, 0x05, b'n', b'o', b' ', b'i', b'd',
+    ];
+    let server = Server::start(move |_| {
+        Reply::new(200, answer.to_vec()).header("content-type", "application/x-protobuf")
+    });
+    let file = dir.path().join("trace-data");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let endpoint = format!("{}/v1/traces", server.url());
+    let output = ci_tracing(dir.path())
+        .args([
+            "replay",
+            file.to_str().unwrap(),
+            "--protobuf",
+            "--endpoint",
+            &endpoint,
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (support::text(&output.stdout), support::text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains("spans accepted: 1\nspans rejected: 1\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("the receiver rejected 1 of 2 spans: no id"),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a partial success is not retried"
+    );
+}

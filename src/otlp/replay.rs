@@ -185,6 +185,7 @@ async fn open_input(
     }
     let input = input.clone();
     let shown = input.display();
+    let name = shown.clone();
     let first_pass = tokio::task::spawn_blocking(move || -> crate::Result<_> {
         let (latest, reader): (_, Box<dyn BufRead + Send>) = match &input {
             Input::Path(_) => (
@@ -204,7 +205,7 @@ async fn open_input(
     });
     let (latest, reader) = first_pass
         .await
-        .map_err(|err| read_error(&input_name(), io::Error::other(err.to_string())))??;
+        .map_err(|err| read_error(&name, io::Error::other(err.to_string())))??;
     let offset = latest.map(rewrite::offset_to_now);
     match offset {
         Some(offset) => log::info(&format!(
@@ -222,10 +223,6 @@ async fn open_input(
 #[allow(clippy::cast_precision_loss)] // shown with millisecond precision
 fn seconds(nanos: i128) -> f64 {
     nanos as f64 / 1e9
-}
-
-fn input_name() -> String {
-    "the input".to_owned()
 }
 
 fn read_error(input: &str, source: io::Error) -> crate::Error {
