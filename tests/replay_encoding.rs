@@ -5,6 +5,7 @@
 mod support;
 
 use std::path::Path;
+use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -34,15 +35,21 @@ fn test_lines() -> Vec<String> {
         .collect()
 }
 
-fn run_replay(dir: &Path, lines: &[String], flags: &[&str], server: &Server) -> String {
+/// Writes `lines` to `dir/trace-data` and replays it to `server` with `flags`.
+fn replay_output(dir: &Path, lines: &[String], flags: &[&str], server: &Server) -> Output {
     let file = dir.join("trace-data");
     std::fs::write(&file, lines.join("\n")).unwrap();
     let endpoint = format!("{}/v1/traces", server.url());
-    let output = ci_tracing(dir)
+    ci_tracing(dir)
         .args(["replay", file.to_str().unwrap(), "--endpoint", &endpoint])
         .args(flags)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`replay_output`] that must succeed; returns its standard error.
+fn run_replay(dir: &Path, lines: &[String], flags: &[&str], server: &Server) -> String {
+    let output = replay_output(dir, lines, flags, server);
     let stderr = support::text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     stderr
@@ -252,7 +259,7 @@ fn shift_to_now_reads_standard_input_twice_through_a_spool() {
 #[test]
 fn a_protobuf_partial_success_answer_counts_rejected_spans() {
     let dir = tempfile::tempdir().unwrap();
-    let lines = vec![SAMPLE.lines().next().unwrap().to_owned()];
+    let lines = [SAMPLE.lines().next().unwrap().to_owned()];
     // ExportTraceServiceResponse { partial_success { rejected_spans: 1, error_message: "no id" } }
     let answer = [
         0x0a, 0x09, 0x08, 0x01, 0x12, 0x05, b'n', b'o', b' ', b'i', b'd',
@@ -260,19 +267,7 @@ fn a_protobuf_partial_success_answer_counts_rejected_spans() {
     let server = Server::start(move |_| {
         Reply::new(200, answer.to_vec()).header("content-type", "application/x-protobuf")
     });
-    let file = dir.path().join("trace-data");
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let endpoint = format!("{}/v1/traces", server.url());
-    let output = ci_tracing(dir.path())
-        .args([
-            "replay",
-            file.to_str().unwrap(),
-            "--protobuf",
-            "--endpoint",
-            &endpoint,
-        ])
-        .output()
-        .unwrap();
+    let output = replay_output(dir.path(), &lines, &["--protobuf"], &server);
     let (stdout, stderr) = (support::text(&output.stdout), support::text(&output.stderr));
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
