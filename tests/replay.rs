@@ -1,106 +1,16 @@
 //! `ci-tracing replay` against fake OTLP/HTTP receivers: what goes over the wire in each
-//! mode, what each kind of answer leads to, and what the user sees and keeps.
+//! mode, which lines are read and where they come from, what the user sees and keeps.
 
+mod replay_support;
 mod support;
 
-use std::collections::HashMap;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use support::http::{Reply, Request, Server};
-use support::{ci_tracing, text};
-
-const SAMPLE: &str = include_str!("fixtures/collector-pdata-sample.jsonl");
-const LEGACY: &str = include_str!("fixtures/legacy-instrumentation-library.jsonl");
-
-/// What a run left behind.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn replay(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut cmd = ci_tracing(dir);
-    cmd.arg("replay")
-        .args(args)
-        .env("CI_TRACING_RETRY_SCALE", "0.01");
-    for (key, value) in envs {
-        cmd.env(key, value);
-    }
-    let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: text(&output.stdout),
-        stderr: text(&output.stderr),
-    }
-}
-
-/// A trace file in a fresh directory and a fake receiver for it.
-struct Case {
-    dir: tempfile::TempDir,
-    file: PathBuf,
-    server: Server,
-}
-
-impl Case {
-    fn new(content: &str, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let file = write(dir.path(), "trace-data", content);
-        let server = Server::start(handler);
-        Self { dir, file, server }
-    }
-
-    /// Replays the file to the fake receiver with `flags`.
-    fn replay(&self, flags: &[&str]) -> Run {
-        let endpoint = endpoint(&self.server);
-        let mut args = vec![self.file.to_str().unwrap(), "--endpoint", &endpoint];
-        args.extend_from_slice(flags);
-        replay(self.dir.path(), &args, &[])
-    }
-
-    /// What `trace-data.failed` holds.
-    fn failed(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("trace-data.failed")).unwrap()
-    }
-}
-
-fn endpoint(server: &Server) -> String {
-    format!("{}/v1/traces", server.url())
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
-}
-
-fn lines(text: &str) -> Vec<&str> {
-    text.lines().filter(|l| !l.trim().is_empty()).collect()
-}
-
-fn ok() -> Reply {
-    Reply::json(200, &serde_json::json!({"partialSuccess": null}))
-}
-
-fn gunzip(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(body)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn sorted_bodies(requests: &[Request], decode: impl Fn(&[u8]) -> Vec<u8>) -> Vec<String> {
-    let mut bodies: Vec<String> = requests
-        .iter()
-        .map(|r| String::from_utf8(decode(&r.body)).unwrap())
-        .collect();
-    bodies.sort();
-    bodies
-}
+use replay_support::{
+    Case, LEGACY, SAMPLE, endpoint, gunzip, lines, ok, replay, sorted_bodies, write,
+};
+use support::ci_tracing;
+use support::http::{Reply, Server};
 
 #[test]
 fn json_lines_are_sent_unchanged_one_request_each_with_exact_headers() {
@@ -118,16 +28,11 @@ fn json_lines_are_sent_unchanged_one_request_each_with_exact_headers() {
     let mut expected: Vec<String> = lines(SAMPLE).into_iter().map(str::to_owned).collect();
     expected.sort();
     assert_eq!(sorted_bodies(&requests, <[u8]>::to_vec), expected);
-    assert!(run.stdout.contains("lines sent:     2"), "{}", run.stdout);
-    assert!(run.stdout.contains("spans accepted: 3"), "{}", run.stdout);
-    assert!(run.stdout.contains("spans rejected: 0"), "{}", run.stdout);
-    assert!(run.stdout.contains("lines failed:   0"), "{}", run.stdout);
-    assert!(
-        run.stderr
-            .contains("1 spans have an empty trace or span id"),
-        "{}",
-        run.stderr
-    );
+    run.prints("lines sent:     2");
+    run.prints("spans accepted: 3");
+    run.prints("spans rejected: 0");
+    run.prints("lines failed:   0");
+    run.says("1 spans have an empty trace or span id");
     assert!(!case.dir.path().join("trace-data.failed").exists());
 }
 
@@ -166,11 +71,7 @@ fn legacy_lines_are_converted_to_scope_spans_with_a_warning() {
     let case = Case::new(LEGACY, |_| ok());
     let run = case.replay(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("line 1 has the pre-v0.48 shape"),
-        "{}",
-        run.stderr
-    );
+    run.says("line 1 has the pre-v0.48 shape");
     let body = case.server.requests()[0].json();
     let resource = &body["resourceSpans"][0];
     assert!(
@@ -193,212 +94,6 @@ fn legacy_lines_are_converted_to_scope_spans_with_a_warning() {
     );
 }
 
-/// Counts calls per key, for handlers that answer the first attempt differently.
-#[derive(Default)]
-struct Attempts(Mutex<HashMap<String, usize>>);
-
-impl Attempts {
-    /// 1 for the first call with `key`, 2 for the second, …
-    fn next(&self, key: &str) -> usize {
-        let mut seen = self.0.lock().unwrap();
-        let count = seen.entry(key.to_owned()).or_default();
-        *count += 1;
-        *count
-    }
-}
-
-#[test]
-fn retry_after_in_seconds_and_as_a_date_is_honoured() {
-    let sample = lines(SAMPLE);
-    let first = sample[0].to_owned();
-    let attempts = Attempts::default();
-    let case = Case::new(SAMPLE, move |request| {
-        let is_first = request.body == first.as_bytes();
-        match (is_first, attempts.next(&is_first.to_string())) {
-            (true, 1) => Reply::new(503, "busy").header("retry-after", "1"),
-            (false, 1) => {
-                let later = SystemTime::now() + Duration::from_secs(2);
-                Reply::new(429, "slow down").header("retry-after", &httpdate::fmt_http_date(later))
-            }
-            _ => ok(),
-        }
-    });
-    let run = case.replay(&["-v"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(case.server.requests().len(), 4);
-    let stderr = &run.stderr;
-    assert!(
-        stderr.contains("line 1: HTTP 503 Service Unavailable: busy; retrying in"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("line 2: HTTP 429 Too Many Requests: slow down; retrying in"),
-        "{stderr}"
-    );
-    assert_eq!(
-        stderr.matches("as its Retry-After asks").count(),
-        2,
-        "{stderr}"
-    );
-}
-
-#[test]
-fn bad_data_400_is_final_and_the_line_is_kept_in_dot_failed() {
-    let case = Case::new(LEGACY, |_| {
-        Reply::json(400, &serde_json::json!({"code": 3, "message": "bad span"}))
-    });
-    let run = case.replay(&[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(case.server.requests().len(), 1);
-    assert!(
-        run.stderr
-            .contains("line 1 not delivered: HTTP 400 Bad Request: bad span"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stdout.contains("lines failed:   1 (HTTP 400: 1)"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("lines sent:     0"), "{}", run.stdout);
-    let failed = case.failed();
-    assert_eq!(failed, LEGACY, "the original line, not the converted one");
-    assert!(
-        run.stderr
-            .contains("error: 1 of 1 lines were not accepted in full; they are in"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
-fn payload_too_large_413_is_not_retried() {
-    let case = Case::new(SAMPLE, |_| Reply::new(413, "too large"));
-    let run = case.replay(&[]);
-    assert_eq!(run.code, 1);
-    assert_eq!(case.server.requests().len(), 2);
-    assert!(
-        run.stdout.contains("lines failed:   2 (HTTP 413: 2)"),
-        "{}",
-        run.stdout
-    );
-    let failed = case.failed();
-    let mut got = lines(&failed);
-    got.sort_unstable();
-    let mut expected = lines(SAMPLE);
-    expected.sort_unstable();
-    assert_eq!(got, expected);
-}
-
-#[test]
-fn partial_success_counts_rejected_spans_and_is_not_retried() {
-    let sample = lines(SAMPLE);
-    let first = sample[0].to_owned();
-    let case = Case::new(SAMPLE, move |request| {
-        if request.body == first.as_bytes() {
-            // Rejected count as a string, as OTLP/JSON writes int64.
-            Reply::json(
-                200,
-                &serde_json::json!({"partialSuccess": {"rejectedSpans": "1", "errorMessage": "no ids"}}),
-            )
-        } else {
-            Reply::json(
-                200,
-                &serde_json::json!({"partialSuccess": {"rejectedSpans": 1}}),
-            )
-        }
-    });
-    let run = case.replay(&[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(case.server.requests().len(), 2);
-    assert!(run.stdout.contains("lines sent:     2"), "{}", run.stdout);
-    assert!(run.stdout.contains("spans accepted: 1"), "{}", run.stdout);
-    assert!(run.stdout.contains("spans rejected: 2"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("lines failed:   2 (spans rejected: 2)"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr
-            .contains("line 1: the receiver rejected 1 of 2 spans: no ids"),
-        "{}",
-        run.stderr
-    );
-    let failed = case.failed();
-    assert_eq!(lines(&failed).len(), 2);
-}
-
-#[test]
-fn a_closed_connection_is_retried_and_a_receiver_that_always_closes_fails_the_line() {
-    let attempts = Attempts::default();
-    let case = Case::new(LEGACY, move |_| {
-        if attempts.next("") == 1 {
-            Reply::Close
-        } else {
-            ok()
-        }
-    });
-    let run = case.replay(&[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(case.server.requests().len(), 2);
-
-    let closing = Server::start(|_| Reply::Close);
-    let run = replay(
-        case.dir.path(),
-        &[
-            case.file.to_str().unwrap(),
-            "--endpoint",
-            &endpoint(&closing),
-        ],
-        &[],
-    );
-    assert_eq!(run.code, 1);
-    assert_eq!(closing.requests().len(), 6, "bounded attempts");
-    assert!(
-        run.stderr.contains("gave up after 6 attempts"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stdout.contains("(connection: 1)"), "{}", run.stdout);
-    assert_eq!(case.failed(), LEGACY);
-}
-
-#[test]
-fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = SAMPLE.repeat(20);
-    let file = write(dir.path(), "trace-data", &content);
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let url = format!("http://127.0.0.1:{port}/v1/traces");
-    let run = replay(
-        dir.path(),
-        &[
-            file.to_str().unwrap(),
-            "--endpoint",
-            &url,
-            "--concurrency",
-            "2",
-        ],
-        &[],
-    );
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains(&format!("error: cannot reach the OTLP receiver at {url}")),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stdout.contains("lines sent:     0"), "{}", run.stdout);
-    assert!(run.stdout.contains("lines failed:   40"), "{}", run.stdout);
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
-    assert_eq!(lines(&failed).len(), 40);
-}
-
 #[test]
 fn invalid_lines_are_reported_by_number_skipped_and_kept() {
     let sample = lines(SAMPLE);
@@ -410,22 +105,9 @@ fn invalid_lines_are_reported_by_number_skipped_and_kept() {
     let run = case.replay(&[]);
     assert_eq!(run.code, 1, "invalid lines mean spans were not accepted");
     assert_eq!(case.server.requests().len(), 2);
-    assert!(
-        run.stderr
-            .contains("line 2 skipped: not an OTLP/JSON trace request"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("line 3 skipped: no `resourceSpans`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stdout.contains("lines failed:   2 (invalid: 2)"),
-        "{}",
-        run.stdout
-    );
+    run.says("line 2 skipped: not an OTLP/JSON trace request");
+    run.says("line 3 skipped: no `resourceSpans`");
+    run.prints("lines failed:   2 (invalid: 2)");
     let failed = case.failed();
     assert_eq!(failed, "not json\n{\"resourceLogs\":[]}\n");
 }
@@ -439,17 +121,8 @@ fn strict_stops_at_the_first_invalid_line_and_keeps_the_rest_unsent() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(case.server.requests().len(), 1);
     assert_eq!(case.server.requests()[0].body, sample[0].as_bytes());
-    assert!(
-        run.stderr.contains("error: line 2 is not valid"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stdout
-            .contains("lines failed:   2 (invalid: 1, not sent: 1)"),
-        "{}",
-        run.stdout
-    );
+    run.says("error: line 2 is not valid");
+    run.prints("lines failed:   2 (invalid: 1, not sent: 1)");
     let failed = case.failed();
     assert_eq!(failed, format!("not json\n{}\n", sample[1]));
 }
@@ -478,12 +151,7 @@ fn an_existing_failed_file_is_replaced_and_the_user_is_told() {
     );
     let run = case.replay(&[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("it replaced the file of that name from an earlier run"),
-        "{}",
-        run.stderr
-    );
+    run.says("it replaced the file of that name from an earlier run");
     let failed = case.failed();
     assert_eq!(failed, LEGACY);
     let names: Vec<_> = std::fs::read_dir(case.dir.path())
@@ -507,7 +175,7 @@ fn the_default_file_is_the_one_fetch_traces_writes() {
     let empty = tempfile::tempdir().unwrap();
     let run = replay(empty.path(), &["--endpoint", &endpoint(&server)], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("fetch-traces"), "{}", run.stderr);
+    run.says("fetch-traces");
 }
 
 #[test]
@@ -539,11 +207,7 @@ fn endpoints_come_from_the_flag_then_the_otel_variables() {
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")],
     );
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("OTEL_EXPORTER_OTLP_ENDPOINT"),
-        "{}",
-        run.stderr
-    );
+    run.says("OTEL_EXPORTER_OTLP_ENDPOINT");
 }
 
 #[test]
@@ -580,12 +244,7 @@ fn headers_from_the_environment_and_flags_are_sent_and_never_printed() {
     for output in [&run.stdout, &run.stderr] {
         assert!(!output.contains("sentinel"), "{output}");
     }
-    assert!(
-        run.stderr
-            .contains("extra headers: authorization, x-scope-orgid, x-api-key"),
-        "{}",
-        run.stderr
-    );
+    run.says("extra headers: authorization, x-scope-orgid, x-api-key");
 
     let run = replay(
         dir.path(),
@@ -599,7 +258,7 @@ fn headers_from_the_environment_and_flags_are_sent_and_never_printed() {
         &[],
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("NAME=VALUE"), "{}", run.stderr);
+    run.says("NAME=VALUE");
     assert!(!run.stderr.contains("sentinel"), "{}", run.stderr);
     assert_eq!(
         server.requests().len(),
