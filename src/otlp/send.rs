@@ -117,6 +117,8 @@ impl Sender {
                 Err(retry) => retry,
             };
             let asked = retry.wait.is_some();
+            // `Backoff::delay` applies CI_TRACING_RETRY_SCALE itself; a receiver's
+            // Retry-After and the waiting bound are scaled here, so tests stay quick.
             let wait = retry
                 .wait
                 .map_or_else(|| BACKOFF.delay(attempt), |d| d.mul_f64(scale));
