@@ -5,9 +5,16 @@
 //! the Collector's `file` exporter writes it. Lines can be many megabytes, files many
 //! gigabytes: everything here streams one line at a time and never rewrites the file.
 
+pub mod endpoint;
+pub mod failed;
 pub mod lines;
 pub mod model;
+pub mod pipeline;
+pub mod protobuf;
 pub mod replay;
+pub mod response;
+pub mod rewrite;
+pub mod send;
 pub mod stats;
 
 /// Errors of reading and sending trace data.
@@ -23,6 +30,9 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// `replay` did not deliver everything.
+    #[error(transparent)]
+    Replay(#[from] replay::Error),
 }
 
 impl Error {
@@ -30,6 +40,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Read { .. } => crate::error::EXIT_FAILED,
+            Error::Replay(err) => err.exit_code(),
         }
     }
 }

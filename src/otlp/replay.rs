@@ -1,10 +1,383 @@
-//! `ci-tracing replay`: send a trace file to an OTLP/HTTP endpoint.
+//! `ci-tracing replay`: send a trace file to an OTLP/HTTP endpoint, fast and without
+//! losing anything silently.
+//!
+//! One request per line, several in flight, with the file streamed through bounded
+//! memory (see `pipeline.rs`). `--shift-to-now` needs the latest end time before the
+//! first request, so it reads the input twice (standard input is spooled to an
+//! anonymous temporary file first). At the end it prints what happened to every line
+//! and span and keeps every line that was not accepted in full in `<FILE>.failed`.
+//! It never writes the input file, and never prints a header value or the endpoint's
+//! credentials.
+//!
+//! Exit status: 0 when every span was accepted; 1 when any line failed, spans were
+//! rejected, lines were invalid, or the receiver could not be reached; 2 for a wrong
+//! invocation, and for `--strict` meeting an invalid line (the input is wrong).
 
+use std::io::{self, BufRead, BufReader, Seek, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::endpoint;
+use super::failed::{self, FailedLines, Written};
+use super::lines;
+use super::pipeline::{self, Context, Stop};
+use super::rewrite;
+use super::send::{Encoding, Sender};
 use crate::cli::ReplayArgs;
-use crate::config::Settings;
+use crate::config::{Input, Settings};
+use crate::error::{EXIT_FAILED, EXIT_USAGE};
+use crate::log;
+
+/// Why a replay did not deliver everything.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Some lines were not accepted in full.
+    #[error(
+        "{failed} of {lines} lines were not accepted in full; they are in {path} (see the warnings above, then replay that file)"
+    )]
+    NotAccepted {
+        /// Lines written to `.failed`.
+        failed: u64,
+        /// Lines read.
+        lines: u64,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// `--strict` and an invalid line.
+    #[error(
+        "line {line} is not valid ({reason}); stopped there because of --strict: it and every line after it are in {path}"
+    )]
+    Strict {
+        /// The line number.
+        line: u64,
+        /// Why.
+        reason: String,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// The receiver could not be reached.
+    #[error(
+        "cannot reach the OTLP receiver at {endpoint}: {reason}; start it (`docker compose up` in .github/tracing) or pass --endpoint; the lines not sent are in {path}"
+    )]
+    Unreachable {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// The last connection error.
+        reason: String,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// `.failed` could not be written.
+    #[error(
+        "cannot write {path}: {source}; {lines} lines were not accepted and are not saved anywhere"
+    )]
+    FailedFile {
+        /// The target path.
+        path: String,
+        /// Lines that were meant for it.
+        lines: u64,
+        /// The error.
+        source: io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+impl Error {
+    /// Exit status (see `error.rs`).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Strict { .. } => EXIT_USAGE,
+            _ => EXIT_FAILED,
+        }
+    }
+}
+
+impl From<Error> for crate::Error {
+    fn from(err: Error) -> Self {
+        crate::Error::Otlp(super::Error::Replay(err))
+    }
+}
 
 /// Runs `replay`.
-#[allow(clippy::unused_async)] // a stub until its issue lands
-pub async fn run(_settings: &Settings, _args: &ReplayArgs) -> crate::Result<()> {
-    Err(crate::Error::NotImplemented("replay"))
+pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
+    let input = Input::resolve(args.file.as_deref());
+    let url = endpoint::resolve_endpoint(args.endpoint.as_deref())?;
+    let headers = endpoint::resolve_headers(&args.headers)?;
+    let shown = endpoint::display_endpoint(&url);
+    let concurrency = args
+        .concurrency
+        .map_or_else(default_concurrency, usize::from);
+    let encoding = Encoding {
+        protobuf: args.protobuf,
+        gzip: args.gzip,
+    };
+    let names: Vec<&str> = headers
+        .keys()
+        .map(reqwest::header::HeaderName::as_str)
+        .collect();
+    log::debug(&format!(
+        "replaying {} to {shown} ({}, {concurrency} in flight, extra headers: {})",
+        input.display(),
+        describe_encoding(encoding),
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    ));
+    let (reader, shift, size) = open_input(&input, args.shift_to_now).await?;
+    let sender = Sender::new(url, headers, encoding, concurrency)
+        .map_err(|err| Error::Client(err.to_string()))?;
+    let failed = FailedLines::new(failed::path_for(&input));
+    let mut context = Context::new(sender, encoding, failed, concurrency);
+    context.shift = shift;
+    context.strict = args.strict;
+    context.progress = progress_bar(size);
+    let context = Arc::new(context);
+    let started = Instant::now();
+    let handle = tokio::runtime::Handle::current();
+    let reading = {
+        let context = context.clone();
+        tokio::task::spawn_blocking(move || pipeline::dispatch(reader, &context, &handle))
+    };
+    let read = reading
+        .await
+        .map_err(|err| io::Error::other(err.to_string()));
+    // Every request has finished once every slot is free again.
+    let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    let _ = context.slots.acquire_many(all).await;
+    context.progress.finish_and_clear();
+    let read_result = read.and_then(|r| r);
+    finish(&context, &input, &shown, started, read_result)
+}
+
+/// 4 per core, as the command line documents.
+fn default_concurrency() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+fn describe_encoding(encoding: Encoding) -> &'static str {
+    match (encoding.protobuf, encoding.gzip) {
+        (false, false) => "JSON",
+        (false, true) => "JSON, gzip",
+        (true, false) => "protobuf",
+        (true, true) => "protobuf, gzip",
+    }
+}
+
+/// Opens the input for sending and, for `--shift-to-now`, reads it once first to find
+/// the offset. Returns the reader, the offset and the input's size (when known).
+async fn open_input(
+    input: &Input,
+    shift_to_now: bool,
+) -> crate::Result<(Box<dyn BufRead + Send>, Option<i128>, Option<u64>)> {
+    let size = match input {
+        Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+        Input::Stdin => None,
+    };
+    if !shift_to_now {
+        return Ok((lines::open(input)?, None, size));
+    }
+    let input = input.clone();
+    let shown = input.display();
+    let name = shown.clone();
+    let first_pass = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+        let (latest, reader): (_, Box<dyn BufRead + Send>) = match &input {
+            Input::Path(_) => (
+                rewrite::latest_end(lines::open(&input)?),
+                lines::open(&input)?,
+            ),
+            Input::Stdin => {
+                let mut spool = tempfile::tempfile().map_err(|e| read_error(&shown, e))?;
+                io::copy(&mut io::stdin().lock(), &mut spool).map_err(|e| read_error(&shown, e))?;
+                spool.rewind().map_err(|e| read_error(&shown, e))?;
+                let latest = rewrite::latest_end(BufReader::new(&spool));
+                spool.rewind().map_err(|e| read_error(&shown, e))?;
+                (latest, Box::new(BufReader::with_capacity(1 << 20, spool)))
+            }
+        };
+        Ok((latest.map_err(|e| read_error(&shown, e))?, reader))
+    });
+    let (latest, reader) = first_pass
+        .await
+        .map_err(|err| read_error(&name, io::Error::other(err.to_string())))??;
+    let offset = latest.map(rewrite::offset_to_now);
+    match offset {
+        Some(offset) => log::info(&format!(
+            "shifting every timestamp by {:+.3} s so that the latest span ends now",
+            seconds(offset)
+        )),
+        None => {
+            log::warn("no span in the input has an end time; --shift-to-now has nothing to shift");
+        }
+    }
+    Ok((reader, offset, size))
+}
+
+/// Nanoseconds as seconds, for a message.
+#[allow(clippy::cast_precision_loss)] // shown with millisecond precision
+fn seconds(nanos: i128) -> f64 {
+    nanos as f64 / 1e9
+}
+
+fn read_error(input: &str, source: io::Error) -> crate::Error {
+    super::Error::Read {
+        input: input.to_owned(),
+        line: 0,
+        source,
+    }
+    .into()
+}
+
+fn progress_bar(size: Option<u64>) -> ProgressBar {
+    let bar = match size {
+        Some(size) => ProgressBar::new(size),
+        None => ProgressBar::no_length(),
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} {elapsed} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = log::bars().add(bar.with_style(style));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Prints what happened, saves `.failed`, and turns the counts into the exit status.
+fn finish(
+    context: &Context,
+    input: &Input,
+    shown: &str,
+    started: Instant,
+    read: io::Result<u64>,
+) -> crate::Result<()> {
+    let seconds = started.elapsed().as_secs_f64();
+    log::info(&format!(
+        "replayed {} to {shown} in {seconds:.1} s",
+        input.display()
+    ));
+    print_summary(context);
+    warn_about_content(context);
+    let path = save_failed(context)?;
+    let tally = &context.tally;
+    let (lines, failed) = (tally.lines.load(Relaxed), tally.failed.load(Relaxed));
+    if let Err(source) = read {
+        let line = lines + 1;
+        return Err(super::Error::Read {
+            input: input.display(),
+            line,
+            source,
+        }
+        .into());
+    }
+    let error = match context.stop.get() {
+        Some(Stop::Invalid { line, reason }) => Error::Strict {
+            line: *line,
+            reason: reason.clone(),
+            path,
+        },
+        Some(Stop::Unreachable(reason)) => Error::Unreachable {
+            endpoint: shown.to_owned(),
+            reason: reason.clone(),
+            path,
+        },
+        None if failed > 0 => Error::NotAccepted {
+            failed,
+            lines,
+            path,
+        },
+        None => return Ok(()),
+    };
+    Err(error.into())
+}
+
+/// The four counts on standard output, with the kinds of failure.
+fn print_summary(context: &Context) {
+    let tally = &context.tally;
+    let kinds = context.kinds.lock().expect("not poisoned");
+    let why = if kinds.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = kinds
+            .iter()
+            .map(|(kind, n)| format!("{kind}: {n}"))
+            .collect();
+        format!(" ({})", parts.join(", "))
+    };
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "lines sent:     {}", tally.delivered.load(Relaxed));
+    let _ = writeln!(
+        out,
+        "spans accepted: {}",
+        tally.spans_accepted.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "spans rejected: {}",
+        tally.spans_rejected.load(Relaxed)
+    );
+    let _ = writeln!(out, "lines failed:   {}{why}", tally.failed.load(Relaxed));
+}
+
+/// Renames `.failed` into place (when a line failed) and says so; returns its path.
+fn save_failed(context: &Context) -> Result<String, Error> {
+    let failed = std::mem::replace(
+        &mut *context.failed.lock().expect("not poisoned"),
+        FailedLines::new(std::path::PathBuf::new()),
+    );
+    let path = failed.target().display().to_string();
+    match failed.finish() {
+        Ok(Some(Written {
+            path: written,
+            lines,
+            replaced,
+        })) => {
+            let note = if replaced {
+                " (it replaced the file of that name from an earlier run)"
+            } else {
+                ""
+            };
+            log::info(&format!(
+                "{lines} lines not accepted in full are in {}{note}",
+                written.display()
+            ));
+            Ok(path)
+        }
+        Ok(None) => Ok(path),
+        Err(source) => Err(Error::FailedFile {
+            path,
+            lines: context.tally.failed.load(Relaxed),
+            source,
+        }),
+    }
+}
+
+/// Warnings about what was sent as it is or could not be encoded.
+fn warn_about_content(context: &Context) {
+    let tally = &context.tally;
+    let without_ids = tally.spans_without_ids.load(Relaxed);
+    if without_ids > 0 {
+        log::warn(&format!(
+            "{without_ids} spans have an empty trace or span id; they were sent as they are (OTLP calls such spans invalid, and a receiver may refuse or drop them)"
+        ));
+    }
+    let legacy = tally.legacy.load(Relaxed);
+    if legacy > 0 {
+        log::info(&format!(
+            "{legacy} lines were converted from `instrumentationLibrarySpans` to `scopeSpans`"
+        ));
+    }
+    let unknown = context.unknown_fields.lock().expect("not poisoned");
+    if !unknown.is_empty() {
+        let names: Vec<&str> = unknown.iter().map(String::as_str).collect();
+        log::warn(&format!(
+            "fields unknown to OTLP were left out of the protobuf encoding: {} (send JSON to keep them)",
+            names.join(", ")
+        ));
+    }
 }

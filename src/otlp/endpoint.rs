@@ -1,0 +1,166 @@
+//! Where `replay` sends and with which extra headers, resolved the way OpenTelemetry
+//! SDKs resolve them.
+//!
+//! Endpoint: `--endpoint`, then `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), then
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, then the collector of
+//! `.github/tracing` at `http://localhost:3100/v1/traces`. Headers:
+//! `OTEL_EXPORTER_OTLP_HEADERS`, then `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, then every
+//! `--header K=V`, a later one replacing an earlier one of the same name. Header values
+//! are credentials more often than not: nothing here may put a value into an error
+//! message or a log line, only names.
+
+use reqwest::Url;
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{self, env_var};
+
+/// The endpoint used when nothing else names one.
+pub const DEFAULT_ENDPOINT: &str = "http://localhost:3100/v1/traces";
+
+/// The traces endpoint, from the flag or the environment.
+pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, config::Error> {
+    if let Some(value) = flag {
+        return parse_endpoint("--endpoint", value);
+    }
+    if let Some(value) = env_var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        return parse_endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &value);
+    }
+    if let Some(value) = env_var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        let base = value.trim().trim_end_matches('/');
+        return parse_endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("{base}/v1/traces"));
+    }
+    parse_endpoint("the default endpoint", DEFAULT_ENDPOINT)
+}
+
+/// Parses an http(s) URL without changing its path.
+fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, config::Error> {
+    let url = Url::parse(value.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
+    url.ok_or_else(|| config::Error::BadUrl {
+        origin,
+        value: value.to_owned(),
+    })
+}
+
+/// The endpoint as it may be shown: no user, password or query (they can hold secrets).
+pub fn display_endpoint(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// Extra request headers from the environment and `--header` flags. Every value is
+/// marked sensitive so that no `Debug` output of the client shows it.
+pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
+    let mut headers = HeaderMap::new();
+    for variable in [
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ] {
+        if let Some(list) = env_var(variable) {
+            for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+                let (name, value) = split_pair(variable, pair)?;
+                insert(&mut headers, variable, &name, &percent_decode(&value))?;
+            }
+        }
+    }
+    for pair in flags {
+        let (name, value) = split_pair("--header", pair)?;
+        insert(&mut headers, "--header", &name, &value)?;
+    }
+    Ok(headers)
+}
+
+/// `K=V` into a trimmed name and value; the error never shows the value.
+fn split_pair(origin: &str, pair: &str) -> Result<(String, String), config::Error> {
+    let (name, value) = pair.split_once('=').ok_or_else(|| {
+        let name: String = pair.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        config::Error::Invalid(format!(
+            "{origin}: a header must be written NAME=VALUE (the one starting with `{name}` has no `=`)"
+        ))
+    })?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
+fn insert(
+    headers: &mut HeaderMap,
+    origin: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), config::Error> {
+    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        config::Error::Invalid(format!(
+            "{origin}: `{}` is not a valid HTTP header name",
+            name.chars().take(60).collect::<String>()
+        ))
+    })?;
+    if header_name == CONTENT_TYPE || header_name == CONTENT_ENCODING {
+        return Err(config::Error::Invalid(format!(
+            "{origin}: {header_name} is set by ci-tracing (use --protobuf or --gzip instead)"
+        )));
+    }
+    let mut header_value = HeaderValue::from_str(value).map_err(|_| {
+        config::Error::Invalid(format!(
+            "{origin}: the value of header `{header_name}` holds characters HTTP does not allow"
+        ))
+    })?;
+    header_value.set_sensitive(true);
+    headers.insert(header_name, header_value);
+    Ok(())
+}
+
+/// Percent-decodes a value as the OpenTelemetry environment specification asks (W3C
+/// baggage octets); a `%` not followed by two hex digits is kept as it is.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_keeps_stray_percent_signs() {
+        assert_eq!(percent_decode("Basic%20dXNlcg%3D%3D"), "Basic dXNlcg==");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn shown_endpoints_lose_credentials() {
+        let url = Url::parse("https://user:pw@otel.example.com/v1/traces?key=s3cret").unwrap();
+        assert_eq!(display_endpoint(&url), "https://otel.example.com/v1/traces");
+    }
+
+    #[test]
+    fn bad_headers_do_not_echo_their_value() {
+        let err = resolve_headers(&["Authorization Bearer sentinel".to_owned()]).unwrap_err();
+        assert!(!err.to_string().contains("sentinel"), "{err}");
+        let err = resolve_headers(&["X-Key=bad\nsentinel".to_owned()]).unwrap_err();
+        assert!(!err.to_string().contains("sentinel"), "{err}");
+        assert!(err.to_string().contains("x-key"), "{err}");
+    }
+}

@@ -1,0 +1,355 @@
+//! The streaming part of `replay`: a reader thread that checks each line and hands it to
+//! a task that encodes and sends it, with a bounded number of lines and bytes in flight.
+//!
+//! Memory stays bounded whatever the file size: the reader waits for a free slot (at
+//! most `concurrency` requests in flight) and for room in a byte budget before it
+//! reads on. Every line ends up counted exactly once, as delivered, as rejected or
+//! failed (and then written to `.failed`), or as invalid; after a stop (`--strict`, a
+//! receiver that cannot be reached) the remaining lines go to `.failed` unsent, so
+//! nothing is dropped without a trace.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Write as _};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use indicatif::ProgressBar;
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
+
+use super::failed::FailedLines;
+use super::lines::Lines;
+use super::model::{self, ResourceSpans};
+use super::protobuf::Encoder;
+use super::rewrite;
+use super::send::{Encoding, Outcome, Sender};
+use crate::log;
+
+/// Line bytes in flight at most, in KiB (a longer line is sent alone).
+const BYTE_BUDGET_KIB: u32 = 32 * 1024;
+/// The body size OTLP recommends receivers accept at most (opentelemetry-proto
+/// `docs/specification.md`); larger lines are sent, with a warning.
+const RECEIVER_LIMIT: usize = 20 << 20;
+/// Failures reported one by one before they are only counted.
+const WARNINGS_SHOWN: u64 = 10;
+
+/// Why a replay stopped before the end of its input.
+#[derive(Debug, Clone)]
+pub enum Stop {
+    /// `--strict` and an invalid line.
+    Invalid {
+        /// Its number.
+        line: u64,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The receiver could not be reached, retries included.
+    Unreachable(String),
+}
+
+/// Counts of a replay; every line lands in exactly one of the line counters.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Non-blank lines read.
+    pub lines: AtomicU64,
+    /// Lines answered with 2xx (including partial successes).
+    pub delivered: AtomicU64,
+    /// Spans the receiver accepted.
+    pub spans_accepted: AtomicU64,
+    /// Spans the receiver rejected (partial success).
+    pub spans_rejected: AtomicU64,
+    /// Spans in lines that failed or were not sent.
+    pub spans_failed: AtomicU64,
+    /// Lines written to `.failed`.
+    pub failed: AtomicU64,
+    /// Spans without a trace or span id (sent as they are).
+    pub spans_without_ids: AtomicU64,
+    /// Lines converted from the pre-v0.48 shape.
+    pub legacy: AtomicU64,
+}
+
+/// What every task shares.
+pub struct Context {
+    /// The client.
+    pub sender: Sender,
+    /// Body encoding.
+    pub encoding: Encoding,
+    /// `--shift-to-now` offset in nanoseconds.
+    pub shift: Option<i128>,
+    /// `--strict`.
+    pub strict: bool,
+    /// Counts.
+    pub tally: Tally,
+    /// Failure kinds and how many lines each.
+    pub kinds: Mutex<BTreeMap<String, u64>>,
+    /// Lines not delivered in full.
+    pub failed: Mutex<FailedLines>,
+    /// JSON fields the protobuf encoder did not know.
+    pub unknown_fields: Mutex<BTreeSet<String>>,
+    /// Set once the replay stops early.
+    pub stop: OnceLock<Stop>,
+    /// Progress (hidden unless on a terminal).
+    pub progress: ProgressBar,
+    /// Requests in flight.
+    pub slots: Arc<Semaphore>,
+    stopping: AtomicBool,
+    bytes: Arc<Semaphore>,
+    warned: AtomicU64,
+}
+
+/// One valid line on its way.
+struct Job {
+    line_no: u64,
+    line: Bytes,
+    spans: u64,
+    legacy: bool,
+}
+
+impl Context {
+    /// Shared state for one replay.
+    pub fn new(
+        sender: Sender,
+        encoding: Encoding,
+        failed: FailedLines,
+        concurrency: usize,
+    ) -> Self {
+        Self {
+            sender,
+            encoding,
+            shift: None,
+            strict: false,
+            tally: Tally::default(),
+            kinds: Mutex::default(),
+            failed: Mutex::new(failed),
+            unknown_fields: Mutex::default(),
+            stop: OnceLock::new(),
+            progress: ProgressBar::hidden(),
+            slots: Arc::new(Semaphore::new(concurrency)),
+            stopping: AtomicBool::new(false),
+            bytes: Arc::new(Semaphore::new(BYTE_BUDGET_KIB as usize)),
+            warned: AtomicU64::new(0),
+        }
+    }
+
+    fn stop_with(&self, stop: Stop) {
+        let _ = self.stop.set(stop);
+        self.stopping.store(true, Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopping.load(Relaxed)
+    }
+
+    /// Lines already handed on are still sent after `--strict` stops the reading, but
+    /// not once the receiver is known to be unreachable.
+    fn unreachable(&self) -> bool {
+        self.stopped() && matches!(self.stop.get(), Some(Stop::Unreachable(_)))
+    }
+
+    /// Counts a line as failed and keeps it in `.failed`.
+    fn fail(&self, line: &[u8], spans: u64, kind: &str) {
+        self.tally.failed.fetch_add(1, Relaxed);
+        self.tally.spans_failed.fetch_add(spans, Relaxed);
+        *self
+            .kinds
+            .lock()
+            .expect("not poisoned")
+            .entry(kind.to_owned())
+            .or_default() += 1;
+        self.failed.lock().expect("not poisoned").push(line);
+    }
+
+    /// Warns about one line, up to [`WARNINGS_SHOWN`] times in a replay.
+    fn warn_line(&self, message: &str) {
+        let shown = self.warned.fetch_add(1, Relaxed);
+        if shown < WARNINGS_SHOWN {
+            log::warn(message);
+        } else if shown == WARNINGS_SHOWN {
+            log::warn("more lines failed; the summary at the end counts them all");
+        }
+    }
+}
+
+/// Reads every line, checks it and starts its request; runs on a blocking thread.
+/// Returns when every line is read and handed on (requests may still be in flight).
+pub fn dispatch(
+    reader: impl BufRead,
+    context: &Arc<Context>,
+    handle: &Handle,
+) -> std::io::Result<u64> {
+    let mut lines = Lines::new(reader);
+    while let Some((line_no, line)) = lines.next_line()? {
+        context.tally.lines.fetch_add(1, Relaxed);
+        context.progress.inc(line.len() as u64 + 1);
+        if line_no % 128 == 0 {
+            let tally = &context.tally;
+            context.progress.set_message(format!(
+                "{} lines sent, {} spans accepted",
+                tally.delivered.load(Relaxed),
+                tally.spans_accepted.load(Relaxed)
+            ));
+        }
+        if context.stopped() {
+            context.fail(line, 0, "not sent");
+            continue;
+        }
+        let data = match model::parse_line(line) {
+            Ok(data) => data,
+            Err(err) => {
+                context.warn_line(&format!("line {line_no} skipped: {err}"));
+                context.fail(line, 0, "invalid");
+                if context.strict {
+                    context.stop_with(Stop::Invalid {
+                        line: line_no,
+                        reason: err.to_string(),
+                    });
+                }
+                continue;
+            }
+        };
+        let job = job(context, line_no, line, &data);
+        drop(data);
+        let kib = u32::try_from(job.line.len() / 1024 + 1)
+            .unwrap_or(u32::MAX)
+            .min(BYTE_BUDGET_KIB);
+        let budget = handle.block_on(context.bytes.clone().acquire_many_owned(kib));
+        let slot = handle.block_on(context.slots.clone().acquire_owned());
+        let context = context.clone();
+        handle.spawn(async move {
+            deliver(&context, job).await;
+            drop((budget, slot));
+        });
+    }
+    Ok(lines.line_no())
+}
+
+/// Counts what a valid line holds and copies it for its task.
+fn job(context: &Context, line_no: u64, line: &[u8], data: &model::TracesData<'_>) -> Job {
+    let resources = data.resource_spans.as_deref().unwrap_or_default();
+    let legacy = resources.iter().any(|rs| !rs.legacy_scope_spans.is_empty());
+    if legacy && context.tally.legacy.fetch_add(1, Relaxed) == 0 {
+        log::warn(&format!(
+            "line {line_no} has the pre-v0.48 shape (`instrumentationLibrarySpans`), which current receivers drop without a word; converting such lines to `scopeSpans`"
+        ));
+    }
+    if line.len() > RECEIVER_LIMIT {
+        log::warn(&format!(
+            "line {line_no} is {} MiB; receivers refuse bodies over 20 MiB by default (HTTP 413), and then the line is kept in .failed",
+            line.len() >> 20
+        ));
+    }
+    let spans = resources.iter().flat_map(ResourceSpans::spans);
+    let (mut count, mut without_ids) = (0, 0);
+    for span in spans {
+        count += 1;
+        without_ids += u64::from(span.lacks_ids());
+    }
+    context
+        .tally
+        .spans_without_ids
+        .fetch_add(without_ids, Relaxed);
+    Job {
+        line_no,
+        line: Bytes::copy_from_slice(line),
+        spans: count,
+        legacy,
+    }
+}
+
+/// Encodes and sends one line and counts the outcome.
+async fn deliver(context: &Context, job: Job) {
+    if context.unreachable() {
+        context.fail(&job.line, job.spans, "not sent");
+        return;
+    }
+    let body = match body(context, &job) {
+        Ok(body) => body,
+        Err(reason) => {
+            context.warn_line(&format!("line {} cannot be sent: {reason}", job.line_no));
+            context.fail(&job.line, job.spans, "cannot be encoded");
+            return;
+        }
+    };
+    match context.sender.send(job.line_no, body).await {
+        Outcome::Delivered { rejected, message } => {
+            let rejected = rejected.min(job.spans);
+            let tally = &context.tally;
+            tally.delivered.fetch_add(1, Relaxed);
+            tally
+                .spans_accepted
+                .fetch_add(job.spans - rejected, Relaxed);
+            tally.spans_rejected.fetch_add(rejected, Relaxed);
+            let said = message.map(|m| format!(": {m}")).unwrap_or_default();
+            if rejected > 0 {
+                context.warn_line(&format!(
+                    "line {}: the receiver rejected {rejected} of {} spans{said}",
+                    job.line_no, job.spans
+                ));
+                context.tally.failed.fetch_add(1, Relaxed);
+                *context
+                    .kinds
+                    .lock()
+                    .expect("not poisoned")
+                    .entry("spans rejected".to_owned())
+                    .or_default() += 1;
+                context.failed.lock().expect("not poisoned").push(&job.line);
+            } else if !said.is_empty() {
+                log::debug(&format!(
+                    "line {}: the receiver accepted every span and says{said}",
+                    job.line_no
+                ));
+            }
+        }
+        Outcome::Failed {
+            kind,
+            reason,
+            unreachable,
+        } => {
+            context.warn_line(&format!("line {} not delivered: {reason}", job.line_no));
+            context.fail(&job.line, job.spans, &kind);
+            if unreachable {
+                context.stop_with(Stop::Unreachable(reason));
+            }
+        }
+    }
+}
+
+/// The request body: the line as it is when nothing needs changing, else rewritten
+/// and/or encoded as protobuf; gzipped on request.
+fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
+    let encoding = context.encoding;
+    let plain = if !job.legacy && context.shift.is_none() && !encoding.protobuf {
+        job.line.clone()
+    } else {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&job.line).map_err(|e| e.to_string())?;
+        rewrite::convert_legacy(&mut value);
+        if let Some(offset) = context.shift {
+            rewrite::shift(&mut value, offset)?;
+        }
+        if encoding.protobuf {
+            let mut encoder = Encoder::default();
+            let protobuf = encoder.encode(&value);
+            if !encoder.unknown.is_empty() {
+                context
+                    .unknown_fields
+                    .lock()
+                    .expect("not poisoned")
+                    .extend(encoder.unknown);
+            }
+            Bytes::from(protobuf?)
+        } else {
+            Bytes::from(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
+        }
+    };
+    if !encoding.gzip {
+        return Ok(plain);
+    }
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(plain.len() / 4),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&plain).map_err(|e| e.to_string())?;
+    gz.finish().map(Bytes::from).map_err(|e| e.to_string())
+}
