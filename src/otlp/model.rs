@@ -151,8 +151,9 @@ pub struct Status {
     pub code: i64,
 }
 
-/// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers.
-fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+/// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers (for
+/// `#[serde(deserialize_with)]`).
+pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<'a> {

@@ -6,6 +6,7 @@
 //! Both treat every name and attribute in the file as untrusted text. Neither ever
 //! loads a whole file into memory or writes over a user's file without `--force`.
 
+pub mod data;
 pub mod fmt;
 pub mod html;
 pub mod json;
