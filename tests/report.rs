@@ -62,7 +62,12 @@ fn trace_file(dir: &Path, lines: u64, extra: &str) -> (PathBuf, Counts) {
 fn write_report(dir: &Path, input: &Path) -> PathBuf {
     let out = dir.join("traces.html");
     ci_tracing(dir)
-        .args(["report", input.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success();
     out
@@ -107,7 +112,11 @@ fn the_page_lists_sorts_filters_draws_and_shows_untrusted_names_as_text() {
     let (input, counts) = trace_file(dir.path(), 300, &format!("{}\nnot json\n", xss_line()));
     let html = write_report(dir.path(), &input);
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("</script>").count(), 3, "only the page's own script ends");
+    assert_eq!(
+        page.matches("</script>").count(),
+        3,
+        "only the page's own script ends"
+    );
     assert!(!page.contains("alert(1)>"), "names are escaped in the data");
     for external in ["http://", "https://", "src=\"", "href=\""] {
         assert!(!page.contains(external), "no external resource: {external}");
@@ -146,17 +155,30 @@ fn an_existing_report_is_kept_unless_forced() {
         .assert()
         .code(2);
     let stderr = text(&refused.get_output().stderr);
-    assert!(stderr.contains("mine.html already exists") && stderr.contains("--force"), "{stderr}");
+    assert!(
+        stderr.contains("mine.html already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "my own file");
     ci_tracing(dir.path())
-        .args(["report", input.to_str().unwrap(), "-o", "mine.html", "--force"])
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            "mine.html",
+            "--force",
+        ])
         .assert()
         .success();
-    assert!(std::fs::read_to_string(&out).unwrap().starts_with("<!DOCTYPE html>"));
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".tmp"))
+        .filter(|name| name.starts_with(".ci-tracing-report-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -164,9 +186,15 @@ fn an_existing_report_is_kept_unless_forced() {
 #[test]
 fn a_missing_input_is_a_usage_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = ci_tracing(dir.path()).args(["report", "nope.jsonl"]).assert().code(2);
+    let missing = ci_tracing(dir.path())
+        .args(["report", "nope.jsonl"])
+        .assert()
+        .code(2);
     let stderr = text(&missing.get_output().stderr);
-    assert!(stderr.contains("nope.jsonl") && stderr.contains("fetch-traces"), "{stderr}");
+    assert!(
+        stderr.contains("nope.jsonl") && stderr.contains("fetch-traces"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!dir.path().join("traces.html").exists());
 }

@@ -153,7 +153,9 @@ pub struct Status {
 
 /// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers (for
 /// `#[serde(deserialize_with)]`).
-pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<'a> {

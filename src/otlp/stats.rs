@@ -123,7 +123,8 @@ impl Counts {
             self.resource_batches += 1;
             let name = rs.service_name();
             if !self.services.contains_key(name) {
-                self.services.insert(name.to_owned(), ServiceCounts::default());
+                self.services
+                    .insert(name.to_owned(), ServiceCounts::default());
             }
             let service = self.services.get_mut(name).expect("inserted above");
             for span in rs.spans() {
@@ -175,7 +176,7 @@ impl Counts {
 }
 
 fn min_some(current: Option<u64>, value: u64) -> Option<u64> {
-    Some(current.map_or(value, |t| t.min(value)))
+    current.map_or(Some(value), |t| Some(t.min(value)))
 }
 
 #[cfg(test)]
@@ -216,7 +217,13 @@ mod tests {
         first.merge(second);
         let key = |c: &Counts| {
             (
-                (c.lines, c.bytes, c.resource_batches, c.spans, c.spans_without_ids),
+                (
+                    c.lines,
+                    c.bytes,
+                    c.resource_batches,
+                    c.spans,
+                    c.spans_without_ids,
+                ),
                 (c.error_spans, c.legacy_lines, c.first_start, c.last_end),
                 (c.traces.clone(), c.services.clone(), c.invalid.clone()),
             )

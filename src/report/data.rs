@@ -282,6 +282,9 @@ mod tests {
         assert_eq!(rows[1][5], 1_795_000_000_u64);
         assert_eq!(rows[1][6], 123_456_789);
         assert_eq!(rows[1][7], 1_000_000_000);
-        assert_eq!((rows[1][8].clone(), rows[1][9].clone()), (2.into(), "boom".into()));
+        assert_eq!(
+            (rows[1][8].clone(), rows[1][9].clone()),
+            (2.into(), "boom".into())
+        );
     }
 }

@@ -91,6 +91,9 @@ mod tests {
             timestamp(crate::generate::DEFAULT_START_UNIX_NANO + 123_456_789),
             "2026-11-18T11:06:40.123Z"
         );
-        assert_eq!(timestamp(951_782_400_000_000_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            timestamp(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 }

@@ -52,6 +52,7 @@ struct Service<'a> {
 }
 
 #[derive(Serialize)]
+#[allow(clippy::struct_field_names)] // `trace_id` is the documented JSON key
 struct Trace<'a> {
     trace_id: &'a str,
     name: &'a str,

@@ -43,7 +43,11 @@ pub fn render(summary: &Summary) -> String {
         out,
         "### Traces: {} spans in {}{} traces\n",
         c.spans,
-        if summary.traces_capped { "at least " } else { "" },
+        if summary.traces_capped {
+            "at least "
+        } else {
+            ""
+        },
         summary.traces
     );
     out.push_str("| | |\n|---|---|\n");
@@ -199,7 +203,7 @@ pub fn mermaid_text(text: &str) -> String {
 /// trace, in start order, times in milliseconds from the trace's start.
 pub fn gantt(spans: &[SpanTiming]) -> String {
     let mut chosen: Vec<&SpanTiming> = spans.iter().collect();
-    chosen.sort_by(|a, b| (b.end.saturating_sub(b.start)).cmp(&a.end.saturating_sub(a.start)));
+    chosen.sort_by_key(|s| std::cmp::Reverse(s.end.saturating_sub(s.start)));
     chosen.truncate(GANTT_SPANS);
     chosen.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
     let origin = chosen.iter().map(|s| s.start).min().unwrap_or(0);
@@ -269,7 +273,10 @@ mod tests {
         assert!(chart.starts_with("```mermaid\ngantt\n"), "{chart}");
         assert!(chart.ends_with("```\n"));
         assert!(chart.contains("title The 50 longest of 62 spans"));
-        assert!(chart.contains("    section svc∶ a\n    root :0, 900\n"), "{chart}");
+        assert!(
+            chart.contains("    section svc∶ a\n    root :0, 900\n"),
+            "{chart}"
+        );
         assert!(chart.contains("    bad∶one :crit, 5, 80\n"), "{chart}");
         assert_eq!(chart.matches(" :").count(), 50);
     }

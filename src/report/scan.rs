@@ -79,7 +79,9 @@ fn parse_blocks(
             rest = &rest[end..];
             line_no += 1;
         }
-        pool.lock().expect("no thread panics holding it").push(block.bytes);
+        pool.lock()
+            .expect("no thread panics holding it")
+            .push(block.bytes);
         if parts.send(part).is_err() {
             return;
         }
@@ -110,17 +112,13 @@ fn read_blocks(
             .map_err(|err| (next_line, err))?;
         let eof = (got as u64) < want;
         if !eof {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(last) => {
-                    carry.extend_from_slice(&buf[last + 1..]);
-                    buf.truncate(last + 1);
-                }
-                None => {
-                    // One line longer than a block: keep reading it.
-                    carry = buf;
-                    continue;
-                }
-            }
+            let Some(last) = memchr::memrchr(b'\n', &buf) else {
+                // One line longer than a block: keep reading it.
+                carry = buf;
+                continue;
+            };
+            carry.extend_from_slice(&buf[last + 1..]);
+            buf.truncate(last + 1);
         }
         let first_line = next_line;
         next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;

@@ -27,7 +27,7 @@ fn bucket_of(nanos: u64) -> usize {
     if nanos < SUB {
         return usize::try_from(nanos).expect("small");
     }
-    let exponent = 63 - nanos.leading_zeros();
+    let exponent = nanos.ilog2();
     let mantissa = (nanos >> (exponent - SUB_BITS)) & (SUB - 1);
     usize::try_from(u64::from(exponent - SUB_BITS + 1) * SUB + mantissa).expect("fits")
 }
@@ -143,7 +143,19 @@ mod tests {
     #[test]
     fn buckets_are_ordered_and_within_their_error() {
         let mut last = 0;
-        for nanos in [0, 1, 31, 32, 33, 63, 64, 1000, 1_000_000, 7_999_999_999, u64::MAX] {
+        for nanos in [
+            0,
+            1,
+            31,
+            32,
+            33,
+            63,
+            64,
+            1000,
+            1_000_000,
+            7_999_999_999,
+            u64::MAX,
+        ] {
             let bucket = bucket_of(nanos);
             assert!(bucket >= last, "{nanos}");
             last = bucket;

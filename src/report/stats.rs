@@ -47,7 +47,9 @@ impl Interner {
     }
 
     fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or(OTHER_NAMES, String::as_str)
+        self.names
+            .get(id as usize)
+            .map_or(OTHER_NAMES, String::as_str)
     }
 }
 
@@ -142,16 +144,15 @@ impl Detail {
 
     /// The durations of `label`, or of its service's other names once the limit is hit.
     fn name_state(&mut self, label: Label) -> &mut NameState {
-        let label = if self.span_names.len() >= MAX_SPAN_NAMES
-            && !self.span_names.contains_key(&label)
-        {
-            Label {
-                service: label.service,
-                name: OTHER,
-            }
-        } else {
-            label
-        };
+        let label =
+            if self.span_names.len() >= MAX_SPAN_NAMES && !self.span_names.contains_key(&label) {
+                Label {
+                    service: label.service,
+                    name: OTHER,
+                }
+            } else {
+                label
+            };
         self.span_names.entry(label).or_default()
     }
 
@@ -174,7 +175,8 @@ impl Detail {
             name: if label.name == OTHER {
                 OTHER
             } else {
-                self.names.intern(other.names.name(label.name), MAX_SPAN_NAMES)
+                self.names
+                    .intern(other.names.name(label.name), MAX_SPAN_NAMES)
             },
         }
     }
@@ -206,8 +208,9 @@ impl Collector {
     /// Counts one line (valid or not).
     pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
         let detail = &mut self.detail;
-        self.counts
-            .add_line_each(line_no, line, |service, span| detail.add_span(service, span));
+        self.counts.add_line_each(line_no, line, |service, span| {
+            detail.add_span(service, span)
+        });
     }
 
     /// Adds what another collector saw (other lines of the same file).
@@ -252,9 +255,8 @@ impl Collector {
                 max: state.sketch.max(),
             })
             .collect();
-        span_names.sort_by(|a, b| {
-            (b.total, &a.service, &a.name).cmp(&(a.total, &b.service, &b.name))
-        });
+        span_names
+            .sort_by(|a, b| (b.total, &a.service, &a.name).cmp(&(a.total, &b.service, &b.name)));
         Summary {
             input,
             traces: detail.traces.len() as u64,

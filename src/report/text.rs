@@ -141,7 +141,14 @@ fn slowest(out: &mut String, summary: &Summary) {
         .collect();
     if !rows.is_empty() {
         out.push_str("\nSlowest traces\n");
-        let header = ["DURATION", "SPANS", "STATUS", "SERVICE", "ROOT SPAN", "TRACE ID"];
+        let header = [
+            "DURATION",
+            "SPANS",
+            "STATUS",
+            "SERVICE",
+            "ROOT SPAN",
+            "TRACE ID",
+        ];
         table(out, &header, &rows);
     }
 }
@@ -176,7 +183,15 @@ fn span_names(out: &mut String, summary: &Summary) {
     if summary.span_names.is_empty() {
         return;
     }
-    let header = ["TOTAL", "COUNT", "P50", "P95", "ERRORS", "SERVICE", "SPAN NAME"];
+    let header = [
+        "TOTAL",
+        "COUNT",
+        "P50",
+        "P95",
+        "ERRORS",
+        "SERVICE",
+        "SPAN NAME",
+    ];
     let (by_total, by_p95) = top_names(summary);
     let _ = writeln!(
         out,
@@ -194,12 +209,20 @@ fn invalid(out: &mut String, summary: &Summary) {
     if c.invalid_lines == 0 {
         return;
     }
-    let _ = writeln!(out, "\nInvalid lines ({}, not counted above)", c.invalid_lines);
+    let _ = writeln!(
+        out,
+        "\nInvalid lines ({}): their spans are not counted",
+        c.invalid_lines
+    );
     for (line, reason) in &c.invalid {
         let _ = writeln!(out, "  line {line}: {}", clean(&reason.to_string(), 160));
     }
     if c.invalid_lines > c.invalid.len() as u64 {
-        let _ = writeln!(out, "  … and {} more", c.invalid_lines - c.invalid.len() as u64);
+        let _ = writeln!(
+            out,
+            "  … and {} more",
+            c.invalid_lines - c.invalid.len() as u64
+        );
     }
 }
 
