@@ -152,23 +152,33 @@ pub struct Status {
 }
 
 /// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers (for
-/// `#[serde(deserialize_with)]`).
+/// `#[serde(deserialize_with)]`). A visitor rather than an untagged enum: this runs
+/// twice per span, and an untagged enum buffers the value and builds an error for
+/// every variant that does not match.
 pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either<'a> {
-        Number(u64),
-        Text(#[serde(borrow)] Cow<'a, str>),
+    struct U64Visitor;
+    impl de::Visitor<'_> for U64Visitor {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a 64-bit unsigned integer, as a number or a string")
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<u64, E> {
+            if s.is_empty() {
+                return Ok(0);
+            }
+            s.parse()
+                .map_err(|_| E::custom(format!("`{s}` is not a 64-bit integer")))
+        }
     }
-    match Either::deserialize(deserializer)? {
-        Either::Number(n) => Ok(n),
-        Either::Text(s) if s.is_empty() => Ok(0),
-        Either::Text(s) => s
-            .parse()
-            .map_err(|_| de::Error::custom(format!("`{s}` is not a 64-bit integer"))),
-    }
+    deserializer.deserialize_any(U64Visitor)
 }
 
 /// Why a line is not a usable `ExportTraceServiceRequest`.

@@ -8,7 +8,7 @@
 //! lies beyond is counted, and the summary says it was cut), durations go into
 //! fixed-size sketches, and nothing is kept per span.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::sketch::Sketch;
 use crate::otlp::model::{self, Span};
@@ -114,12 +114,22 @@ struct Detail {
     traces: HashMap<u128, TraceState>,
     traces_capped: bool,
     span_names: HashMap<Label, NameState>,
+    last_service: Option<u32>,
 }
 
 impl Detail {
     fn add_span(&mut self, service: &str, span: &Span<'_>) {
+        // Spans come in runs of one service: skip hashing its name again.
+        let service = match self.last_service {
+            Some(id) if self.services.name(id) == service => id,
+            _ => {
+                let id = self.services.intern(service, usize::MAX);
+                self.last_service = Some(id);
+                id
+            }
+        };
         let label = Label {
-            service: self.services.intern(service, usize::MAX),
+            service,
             name: self.names.intern(&span.name, MAX_SPAN_NAMES),
         };
         let duration = span.duration_nanos();
