@@ -219,7 +219,7 @@ impl Collector {
     pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
         let detail = &mut self.detail;
         self.counts.add_line_each(line_no, line, |service, span| {
-            detail.add_span(service, span)
+            detail.add_span(service, span);
         });
     }
 
