@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
 use super::lines::Lines;
-use super::model::{self, LineError, ResourceSpans, Span, TracesData};
+use super::model::{self, LineError, Span, TracesData};
 
 /// How many invalid lines are kept with their reason (all are counted).
 pub const INVALID_KEPT: usize = 100;
@@ -66,9 +66,10 @@ impl Counts {
 
     /// Counts one line (valid or not) and returns the parsed line when valid.
     pub fn add_line<'a>(&mut self, line_no: u64, line: &'a [u8]) -> Option<TracesData<'a>> {
-        let data = self.add_line_each(line_no, line, |_, _| {})?;
-        self.insert_traces(&data);
-        Some(data)
+        let mut traces = std::mem::take(&mut self.traces);
+        let data = self.add_line_each(line_no, line, |_, span| insert_trace(&mut traces, span));
+        self.traces = traces;
+        data
     }
 
     /// Like [`Counts::add_line`], but leaves `traces` alone and calls `on_span` with the
@@ -99,17 +100,9 @@ impl Counts {
 
     /// Counts the spans of a valid line.
     pub fn add(&mut self, data: &TracesData<'_>) {
-        self.add_each(data, |_, _| {});
-        self.insert_traces(data);
-    }
-
-    fn insert_traces(&mut self, data: &TracesData<'_>) {
-        let batches = data.resource_spans.as_deref().unwrap_or_default();
-        for span in batches.iter().flat_map(ResourceSpans::spans) {
-            if let Some(key) = model::trace_key(&span.trace_id) {
-                self.traces.insert(key);
-            }
-        }
+        let mut traces = std::mem::take(&mut self.traces);
+        self.add_each(data, |_, span| insert_trace(&mut traces, span));
+        self.traces = traces;
     }
 
     /// Counts the spans of a valid line except their trace ids, and calls `on_span`
@@ -172,6 +165,12 @@ impl Counts {
         self.invalid.extend(other.invalid);
         self.invalid.sort_by_key(|(line, _)| *line);
         self.invalid.truncate(INVALID_KEPT);
+    }
+}
+
+fn insert_trace(traces: &mut HashSet<u128>, span: &Span<'_>) {
+    if let Some(key) = model::trace_key(&span.trace_id) {
+        traces.insert(key);
     }
 }
 

@@ -30,6 +30,7 @@
   }
 
   function fmtDuration(ns) {
+    if (ns < 0) return '-' + fmtDuration(-ns);
     const units = [[3.6e12, 'h'], [6e10, 'min'], [1e9, 's'], [1e6, 'ms'], [1e3, 'µs']];
     for (const [scale, unit] of units) {
       if (ns >= scale) return Number((ns / scale).toPrecision(3)) + ' ' + unit;
@@ -271,7 +272,12 @@
     details.appendChild(el('h3', null, 'Events'));
     if (!events.length) details.appendChild(el('p', 'hint', 'none'));
     for (const ev of events) {
-      const at = ev.timeUnixNano ? ' at +' + fmtDuration(Number(BigInt(ev.timeUnixNano) - BigInt(s[SEC]) * 1000000000n - BigInt(s[NANOS]))) : '';
+      let at = '';
+      try {
+        at = ' at +' + fmtDuration(Number(BigInt(ev.timeUnixNano) - BigInt(s[SEC]) * 1000000000n - BigInt(s[NANOS])));
+      } catch (err) {
+        at = ev.timeUnixNano ? ' at ' + ev.timeUnixNano : '';
+      }
       table(details, (ev.name || '(unnamed event)') + at, attributePairs(ev.attributes));
     }
     const links = Array.isArray(s[LINKS]) ? s[LINKS] : [];
