@@ -182,19 +182,3 @@ fn an_existing_report_is_kept_unless_forced() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
-
-#[test]
-fn a_missing_input_is_a_usage_error_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = ci_tracing(dir.path())
-        .args(["report", "nope.jsonl"])
-        .assert()
-        .code(2);
-    let stderr = text(&missing.get_output().stderr);
-    assert!(
-        stderr.contains("nope.jsonl") && stderr.contains("fetch-traces"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(!dir.path().join("traces.html").exists());
-}

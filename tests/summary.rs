@@ -271,19 +271,25 @@ fn untrusted_names_stay_text_in_every_form() {
 }
 
 #[test]
-fn a_missing_file_is_a_usage_error_with_a_hint() {
+fn a_missing_file_is_a_usage_error_with_a_hint_for_summary_and_report() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ci_tracing(dir.path())
-        .args(["summary", "absent.jsonl"])
-        .assert()
-        .code(2);
-    let stderr = text(&out.get_output().stderr);
+    for command in ["summary", "report"] {
+        let out = ci_tracing(dir.path())
+            .args([command, "absent.jsonl"])
+            .assert()
+            .code(2);
+        let stderr = text(&out.get_output().stderr);
+        assert!(
+            stderr.contains("absent.jsonl") && stderr.contains("fetch-traces --pr"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(out.get_output().stdout.is_empty());
+        let default = ci_tracing(dir.path()).arg(command).assert().code(2);
+        assert!(text(&default.get_output().stderr).contains(".github/tracing/trace-data"));
+    }
     assert!(
-        stderr.contains("absent.jsonl") && stderr.contains("fetch-traces --pr"),
-        "{stderr}"
+        !dir.path().join("traces.html").exists(),
+        "no report is written"
     );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(out.get_output().stdout.is_empty());
-    let default = ci_tracing(dir.path()).arg("summary").assert().code(2);
-    assert!(text(&default.get_output().stderr).contains(".github/tracing/trace-data"));
 }

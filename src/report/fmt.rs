@@ -2,6 +2,50 @@
 //!
 //! Shared by the text and markdown summaries. Pure functions, no clock, no locale.
 
+use super::stats::Summary;
+
+/// The overview both summaries open with, as (label, value) pairs; values hold names
+/// from the file and must be escaped by the caller.
+pub fn facts(summary: &Summary) -> Vec<(&'static str, String)> {
+    let c = &summary.counts;
+    let mut facts = vec![
+        ("File", summary.input.clone()),
+        (
+            "Lines",
+            format!(
+                "{} ({} invalid, {} in the pre-v0.48 shape)",
+                c.lines, c.invalid_lines, c.legacy_lines
+            ),
+        ),
+        ("Resource batches", c.resource_batches.to_string()),
+        (
+            "Spans",
+            format!(
+                "{} ({} with status ERROR, {} without ids)",
+                c.spans, c.error_spans, c.spans_without_ids
+            ),
+        ),
+        (
+            "Traces",
+            if summary.traces_capped {
+                format!("at least {} (too many to track)", summary.traces)
+            } else {
+                summary.traces.to_string()
+            },
+        ),
+    ];
+    if let (Some(start), Some(end)) = (c.first_start, c.last_end) {
+        let range = format!(
+            "{} to {} ({})",
+            timestamp(start),
+            timestamp(end),
+            duration(end.saturating_sub(start))
+        );
+        facts.push(("Time range", range));
+    }
+    facts
+}
+
 /// `1.23 s`, `45.6 ms`, `789 µs`, `12 ns`: three significant digits at most.
 pub fn duration(nanos: u64) -> String {
     const UNITS: [(u64, &str); 4] = [

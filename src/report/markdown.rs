@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::fmt::{duration, timestamp};
+use super::fmt::{duration, facts};
 use super::stats::{NameSummary, SpanTiming, Summary};
 use super::text::top_names;
 
@@ -51,26 +51,8 @@ pub fn render(summary: &Summary) -> String {
         summary.traces
     );
     out.push_str("| | |\n|---|---|\n");
-    let _ = writeln!(out, "| File | {} |", escape(&summary.input));
-    let _ = writeln!(
-        out,
-        "| Lines | {} ({} invalid, {} in the pre-v0.48 shape) |",
-        c.lines, c.invalid_lines, c.legacy_lines
-    );
-    let _ = writeln!(out, "| Resource batches | {} |", c.resource_batches);
-    let _ = writeln!(
-        out,
-        "| Spans | {} ({} with status ERROR, {} without ids) |",
-        c.spans, c.error_spans, c.spans_without_ids
-    );
-    if let (Some(start), Some(end)) = (c.first_start, c.last_end) {
-        let _ = writeln!(
-            out,
-            "| Time range | {} to {} ({}) |",
-            timestamp(start),
-            timestamp(end),
-            duration(end.saturating_sub(start))
-        );
+    for (label, value) in facts(summary) {
+        let _ = writeln!(out, "| {label} | {} |", escape(&value));
     }
     if !c.services.is_empty() {
         out.push_str("\n#### Services\n\n| Service | Spans | Errors |\n|---|--:|--:|\n");

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::fmt::{duration, timestamp};
+use super::fmt::{duration, facts};
 use super::stats::{NameSummary, Summary};
 
 /// Span names listed by total duration.
@@ -64,34 +64,9 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
 
 /// The whole summary as text.
 pub fn render(summary: &Summary) -> String {
-    let c = &summary.counts;
     let mut out = String::new();
-    let _ = writeln!(out, "{}", clean(&summary.input, 200));
-    let _ = writeln!(
-        out,
-        "  lines             {} ({} invalid, {} in the pre-v0.48 shape)",
-        c.lines, c.invalid_lines, c.legacy_lines
-    );
-    let _ = writeln!(out, "  resource batches  {}", c.resource_batches);
-    let _ = writeln!(
-        out,
-        "  spans             {} ({} with status ERROR, {} without ids)",
-        c.spans, c.error_spans, c.spans_without_ids
-    );
-    let capped = if summary.traces_capped {
-        " (at least: too many to track)"
-    } else {
-        ""
-    };
-    let _ = writeln!(out, "  traces            {}{capped}", summary.traces);
-    if let (Some(start), Some(end)) = (c.first_start, c.last_end) {
-        let _ = writeln!(
-            out,
-            "  time range        {} to {} ({})",
-            timestamp(start),
-            timestamp(end),
-            duration(end.saturating_sub(start))
-        );
+    for (label, value) in facts(summary) {
+        let _ = writeln!(out, "  {:<17} {}", label.to_lowercase(), clean(&value, 200));
     }
     services(&mut out, summary);
     slowest(&mut out, summary);
