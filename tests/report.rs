@@ -175,6 +175,14 @@ fn an_existing_report_is_kept_unless_forced() {
             .unwrap()
             .starts_with("<!DOCTYPE html>")
     );
+    ci_tracing(dir.path())
+        .args(["report", "-", "-o", "stdin.html"])
+        .pipe_stdin(&input)
+        .unwrap()
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(dir.path().join("stdin.html")).unwrap();
+    assert!(page.contains(r#""input":"standard input""#));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

@@ -125,6 +125,28 @@ fn text_and_markdown_show_the_same_facts() {
 }
 
 #[test]
+fn the_job_summary_api_reads_the_file_twice_for_its_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, done) = generated(dir.path(), 100);
+    let summary = ci_tracing::report::summarize_file(&path).unwrap();
+    assert_eq!(summary.counts.spans, done.spans);
+    let slowest = &summary.slowest[0];
+    let spans = summary.slowest_trace_spans.as_ref().unwrap();
+    assert_eq!(
+        spans.len() as u64,
+        slowest.spans,
+        "every span of the slowest trace"
+    );
+    let markdown = ci_tracing::report::job_summary_markdown(&summary);
+    let name = ci_tracing::report::markdown::escape(&slowest.name);
+    assert!(
+        markdown.contains(&format!("#### Slowest trace: {name}")),
+        "{markdown}"
+    );
+    assert!(markdown.contains("```mermaid\ngantt\n"));
+}
+
+#[test]
 fn standard_input_works_and_gets_no_chart() {
     let dir = tempfile::tempdir().unwrap();
     let (path, done) = generated(dir.path(), 50);

@@ -357,3 +357,52 @@ pub struct Summary {
     /// Spans of the slowest trace, when a second pass over the file read them.
     pub slowest_trace_spans: Option<Vec<SpanTiming>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_past_the_limit_are_not_tracked_but_said_to_be_cut() {
+        let mut detail = Detail::default();
+        let label = Label {
+            service: 0,
+            name: 0,
+        };
+        let trace = TraceState {
+            start: 1,
+            end: 2,
+            spans: 1,
+            error: false,
+            root: None,
+            earliest: label,
+        };
+        for key in 0..=MAX_TRACES as u128 {
+            detail.add_trace(key, &trace);
+        }
+        assert_eq!(detail.traces.len(), MAX_TRACES);
+        assert!(detail.traces_capped);
+        detail.add_trace(0, &trace);
+        assert_eq!(detail.traces[&0].spans, 2, "known traces still count");
+    }
+
+    #[test]
+    fn span_names_past_the_limit_are_lumped_per_service() {
+        let mut collector = Collector::default();
+        for i in 0..=MAX_SPAN_NAMES {
+            let line = format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"op{i}","startTimeUnixNano":"1","endTimeUnixNano":"3"}}]}}]}}]}}"#
+            );
+            collector.add_line(1, line.as_bytes());
+        }
+        let summary = collector.finish(String::new());
+        assert!(summary.span_names_capped);
+        assert_eq!(summary.span_names.len(), MAX_SPAN_NAMES + 1);
+        let other = summary
+            .span_names
+            .iter()
+            .find(|n| n.name == OTHER_NAMES)
+            .unwrap();
+        assert_eq!((other.count, other.total), (1, 2));
+    }
+}
