@@ -20,6 +20,8 @@ use crate::otlp::{self, lines};
 const TEMPLATE: &str = include_str!("assets/report.html");
 const STYLE: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
+/// Spans past which the page gets slow to open (it holds every span in memory).
+const LARGE: u64 = 500_000;
 
 /// What the page shows about the file besides its spans.
 #[derive(Serialize)]
@@ -75,6 +77,13 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
         counts.traces.len(),
         counts.lines
     ));
+    if counts.spans > LARGE {
+        crate::log::warn(&format!(
+            "{shown} holds {} spans: a browser may take long to open it; \
+             a report of a smaller trace file is easier to read",
+            counts.spans
+        ));
+    }
     if counts.invalid_lines > 0 {
         crate::log::warn(&format!(
             "{} of {} lines are not valid trace data and were left out (see `ci-tracing summary`)",
