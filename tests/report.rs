@@ -73,29 +73,24 @@ fn write_report(dir: &Path, input: &Path) -> PathBuf {
     out
 }
 
-/// Runs the browser checks; fails (never skips) when Chromium or Node is missing.
-fn check_in_chromium(html: &Path, expect: &serde_json::Value, screenshot: Option<&Path>) {
+/// Runs a `tests/browser` script; fails (never skips) when Chromium or Node is missing.
+fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
         "{chromium} is missing: run scripts/setup.sh (it installs Debian's chromium)"
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        root.join("node_modules/playwright-core").exists(),
-        "node_modules/playwright-core is missing: run scripts/setup.sh"
-    );
-    let expect_file = html.with_extension("expect.json");
-    std::fs::write(&expect_file, expect.to_string()).unwrap();
-    let mut node = Command::new("node");
-    node.arg(root.join("tests/browser/report.mjs"))
-        .arg(html)
-        .arg(&expect_file)
-        .current_dir(root);
-    if let Some(path) = screenshot {
-        node.arg(path);
+    for package in ["playwright-core", "mermaid"] {
+        assert!(
+            root.join("node_modules").join(package).exists(),
+            "node_modules/{package} is missing: run scripts/setup.sh"
+        );
     }
-    let output = node
+    let output = Command::new("node")
+        .arg(root.join("tests/browser").join(script))
+        .args(args)
+        .current_dir(root)
         .output()
         .expect("node is missing: run scripts/setup.sh");
     assert!(
@@ -104,6 +99,15 @@ fn check_in_chromium(html: &Path, expect: &serde_json::Value, screenshot: Option
         text(&output.stdout),
         text(&output.stderr)
     );
+}
+
+/// Checks a report page in Chromium against what the file holds.
+fn check_in_chromium(html: &Path, expect: &serde_json::Value, screenshot: Option<&Path>) {
+    let expect_file = html.with_extension("expect.json");
+    std::fs::write(&expect_file, expect.to_string()).unwrap();
+    let mut args = vec![html.as_os_str(), expect_file.as_os_str()];
+    args.extend(screenshot.map(Path::as_os_str));
+    run_browser_script("report.mjs", &args);
 }
 
 #[test]
@@ -189,4 +193,49 @@ fn an_existing_report_is_kept_unless_forced() {
         .filter(|name| name.starts_with(".ci-tracing-report-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_job_summary_chart_renders_in_mermaid_whatever_the_span_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "5107e570000000000000000000000001";
+    let evil = [
+        "GET /a: b; c #1",
+        "%% not a comment",
+        "section evil",
+        "click me",
+        "```",
+        "<img src=x onerror=alert(1)>",
+        "title: x",
+    ];
+    let spans: Vec<String> = evil
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (parent, error) = if i == 0 { ("", 2) } else { ("00000000000000e0", 0) };
+            let start = 1_795_000_000_000_000_000_u64 + i as u64 * 1_000_000_000;
+            format!(
+                r#"{{"traceId":"{trace}","spanId":"00000000000000e{i}","parentSpanId":"{parent}","name":{},"startTimeUnixNano":"{start}","endTimeUnixNano":"{}","status":{{"code":{error}}}}}"#,
+                serde_json::to_string(name).unwrap(),
+                start + 900_000_000_000 / (i as u64 + 1)
+            )
+        })
+        .collect();
+    let line = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc: x; #y"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let (input, _) = trace_file(dir.path(), 100, &format!("{line}\n"));
+    let out = ci_tracing(dir.path())
+        .args(["summary", input.to_str().unwrap(), "--format", "markdown"])
+        .assert()
+        .success();
+    let markdown = text(&out.get_output().stdout);
+    assert!(
+        markdown.contains("#### Slowest trace: GET /a: b; c \\#1"),
+        "{markdown}"
+    );
+    let file = dir.path().join("summary.md");
+    std::fs::write(&file, markdown).unwrap();
+    run_browser_script("mermaid.mjs", &[file.as_os_str()]);
 }
