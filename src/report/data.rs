@@ -87,8 +87,9 @@ struct FullSpan<'a> {
 struct FullStatus<'a> {
     #[serde(default)]
     code: i64,
+    /// Raw: counting does not look at it, so it may be of any type.
     #[serde(borrow, default)]
-    message: Cow<'a, str>,
+    message: Option<&'a RawValue>,
 }
 
 /// A resource the first time it is seen: `{"service": …, "resource": {…}}`.
@@ -112,7 +113,7 @@ type SpanEntry<'a> = (
     u64,
     u64,
     i64,
-    &'a str,
+    Option<&'a RawValue>,
     Option<&'a RawValue>,
     Option<&'a RawValue>,
     Option<&'a RawValue>,
@@ -176,7 +177,11 @@ impl DataWriter {
             if writer.counts.add_line(line_no, line).is_none() {
                 continue;
             }
-            let parsed: Line<'_> = serde_json::from_slice(line).map_err(io::Error::other)?;
+            // Everything this model reads beyond `model` is raw JSON, so a line that
+            // passed `parse_line` parses here too; should one not, it is left out.
+            let Ok(parsed) = serde_json::from_slice::<Line<'_>>(line) else {
+                continue;
+            };
             for batch in &parsed.resource_spans {
                 writer.batch(batch, out)?;
             }
@@ -228,7 +233,7 @@ impl DataWriter {
                     span.start % 1_000_000_000,
                     span.end.saturating_sub(span.start),
                     status.map_or(0, |s| s.code),
-                    status.map_or("", |s| &s.message),
+                    status.and_then(|s| s.message),
                     span.kind,
                     span.attributes,
                     span.events,
@@ -286,5 +291,14 @@ mod tests {
             (rows[1][8].clone(), rows[1][9].clone()),
             (2.into(), "boom".into())
         );
+        let odd = line.replace(r#""message":"boom""#, r#""message":{"x":[1]}"#);
+        let mut out = Vec::new();
+        let counts = DataWriter::write_all(odd.as_bytes(), &mut out).unwrap();
+        assert_eq!(
+            counts.spans, 1,
+            "a message of another type is no reason to fail"
+        );
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
+        assert_eq!(rows[1][9], serde_json::json!({"x": [1]}));
     }
 }

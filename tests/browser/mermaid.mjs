@@ -6,7 +6,7 @@
 //   node tests/browser/mermaid.mjs SUMMARY.md
 //
 // Exits non-zero with one line per failed check. Run by tests/report.rs.
-import { chromium } from 'playwright-core';
+import { withChromium } from './chromium.mjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
@@ -15,13 +15,7 @@ const markdown = readFileSync(process.argv[2], 'utf8');
 const charts = [...markdown.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
 const mermaidJs = createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const problems = [];
-try {
+await withChromium('mermaid chart', async (browser, problems) => {
   assert.equal(charts.length, 1, 'one chart in the markdown');
   const page = await browser.newPage();
   page.on('pageerror', (err) => problems.push('page error: ' + err.message));
@@ -51,13 +45,4 @@ try {
     const crit = tasks.filter((l) => / :crit, /.test(l)).length;
     assert.equal(rendered.critical, crit, 'error spans drawn as critical');
   }
-} catch (err) {
-  problems.push(err.message);
-} finally {
-  await browser.close();
-}
-if (problems.length) {
-  for (const p of problems) console.error('FAILED: ' + p);
-  process.exit(1);
-}
-console.log('mermaid chart checks passed');
+});

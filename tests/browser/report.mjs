@@ -5,22 +5,14 @@
 //
 // EXPECT.json: {"traces": N, "spans": N, "xss": bool, "big": bool}. Exits non-zero with
 // one line per failed check. Run by tests/report.rs.
-import { chromium } from 'playwright-core';
+import { withChromium } from './chromium.mjs';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 
 const [html, expectFile, screenshot] = process.argv.slice(2);
 const expect = JSON.parse(readFileSync(expectFile, 'utf8'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const problems = [];
-try {
+await withChromium('report page', async (browser, problems) => {
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
   page.setDefaultTimeout(120_000);
   page.on('dialog', async (dialog) => { problems.push('a dialog fired: ' + dialog.message()); await dialog.dismiss(); });
@@ -123,13 +115,4 @@ try {
     assert.equal(await page.$$eval('img, b, iframe', (els) => els.length), 0, 'no element came from the data');
     assert.equal(await page.evaluate(() => window.xssFired), undefined, 'no script from the data ran');
   }
-} catch (err) {
-  problems.push(err.message);
-} finally {
-  await browser.close();
-}
-if (problems.length) {
-  for (const p of problems) console.error('FAILED: ' + p);
-  process.exit(1);
-}
-console.log('report page checks passed');
+});

@@ -246,6 +246,8 @@
     parent.appendChild(body);
   }
 
+  const statusMessage = (m) => (m === null || m === undefined || m === '' ? '' : ': ' + (typeof m === 'string' ? m : JSON.stringify(m)));
+
   const attributePairs = (list) => (Array.isArray(list) ? list : []).map((kv) => [kv.key, anyValue(kv.value)]);
 
   function showDetails(i, row) {
@@ -265,7 +267,7 @@
       ['start', fmtTime(s[SEC], s[NANOS]) + ' (+' + fmtDuration(offset) + ')'],
       ['duration', fmtDuration(s[DUR])],
       ['kind', typeof s[KIND] === 'number' ? (KINDS[s[KIND]] || s[KIND]) : (s[KIND] || 'unspecified')],
-      ['status', (STATUS[s[CODE]] || s[CODE]) + (s[MESSAGE] ? ': ' + s[MESSAGE] : ''), s[CODE] === 2 ? 'status-error' : null],
+      ['status', (STATUS[s[CODE]] || s[CODE]) + statusMessage(s[MESSAGE]), s[CODE] === 2 ? 'status-error' : null],
     ]);
     table(details, 'Attributes', attributePairs(s[ATTRS]));
     const events = Array.isArray(s[EVENTS]) ? s[EVENTS] : [];
