@@ -39,6 +39,7 @@
   }
 
   function fmtTime(sec, nanos) {
+    if (!sec && !nanos) return '(not set)';
     const iso = new Date(sec * 1000).toISOString();
     return iso.slice(0, 19) + '.' + String(Math.floor(nanos / 1e6)).padStart(3, '0') + 'Z';
   }
@@ -126,7 +127,7 @@
       row.dataset.start = t.start;
       row.dataset.duration = t.duration;
       row.dataset.spans = t.spans.length;
-      row.appendChild(el('span', 'start', fmtTime(t.sec, t.nanos).slice(11, 23)));
+      row.appendChild(el('span', 'start', t.sec || t.nanos ? fmtTime(t.sec, t.nanos).slice(11, 23) : '—'));
       const name = el('span', 'name', t.name);
       name.appendChild(el('span', 'svc', t.service));
       row.appendChild(name);
