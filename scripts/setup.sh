@@ -3,7 +3,8 @@
 # Debian packages (chromium for the HTML report test, unzip/curl/jq for the baselines),
 # Python tools into .venv (the real OTLP receiver rotel, workflow linters), and the npm
 # packages the fakes are checked against (GitHub's OpenAPI description, the official
-# artifact client).
+# artifact client), playwright-core, which drives Debian's chromium in the report test
+# (it never downloads a browser), and mermaid, which renders the job summary's chart there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ fi
 # The rotel wheel keeps its binary inside the package; put it on the venv's PATH.
 ln -sf "$(.venv/bin/python -c 'import os, rotel; print(os.path.dirname(rotel.__file__))')/rotel-agent" .venv/bin/rotel-agent
 
-if [ ! -d node_modules/@actions/artifact ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/@actions/artifact ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/mermaid ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// 2026-11-18T00:53:20Z: a fixed default start so output does not depend on the clock.
+/// 2026-11-18T11:06:40Z: a fixed default start so output does not depend on the clock.
 pub const DEFAULT_START_UNIX_NANO: u64 = 1_795_000_000_000_000_000;
 
 /// What to generate.

@@ -68,8 +68,7 @@ impl<R: BufRead> Lines<R> {
                 return Ok(None);
             }
             self.line_no += 1;
-            let line = trim_line_end(&self.buf);
-            if !line.iter().all(u8::is_ascii_whitespace) {
+            if let Some(line) = content(&self.buf) {
                 let len = line.len();
                 return Ok(Some((self.line_no, &self.buf[..len])));
             }
@@ -80,6 +79,13 @@ impl<R: BufRead> Lines<R> {
     pub fn line_no(&self) -> u64 {
         self.line_no
     }
+}
+
+/// A raw line (with or without its `\n`) without its line ending, or `None` when blank.
+/// For readers that split blocks of lines themselves, so that they agree with [`Lines`].
+pub fn content(line: &[u8]) -> Option<&[u8]> {
+    let line = trim_line_end(line);
+    (!line.iter().all(u8::is_ascii_whitespace)).then_some(line)
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

@@ -151,17 +151,19 @@ pub struct Status {
     pub code: i64,
 }
 
-/// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers. A visitor
-/// rather than an untagged enum: serde buffers untagged input, which made this the
-/// slowest part of checking a line.
-fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    struct Nanos;
-
-    impl de::Visitor<'_> for Nanos {
+/// Accepts `"123"` and `123`, as OTLP/JSON receivers do for 64-bit integers (for
+/// `#[serde(deserialize_with)]`). A visitor rather than an untagged enum: this runs
+/// twice per span, and an untagged enum buffers the value and builds an error for
+/// every variant that does not match.
+pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u64, D::Error> {
+    struct U64Visitor;
+    impl de::Visitor<'_> for U64Visitor {
         type Value = u64;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a 64-bit integer as a number or a string")
+            f.write_str("a 64-bit unsigned integer, as a number or a string")
         }
 
         fn visit_u64<E: de::Error>(self, n: u64) -> Result<u64, E> {
@@ -180,8 +182,7 @@ fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Resu
                 .map_err(|_| E::custom(format!("`{s}` is not a 64-bit integer")))
         }
     }
-
-    deserializer.deserialize_any(Nanos)
+    deserializer.deserialize_any(U64Visitor)
 }
 
 /// Why a line is not a usable `ExportTraceServiceRequest`.
@@ -210,8 +211,13 @@ pub enum LineError {
 /// Parses and checks one line: a JSON object with `resourceSpans`, ids that are hex of
 /// the right length (or empty, which is counted apart, not rejected).
 pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
-    let data: TracesData<'_> =
-        serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
+    // The same grammar either way; checking UTF-8 once for the whole line is cheaper than
+    // for every string, which is what parsing bytes does.
+    let parsed = match std::str::from_utf8(line) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(line),
+    };
+    let data: TracesData<'_> = parsed.map_err(|e| LineError::Json(e.to_string()))?;
     let resource_spans = data
         .resource_spans
         .as_ref()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
 use super::lines::Lines;
-use super::model::{self, LineError, TracesData};
+use super::model::{self, LineError, Span, TracesData};
 
 /// How many invalid lines are kept with their reason (all are counted).
 pub const INVALID_KEPT: usize = 100;
@@ -66,11 +66,26 @@ impl Counts {
 
     /// Counts one line (valid or not) and returns the parsed line when valid.
     pub fn add_line<'a>(&mut self, line_no: u64, line: &'a [u8]) -> Option<TracesData<'a>> {
+        let mut traces = std::mem::take(&mut self.traces);
+        let data = self.add_line_each(line_no, line, |_, span| insert_trace(&mut traces, span));
+        self.traces = traces;
+        data
+    }
+
+    /// Like [`Counts::add_line`], but leaves `traces` alone and calls `on_span` with the
+    /// service name and each span of a valid line, for callers that track traces
+    /// themselves (the summary keeps more per trace than its id).
+    pub fn add_line_each<'a>(
+        &mut self,
+        line_no: u64,
+        line: &'a [u8],
+        on_span: impl FnMut(&str, &Span<'_>),
+    ) -> Option<TracesData<'a>> {
         self.lines += 1;
         self.bytes += line.len() as u64;
         match model::parse_line(line) {
             Ok(data) => {
-                self.add(&data);
+                self.add_each(&data, on_span);
                 Some(data)
             }
             Err(err) => {
@@ -85,16 +100,26 @@ impl Counts {
 
     /// Counts the spans of a valid line.
     pub fn add(&mut self, data: &TracesData<'_>) {
+        let mut traces = std::mem::take(&mut self.traces);
+        self.add_each(data, |_, span| insert_trace(&mut traces, span));
+        self.traces = traces;
+    }
+
+    /// Counts the spans of a valid line except their trace ids, and calls `on_span`
+    /// with the service name and each span.
+    pub fn add_each(&mut self, data: &TracesData<'_>, mut on_span: impl FnMut(&str, &Span<'_>)) {
         let batches = data.resource_spans.as_deref().unwrap_or_default();
         if batches.iter().any(|rs| !rs.legacy_scope_spans.is_empty()) {
             self.legacy_lines += 1;
         }
         for rs in batches {
             self.resource_batches += 1;
-            let service = self
-                .services
-                .entry(rs.service_name().to_owned())
-                .or_default();
+            let name = rs.service_name();
+            if !self.services.contains_key(name) {
+                self.services
+                    .insert(name.to_owned(), ServiceCounts::default());
+            }
+            let service = self.services.get_mut(name).expect("inserted above");
             for span in rs.spans() {
                 self.spans += 1;
                 service.spans += 1;
@@ -105,24 +130,52 @@ impl Counts {
                 if span.lacks_ids() {
                     self.spans_without_ids += 1;
                 }
-                if let Some(key) = model::trace_key(&span.trace_id) {
-                    self.traces.insert(key);
-                }
+                on_span(name, span);
                 if span.start_time_unix_nano > 0 {
-                    self.first_start =
-                        Some(self.first_start.map_or(span.start_time_unix_nano, |t| {
-                            t.min(span.start_time_unix_nano)
-                        }));
+                    self.first_start = min_some(self.first_start, span.start_time_unix_nano);
                 }
                 if span.end_time_unix_nano > 0 {
-                    self.last_end = Some(
-                        self.last_end
-                            .map_or(span.end_time_unix_nano, |t| t.max(span.end_time_unix_nano)),
-                    );
+                    self.last_end = Some(self.last_end.unwrap_or(0).max(span.end_time_unix_nano));
                 }
             }
         }
     }
+
+    /// Adds the counts of another pass (over other lines) to these. Invalid lines stay
+    /// ordered by line number, and only the first [`INVALID_KEPT`] are kept.
+    pub fn merge(&mut self, other: Counts) {
+        self.lines += other.lines;
+        self.bytes += other.bytes;
+        self.resource_batches += other.resource_batches;
+        self.spans += other.spans;
+        self.spans_without_ids += other.spans_without_ids;
+        self.error_spans += other.error_spans;
+        self.legacy_lines += other.legacy_lines;
+        self.traces.extend(other.traces);
+        for (name, counts) in other.services {
+            let service = self.services.entry(name).or_default();
+            service.spans += counts.spans;
+            service.errors += counts.errors;
+        }
+        if let Some(start) = other.first_start {
+            self.first_start = min_some(self.first_start, start);
+        }
+        self.last_end = self.last_end.max(other.last_end);
+        self.invalid_lines += other.invalid_lines;
+        self.invalid.extend(other.invalid);
+        self.invalid.sort_by_key(|(line, _)| *line);
+        self.invalid.truncate(INVALID_KEPT);
+    }
+}
+
+fn insert_trace(traces: &mut HashSet<u128>, span: &Span<'_>) {
+    if let Some(key) = model::trace_key(&span.trace_id) {
+        traces.insert(key);
+    }
+}
+
+fn min_some(current: Option<u64>, value: u64) -> Option<u64> {
+    current.map_or(Some(value), |t| Some(t.min(value)))
 }
 
 #[cfg(test)]
@@ -149,5 +202,32 @@ mod tests {
             counts.services.keys().collect::<Vec<_>>(),
             ["legacy", "testService", "unknown_service"]
         );
+    }
+
+    #[test]
+    fn merged_halves_equal_one_pass() {
+        let sample = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+        let whole = Counts::scan(format!("{sample}bad\n{sample}").as_bytes()).unwrap();
+        let mut first = Counts::scan(format!("{sample}bad\n").as_bytes()).unwrap();
+        let mut second = Counts::default();
+        for (no, line) in sample.lines().enumerate() {
+            second.add_line(no as u64 + 4, line.as_bytes());
+        }
+        first.merge(second);
+        let key = |c: &Counts| {
+            (
+                (
+                    c.lines,
+                    c.bytes,
+                    c.resource_batches,
+                    c.spans,
+                    c.spans_without_ids,
+                ),
+                (c.error_spans, c.legacy_lines, c.first_start, c.last_end),
+                (c.traces.clone(), c.services.clone(), c.invalid.clone()),
+            )
+        };
+        assert_eq!(key(&first), key(&whole));
+        assert_eq!(first.invalid[0].0, 3);
     }
 }

@@ -1,0 +1,314 @@
+// ci-tracing report page. Every name, attribute and id comes from an untrusted trace
+// file: it is only ever put into the page with textContent or createElement, never as
+// HTML. The trace list is virtualised (only visible rows exist) and the waterfall is
+// built for the selected trace only, so 200,000 spans stay responsive.
+(function () {
+  'use strict';
+  // Span fields, as ci-tracing writes them (src/report/data.rs).
+  const TRACE = 0, SPAN = 1, PARENT = 2, NAME = 3, RES = 4, SEC = 5, NANOS = 6, DUR = 7;
+  const CODE = 8, MESSAGE = 9, KIND = 10, ATTRS = 11, EVENTS = 12, LINKS = 13, SCOPE = 14;
+  const ROW = 26, MAX_WATERFALL_ROWS = 5000;
+  const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+  const STATUS = ['unset', 'ok', 'error'];
+
+  const rows = JSON.parse(document.getElementById('trace-data').textContent);
+  const meta = JSON.parse(document.getElementById('trace-meta').textContent);
+  const resources = [];
+  const spans = [];
+  for (const row of rows) {
+    if (Array.isArray(row)) spans.push(row); else resources.push(row);
+  }
+  const serviceOf = (s) => resources[s[RES]].service;
+  const services = Array.from(new Set(resources.map((r) => r.service))).sort();
+  const colours = new Map(services.map((name, i) => [name, 'hsl(' + Math.round((i * 137.508) % 360) + ' 62% 56%)']));
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function fmtDuration(ns) {
+    if (ns < 0) return '-' + fmtDuration(-ns);
+    const units = [[3.6e12, 'h'], [6e10, 'min'], [1e9, 's'], [1e6, 'ms'], [1e3, 'µs']];
+    for (const [scale, unit] of units) {
+      if (ns >= scale) return Number((ns / scale).toPrecision(3)) + ' ' + unit;
+    }
+    return Math.round(ns) + ' ns';
+  }
+
+  function fmtTime(sec, nanos) {
+    if (!sec && !nanos) return '(not set)';
+    const iso = new Date(sec * 1000).toISOString();
+    return iso.slice(0, 19) + '.' + String(Math.floor(nanos / 1e6)).padStart(3, '0') + 'Z';
+  }
+
+  // One object per trace; spans without a trace id form one group of their own.
+  function buildTraces() {
+    const byId = new Map();
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      const id = s[TRACE] || '';
+      let t = byId.get(id);
+      if (!t) {
+        t = { id, spans: [], sec: s[SEC], nanos: s[NANOS], start: Infinity, end: -Infinity, errors: 0, services: new Set(), names: [] };
+        byId.set(id, t);
+      }
+      t.spans.push(i);
+      const start = s[SEC] * 1e3 + s[NANOS] / 1e6;
+      if (start < t.start) { t.start = start; t.sec = s[SEC]; t.nanos = s[NANOS]; t.first = i; }
+      t.end = Math.max(t.end, start + s[DUR] / 1e6);
+      if (s[CODE] === 2) t.errors++;
+      t.services.add(serviceOf(s));
+      if (!s[PARENT] && (t.root === undefined || start < t.rootStart)) { t.root = i; t.rootStart = start; }
+    }
+    const list = Array.from(byId.values());
+    for (const t of list) {
+      const head = spans[t.root !== undefined ? t.root : t.first];
+      t.name = t.id ? head[NAME] : '(spans without ids)';
+      t.service = serviceOf(head);
+      t.duration = Math.max(0, t.end - t.start);
+      t.search = Array.from(new Set(t.spans.map((i) => spans[i][NAME].toLowerCase()))).join('\n');
+    }
+    return list;
+  }
+
+  const traces = buildTraces();
+  const state = { sort: 'start', asc: true, shown: traces, selected: null, selectedSpan: null };
+
+  function header() {
+    document.getElementById('source').textContent = meta.input;
+    const facts = document.getElementById('facts');
+    facts.textContent = spans.length + ' spans in ' + traces.filter((t) => t.id).length + ' traces, ' +
+      services.length + ' services, ' + meta.lines + ' lines. ';
+    if (meta.invalid_lines > 0) {
+      facts.appendChild(el('span', 'warn', meta.invalid_lines + ' invalid lines left out (first: ' + meta.first_invalid + ')'));
+    }
+    const select = document.getElementById('filter-service');
+    for (const name of services) {
+      const option = el('option', null, name);
+      option.value = name;
+      select.appendChild(option);
+    }
+  }
+
+  function applyView() {
+    const service = document.getElementById('filter-service').value;
+    const needle = document.getElementById('filter-name').value.trim().toLowerCase();
+    const errorsOnly = document.getElementById('filter-errors').checked;
+    const key = state.sort;
+    const dir = state.asc ? 1 : -1;
+    state.shown = traces.filter((t) => (!service || t.services.has(service)) &&
+      (!needle || t.search.includes(needle)) && (!errorsOnly || t.errors > 0));
+    const value = (t) => (key === 'spans' ? t.spans.length : t[key]);
+    state.shown.sort((a, b) => (value(a) - value(b)) * dir || (a.start - b.start));
+    for (const button of document.querySelectorAll('.list-head button')) {
+      button.classList.toggle('sorted', button.dataset.key === key);
+      button.classList.toggle('asc', state.asc);
+    }
+    document.getElementById('trace-count').textContent = state.shown.length + ' of ' + traces.length;
+    document.getElementById('trace-list-inner').style.height = (state.shown.length * ROW) + 'px';
+    document.getElementById('trace-list').scrollTop = 0;
+    renderList();
+  }
+
+  function renderList() {
+    const list = document.getElementById('trace-list');
+    const inner = document.getElementById('trace-list-inner');
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 5);
+    const last = Math.min(state.shown.length, first + Math.ceil((list.clientHeight || 600) / ROW) + 10);
+    inner.replaceChildren();
+    for (let i = first; i < last; i++) {
+      const t = state.shown[i];
+      const row = el('div', 'trace-row' + (t.errors ? ' error' : '') + (t === state.selected ? ' selected' : ''));
+      row.style.top = (i * ROW) + 'px';
+      row.dataset.traceId = t.id;
+      row.dataset.start = t.start;
+      row.dataset.duration = t.duration;
+      row.dataset.spans = t.spans.length;
+      row.appendChild(el('span', 'start', t.sec || t.nanos ? fmtTime(t.sec, t.nanos).slice(11, 23) : '—'));
+      const name = el('span', 'name', t.name);
+      name.appendChild(el('span', 'svc', t.service));
+      row.appendChild(name);
+      row.appendChild(el('span', 'num duration', fmtDuration(t.duration * 1e6)));
+      row.appendChild(el('span', 'num spans', t.spans.length));
+      row.title = (t.id || 'spans without ids') + (t.errors ? ' — ' + t.errors + ' error spans' : '');
+      row.addEventListener('click', () => selectTrace(t));
+      inner.appendChild(row);
+    }
+  }
+
+  // Depth-first order of a trace's spans: children under parents, by start time;
+  // spans whose parent is not in the file (orphans) are shown at the root.
+  function treeOrder(t) {
+    const ids = new Map();
+    for (const i of t.spans) if (spans[i][SPAN]) ids.set(spans[i][SPAN], i);
+    const children = new Map();
+    const roots = [];
+    for (const i of t.spans) {
+      const parent = spans[i][PARENT];
+      if (parent && ids.has(parent) && ids.get(parent) !== i) {
+        if (!children.has(parent)) children.set(parent, []);
+        children.get(parent).push(i);
+      } else {
+        roots.push(i);
+      }
+    }
+    const offset = (i) => (spans[i][SEC] - t.sec) * 1e9 + (spans[i][NANOS] - t.nanos);
+    const byStart = (a, b) => offset(a) - offset(b);
+    const order = [];
+    const seen = new Set();
+    const stack = roots.sort(byStart).reverse().map((i) => [i, 0]);
+    while (stack.length) {
+      const [i, depth] = stack.pop();
+      if (seen.has(i)) continue;
+      seen.add(i);
+      order.push({ i, depth, orphan: depth === 0 && !!spans[i][PARENT], offset: offset(i) });
+      const kids = (children.get(spans[i][SPAN]) || []).sort(byStart);
+      for (let k = kids.length - 1; k >= 0; k--) stack.push([kids[k], depth + 1]);
+    }
+    return order;
+  }
+
+  function selectTrace(t) {
+    state.selected = t;
+    renderList();
+    const title = document.getElementById('trace-title');
+    title.textContent = t.name + ' — ' + fmtDuration(t.duration * 1e6) + ', ' + t.spans.length + ' spans';
+    title.title = t.id;
+    const order = treeOrder(t);
+    const total = Math.max(1, t.duration * 1e6);
+    const axis = document.getElementById('axis');
+    axis.replaceChildren();
+    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+      const tick = el('span', null, fmtDuration(total * f));
+      tick.style.left = (f * 100) + '%';
+      axis.appendChild(tick);
+    }
+    const waterfall = document.getElementById('waterfall');
+    waterfall.replaceChildren();
+    for (const entry of order.slice(0, MAX_WATERFALL_ROWS)) {
+      waterfall.appendChild(spanRow(entry, total));
+    }
+    if (order.length > MAX_WATERFALL_ROWS) {
+      waterfall.appendChild(el('div', 'more', (order.length - MAX_WATERFALL_ROWS) + ' more spans not drawn'));
+    }
+    if (order.length) showDetails(order[0].i, waterfall.firstChild);
+  }
+
+  function spanRow(entry, total) {
+    const s = spans[entry.i];
+    const service = serviceOf(s);
+    const row = el('div', 'span-row' + (s[CODE] === 2 ? ' error' : '') + (entry.orphan ? ' orphan' : ''));
+    row.dataset.spanId = s[SPAN];
+    row.dataset.depth = entry.depth;
+    const label = el('div', 'span-label');
+    label.style.paddingLeft = (4 + Math.min(entry.depth, 30) * 12) + 'px';
+    if (s[CODE] === 2) label.appendChild(el('span', 'err', '!'));
+    if (entry.orphan) label.appendChild(el('span', 'orphan', 'orphan'));
+    label.appendChild(el('span', 'span-name', s[NAME]));
+    label.appendChild(el('span', 'svc', service));
+    const track = el('div', 'span-track');
+    const bar = el('div', 'span-bar');
+    bar.style.left = Math.min(100, (entry.offset / total) * 100) + '%';
+    bar.style.width = Math.max(0, (s[DUR] / total) * 100) + '%';
+    bar.style.backgroundColor = colours.get(service);
+    bar.title = s[NAME] + ' — ' + fmtDuration(s[DUR]);
+    track.appendChild(bar);
+    row.appendChild(label);
+    row.appendChild(track);
+    row.addEventListener('click', () => showDetails(entry.i, row));
+    return row;
+  }
+
+  function anyValue(v) {
+    if (v === null || v === undefined) return '';
+    if ('stringValue' in v) return v.stringValue;
+    if ('intValue' in v) return String(v.intValue);
+    if ('doubleValue' in v) return String(v.doubleValue);
+    if ('boolValue' in v) return String(v.boolValue);
+    if ('bytesValue' in v) return v.bytesValue;
+    if (v.arrayValue) return '[' + (v.arrayValue.values || []).map(anyValue).join(', ') + ']';
+    if (v.kvlistValue) return '{' + (v.kvlistValue.values || []).map((kv) => kv.key + ': ' + anyValue(kv.value)).join(', ') + '}';
+    return JSON.stringify(v);
+  }
+
+  function table(parent, title, pairs) {
+    parent.appendChild(el('h3', null, title));
+    if (!pairs.length) { parent.appendChild(el('p', 'hint', 'none')); return; }
+    const body = el('table');
+    for (const [key, value, className] of pairs) {
+      const tr = el('tr');
+      tr.appendChild(el('td', null, key));
+      tr.appendChild(el('td', className, value));
+      body.appendChild(tr);
+    }
+    parent.appendChild(body);
+  }
+
+  const statusMessage = (m) => (m === null || m === undefined || m === '' ? '' : ': ' + (typeof m === 'string' ? m : JSON.stringify(m)));
+
+  const attributePairs = (list) => (Array.isArray(list) ? list : []).map((kv) => [kv.key, anyValue(kv.value)]);
+
+  function showDetails(i, row) {
+    for (const old of document.querySelectorAll('.span-row.selected')) old.classList.remove('selected');
+    if (row) row.classList.add('selected');
+    const s = spans[i];
+    const t = state.selected;
+    const details = document.getElementById('details');
+    details.replaceChildren(el('h2', null, s[NAME]));
+    const offset = (s[SEC] - t.sec) * 1e9 + (s[NANOS] - t.nanos);
+    const parentKnown = t.spans.some((j) => spans[j][SPAN] === s[PARENT]);
+    table(details, 'Span', [
+      ['service', serviceOf(s)],
+      ['trace id', s[TRACE] || '(none)'],
+      ['span id', s[SPAN] || '(none)'],
+      ['parent span id', s[PARENT] ? s[PARENT] + (parentKnown ? '' : ' (not in the file)') : '(root)'],
+      ['start', fmtTime(s[SEC], s[NANOS]) + ' (+' + fmtDuration(offset) + ')'],
+      ['duration', fmtDuration(s[DUR])],
+      ['kind', typeof s[KIND] === 'number' ? (KINDS[s[KIND]] || s[KIND]) : (s[KIND] || 'unspecified')],
+      ['status', (STATUS[s[CODE]] || s[CODE]) + statusMessage(s[MESSAGE]), s[CODE] === 2 ? 'status-error' : null],
+    ]);
+    table(details, 'Attributes', attributePairs(s[ATTRS]));
+    const events = Array.isArray(s[EVENTS]) ? s[EVENTS] : [];
+    details.appendChild(el('h3', null, 'Events'));
+    if (!events.length) details.appendChild(el('p', 'hint', 'none'));
+    for (const ev of events) {
+      let at = '';
+      try {
+        at = ' at +' + fmtDuration(Number(BigInt(ev.timeUnixNano) - BigInt(s[SEC]) * 1000000000n - BigInt(s[NANOS])));
+      } catch (err) {
+        at = ev.timeUnixNano ? ' at ' + ev.timeUnixNano : '';
+      }
+      table(details, (ev.name || '(unnamed event)') + at, attributePairs(ev.attributes));
+    }
+    const links = Array.isArray(s[LINKS]) ? s[LINKS] : [];
+    if (links.length) table(details, 'Links', links.map((l) => [l.traceId || '', l.spanId || '']));
+    const resource = resources[s[RES]].resource || {};
+    table(details, 'Resource', attributePairs(resource.attributes));
+    const scope = s[SCOPE] || {};
+    table(details, 'Scope', [['name', scope.name || ''], ['version', scope.version || '']]);
+  }
+
+  header();
+  for (const button of document.querySelectorAll('.list-head button')) {
+    button.addEventListener('click', () => {
+      state.asc = state.sort === button.dataset.key ? !state.asc : button.dataset.key === 'start';
+      state.sort = button.dataset.key;
+      applyView();
+    });
+  }
+  let pending = 0;
+  const later = () => { clearTimeout(pending); pending = setTimeout(applyView, 120); };
+  document.getElementById('filter-name').addEventListener('input', later);
+  document.getElementById('filter-service').addEventListener('change', applyView);
+  document.getElementById('filter-errors').addEventListener('change', applyView);
+  let frame = 0;
+  document.getElementById('trace-list').addEventListener('scroll', () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; renderList(); });
+  });
+  applyView();
+  if (state.shown.length) selectTrace(state.shown[0]);
+  document.body.dataset.ready = 'true';
+})();

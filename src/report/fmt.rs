@@ -1,0 +1,143 @@
+//! Numbers as people read them: durations with a unit, timestamps in RFC 3339 (UTC).
+//!
+//! Shared by the text and markdown summaries. Pure functions, no clock, no locale.
+
+use super::stats::Summary;
+
+/// The overview both summaries open with, as (label, value) pairs; values hold names
+/// from the file and must be escaped by the caller.
+pub fn facts(summary: &Summary) -> Vec<(&'static str, String)> {
+    let c = &summary.counts;
+    let mut facts = vec![
+        ("File", summary.input.clone()),
+        (
+            "Lines",
+            format!(
+                "{} ({} invalid, {} in the pre-v0.48 shape)",
+                c.lines, c.invalid_lines, c.legacy_lines
+            ),
+        ),
+        ("Resource batches", c.resource_batches.to_string()),
+        (
+            "Spans",
+            format!(
+                "{} ({} with status ERROR, {} without ids)",
+                c.spans, c.error_spans, c.spans_without_ids
+            ),
+        ),
+        (
+            "Traces",
+            if summary.traces_capped {
+                format!("at least {} (too many to track)", summary.traces)
+            } else {
+                summary.traces.to_string()
+            },
+        ),
+    ];
+    if let (Some(start), Some(end)) = (c.first_start, c.last_end) {
+        let range = format!(
+            "{} to {} ({})",
+            timestamp(start),
+            timestamp(end),
+            duration(end.saturating_sub(start))
+        );
+        facts.push(("Time range", range));
+    }
+    facts
+}
+
+/// `1.23 s`, `45.6 ms`, `789 µs`, `12 ns`: three significant digits at most.
+pub fn duration(nanos: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "min"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+    ];
+    for (scale, unit) in UNITS {
+        if nanos >= scale {
+            return format!("{} {unit}", significant(nanos, scale));
+        }
+    }
+    if nanos >= 1_000 {
+        return format!("{} µs", significant(nanos, 1_000));
+    }
+    format!("{nanos} ns")
+}
+
+/// `nanos / scale` with three significant digits, trailing zeros dropped.
+fn significant(nanos: u64, scale: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let value = nanos as f64 / scale as f64;
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// `2026-11-18T00:53:20.123Z` for a time in ns since the Unix epoch (milliseconds shown).
+pub fn timestamp(unix_nanos: u64) -> String {
+    let secs = unix_nanos / 1_000_000_000;
+    let millis = (unix_nanos / 1_000_000) % 1000;
+    let days = i64::try_from(secs / 86_400).expect("u64 seconds fit in days");
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).expect("1..=31");
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).expect("1..=12");
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(0), "0 ns");
+        assert_eq!(duration(999), "999 ns");
+        assert_eq!(duration(1_500), "1.5 µs");
+        assert_eq!(duration(45_600_000), "45.6 ms");
+        assert_eq!(duration(1_234_000_000), "1.23 s");
+        assert_eq!(duration(120_000_000_000), "2 min");
+        assert_eq!(duration(999_999_999), "1000 ms");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            timestamp(crate::generate::DEFAULT_START_UNIX_NANO + 123_456_789),
+            "2026-11-18T11:06:40.123Z"
+        );
+        assert_eq!(
+            timestamp(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! What `summary` knows about a trace file beyond plain counts: per trace (start, end,
+//! span count, errors, root span) and per span name (count, total, percentiles).
+//!
+//! A [`Collector`] is filled from some lines, possibly on several threads, and merged
+//! into one; [`Collector::finish`] turns it into the [`Summary`] that the text,
+//! markdown and JSON forms print. Memory is bounded whatever the file: at most
+//! [`MAX_TRACES`] traces and [`MAX_SPAN_NAMES`] span names are tracked one by one (what
+//! lies beyond is counted, and the summary says it was cut), durations go into
+//! fixed-size sketches, and nothing is kept per span.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::sketch::Sketch;
+use crate::otlp::model::{self, Span};
+use crate::otlp::stats::Counts;
+
+/// Traces tracked one by one (about 30 MiB at most).
+pub const MAX_TRACES: usize = 400_000;
+/// Distinct (service, span name) pairs tracked one by one; the rest are lumped together.
+pub const MAX_SPAN_NAMES: usize = 2_000;
+/// How many of the slowest traces a summary lists.
+pub const SLOWEST: usize = 10;
+/// The name shown for span names past [`MAX_SPAN_NAMES`].
+pub const OTHER_NAMES: &str = "(other span names)";
+const OTHER: u32 = u32::MAX;
+
+/// Strings seen, numbered in order.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    /// The id of `name`; [`OTHER`] once `limit` names are known.
+    fn intern(&mut self, name: &str, limit: usize) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        if self.names.len() >= limit {
+            return OTHER;
+        }
+        let id = u32::try_from(self.names.len()).expect("limited");
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names
+            .get(id as usize)
+            .map_or(OTHER_NAMES, String::as_str)
+    }
+}
+
+/// A span's name and service, as ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Label {
+    service: u32,
+    name: u32,
+}
+
+/// One trace, as far as the summary needs it.
+#[derive(Debug, Clone, Copy)]
+struct TraceState {
+    start: u64,
+    end: u64,
+    spans: u64,
+    error: bool,
+    /// The span without a parent, if it arrived.
+    root: Option<Label>,
+    /// The span that starts first, named when there is no root.
+    earliest: Label,
+}
+
+impl TraceState {
+    fn merge(&mut self, other: &TraceState) {
+        if other.start < self.start {
+            self.start = other.start;
+            self.earliest = other.earliest;
+        }
+        self.end = self.end.max(other.end);
+        self.spans += other.spans;
+        self.error |= other.error;
+        self.root = self.root.or(other.root);
+    }
+
+    fn duration(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+}
+
+/// Durations of one (service, span name).
+#[derive(Debug, Clone, Default)]
+struct NameState {
+    errors: u64,
+    total: u128,
+    sketch: Sketch,
+}
+
+impl NameState {
+    fn merge(&mut self, other: &NameState) {
+        self.errors += other.errors;
+        self.total += other.total;
+        self.sketch.merge(&other.sketch);
+    }
+}
+
+/// Everything gathered beyond [`Counts`].
+#[derive(Debug, Default)]
+struct Detail {
+    services: Interner,
+    names: Interner,
+    traces: HashMap<u128, TraceState>,
+    traces_capped: bool,
+    span_names: HashMap<Label, NameState>,
+    last_service: Option<u32>,
+}
+
+impl Detail {
+    fn add_span(&mut self, service: &str, span: &Span<'_>) {
+        // Spans come in runs of one service: skip hashing its name again.
+        let service = match self.last_service {
+            Some(id) if self.services.name(id) == service => id,
+            _ => {
+                let id = self.services.intern(service, usize::MAX);
+                self.last_service = Some(id);
+                id
+            }
+        };
+        let label = Label {
+            service,
+            name: self.names.intern(&span.name, MAX_SPAN_NAMES),
+        };
+        let duration = span.duration_nanos();
+        let error = span.is_error();
+        let state = self.name_state(label);
+        state.errors += u64::from(error);
+        state.total += u128::from(duration);
+        state.sketch.add(duration);
+        let Some(key) = model::trace_key(&span.trace_id) else {
+            return;
+        };
+        let state = TraceState {
+            start: span.start_time_unix_nano,
+            end: span.end_time_unix_nano,
+            spans: 1,
+            error,
+            root: span.parent_span_id.is_empty().then_some(label),
+            earliest: label,
+        };
+        self.add_trace(key, &state);
+    }
+
+    /// The durations of `label`, or of its service's other names once the limit is hit.
+    fn name_state(&mut self, label: Label) -> &mut NameState {
+        let label =
+            if self.span_names.len() >= MAX_SPAN_NAMES && !self.span_names.contains_key(&label) {
+                Label {
+                    service: label.service,
+                    name: OTHER,
+                }
+            } else {
+                label
+            };
+        self.span_names.entry(label).or_default()
+    }
+
+    fn add_trace(&mut self, key: u128, state: &TraceState) {
+        if let Some(known) = self.traces.get_mut(&key) {
+            known.merge(state);
+        } else if self.traces.len() < MAX_TRACES {
+            self.traces.insert(key, *state);
+        } else {
+            self.traces_capped = true;
+        }
+    }
+
+    /// The id in `self` of a label from `other`.
+    fn relabel(&mut self, other: &Detail, label: Label) -> Label {
+        Label {
+            service: self
+                .services
+                .intern(other.services.name(label.service), usize::MAX),
+            name: if label.name == OTHER {
+                OTHER
+            } else {
+                self.names
+                    .intern(other.names.name(label.name), MAX_SPAN_NAMES)
+            },
+        }
+    }
+
+    fn merge(&mut self, other: &Detail) {
+        for (label, state) in &other.span_names {
+            let label = self.relabel(other, *label);
+            self.name_state(label).merge(state);
+        }
+        for (key, state) in &other.traces {
+            let mut state = *state;
+            state.earliest = self.relabel(other, state.earliest);
+            state.root = state.root.map(|root| self.relabel(other, root));
+            self.add_trace(*key, &state);
+        }
+        self.traces_capped |= other.traces_capped;
+    }
+}
+
+/// What some lines of a trace file hold; merge several into one.
+#[derive(Debug, Default)]
+pub struct Collector {
+    /// Plain counts (their `traces` set stays empty: traces are tracked here).
+    pub counts: Counts,
+    detail: Detail,
+}
+
+impl Collector {
+    /// Counts one line (valid or not).
+    pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
+        let detail = &mut self.detail;
+        self.counts.add_line_each(line_no, line, |service, span| {
+            detail.add_span(service, span);
+        });
+    }
+
+    /// Adds what another collector saw (other lines of the same file).
+    pub fn merge(&mut self, other: Collector) {
+        self.counts.merge(other.counts);
+        self.detail.merge(&other.detail);
+    }
+
+    /// The summary of everything collected.
+    pub fn finish(self, input: String) -> Summary {
+        let detail = &self.detail;
+        let mut slowest: Vec<(&u128, &TraceState)> = detail.traces.iter().collect();
+        slowest.sort_unstable_by(|a, b| b.1.duration().cmp(&a.1.duration()).then(a.0.cmp(b.0)));
+        slowest.truncate(SLOWEST);
+        let slowest = slowest
+            .into_iter()
+            .map(|(key, trace)| {
+                let label = trace.root.unwrap_or(trace.earliest);
+                TraceSummary {
+                    trace_id: format!("{key:032x}"),
+                    name: detail.names.name(label.name).to_owned(),
+                    service: detail.services.name(label.service).to_owned(),
+                    has_root: trace.root.is_some(),
+                    start: trace.start,
+                    duration: trace.duration(),
+                    spans: trace.spans,
+                    error: trace.error,
+                }
+            })
+            .collect();
+        let mut span_names: Vec<NameSummary> = detail
+            .span_names
+            .iter()
+            .map(|(label, state)| NameSummary {
+                service: detail.services.name(label.service).to_owned(),
+                name: detail.names.name(label.name).to_owned(),
+                count: state.sketch.count(),
+                errors: state.errors,
+                total: u64::try_from(state.total).unwrap_or(u64::MAX),
+                p50: state.sketch.quantile(0.5),
+                p95: state.sketch.quantile(0.95),
+                max: state.sketch.max(),
+            })
+            .collect();
+        span_names
+            .sort_by(|a, b| (b.total, &a.service, &a.name).cmp(&(a.total, &b.service, &b.name)));
+        Summary {
+            input,
+            traces: detail.traces.len() as u64,
+            traces_capped: detail.traces_capped,
+            span_names_capped: span_names.iter().any(|n| n.name == OTHER_NAMES),
+            counts: self.counts,
+            slowest,
+            span_names,
+            slowest_trace_spans: None,
+        }
+    }
+}
+
+/// One of the slowest traces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceSummary {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's name, or the earliest span's when the root is missing.
+    pub name: String,
+    /// The service of that span.
+    pub service: String,
+    /// Whether the root span (no parent) is in the file.
+    pub has_root: bool,
+    /// Earliest start, ns since the epoch.
+    pub start: u64,
+    /// From the earliest start to the latest end, ns.
+    pub duration: u64,
+    /// Spans of the trace.
+    pub spans: u64,
+    /// Whether any span has status ERROR.
+    pub error: bool,
+}
+
+/// Durations of one span name of one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameSummary {
+    /// `service.name`.
+    pub service: String,
+    /// The span name ([`OTHER_NAMES`] for names past the limit).
+    pub name: String,
+    /// Spans.
+    pub count: u64,
+    /// Spans with status ERROR.
+    pub errors: u64,
+    /// Sum of durations, ns.
+    pub total: u64,
+    /// Median duration, ns (within 1.6 %).
+    pub p50: u64,
+    /// 95th percentile, ns (within 1.6 %).
+    pub p95: u64,
+    /// Longest, ns.
+    pub max: u64,
+}
+
+/// One span of the slowest trace, for the Mermaid chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanTiming {
+    /// Span name.
+    pub name: String,
+    /// `service.name`.
+    pub service: String,
+    /// Start, ns since the epoch.
+    pub start: u64,
+    /// End, ns since the epoch.
+    pub end: u64,
+    /// Status ERROR.
+    pub error: bool,
+}
+
+/// Everything `summary` prints.
+#[derive(Debug)]
+pub struct Summary {
+    /// The input, as shown to the user.
+    pub input: String,
+    /// Plain counts; `counts.traces` is empty, see [`Summary::traces`].
+    pub counts: Counts,
+    /// Distinct trace ids.
+    pub traces: u64,
+    /// More than [`MAX_TRACES`] traces: `traces` is a lower bound.
+    pub traces_capped: bool,
+    /// The slowest traces, slowest first.
+    pub slowest: Vec<TraceSummary>,
+    /// Per (service, span name), by total duration, largest first.
+    pub span_names: Vec<NameSummary>,
+    /// Some names were lumped into [`OTHER_NAMES`].
+    pub span_names_capped: bool,
+    /// Spans of the slowest trace, when a second pass over the file read them.
+    pub slowest_trace_spans: Option<Vec<SpanTiming>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_past_the_limit_are_not_tracked_but_said_to_be_cut() {
+        let mut detail = Detail::default();
+        let label = Label {
+            service: 0,
+            name: 0,
+        };
+        let trace = TraceState {
+            start: 1,
+            end: 2,
+            spans: 1,
+            error: false,
+            root: None,
+            earliest: label,
+        };
+        for key in 0..=MAX_TRACES as u128 {
+            detail.add_trace(key, &trace);
+        }
+        assert_eq!(detail.traces.len(), MAX_TRACES);
+        assert!(detail.traces_capped);
+        detail.add_trace(0, &trace);
+        assert_eq!(detail.traces[&0].spans, 2, "known traces still count");
+    }
+
+    #[test]
+    fn span_names_past_the_limit_are_lumped_per_service() {
+        let mut collector = Collector::default();
+        for i in 0..=MAX_SPAN_NAMES {
+            let line = format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"op{i}","startTimeUnixNano":"1","endTimeUnixNano":"3"}}]}}]}}]}}"#
+            );
+            collector.add_line(1, line.as_bytes());
+        }
+        let summary = collector.finish(String::new());
+        assert!(summary.span_names_capped);
+        assert_eq!(summary.span_names.len(), MAX_SPAN_NAMES + 1);
+        let other = summary
+            .span_names
+            .iter()
+            .find(|n| n.name == OTHER_NAMES)
+            .unwrap();
+        assert_eq!((other.count, other.total), (1, 2));
+    }
+}
