@@ -17,3 +17,5 @@ impl Error {
         }
     }
 }
+
+pub mod write;

@@ -1,0 +1,117 @@
+//! What `upload` sends: PATH arguments (files, directories, glob patterns) resolved into
+//! a sorted list of readable files and the directories they were searched in.
+//!
+//! The search roots decide the entry names (see `archive::write::entry_names`), as in
+//! `actions/upload-artifact`: a file's root is its directory, a directory's root is
+//! itself, a glob's root is the directory before its first wildcard. Files are checked
+//! for readability here, before anything is created on the service. Nothing is read.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::Error;
+
+/// Files found for the PATH arguments.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Absolute paths, sorted, without duplicates.
+    pub files: Vec<PathBuf>,
+    /// Where they were searched for.
+    pub roots: Vec<PathBuf>,
+    /// Arguments that matched nothing.
+    pub unmatched: Vec<String>,
+}
+
+/// Resolves `patterns` relative to the current directory.
+pub fn find(patterns: &[String]) -> Result<Found, Error> {
+    let cwd = std::env::current_dir()
+        .map_err(|err| Error::Input(format!("cannot read the current directory: {err}")))?;
+    let mut files = BTreeSet::new();
+    let mut found = Found::default();
+    for pattern in patterns {
+        let before = files.len();
+        if pattern.contains(['*', '?', '[']) {
+            found.roots.push(cwd.join(glob_root(pattern)));
+            let matches = glob::glob(&cwd.join(pattern).to_string_lossy()).map_err(|err| {
+                Error::Input(format!(
+                    "`{pattern}` is not a valid glob pattern: {}",
+                    err.msg
+                ))
+            })?;
+            for path in matches.flatten() {
+                add_path(&path, &mut files)?;
+            }
+        } else {
+            let path = cwd.join(pattern);
+            if path.is_dir() {
+                found.roots.push(path.clone());
+            } else {
+                found.roots.push(path.parent().unwrap_or(&cwd).to_owned());
+            }
+            if path.exists() {
+                add_path(&path, &mut files)?;
+            }
+        }
+        if files.len() == before {
+            found.unmatched.push(pattern.clone());
+        }
+    }
+    found.files = files.into_iter().collect();
+    for file in &found.files {
+        check_readable(file)?;
+    }
+    Ok(found)
+}
+
+/// The directory part of a glob pattern before its first wildcard.
+fn glob_root(pattern: &str) -> PathBuf {
+    let mut root = PathBuf::new();
+    for part in Path::new(pattern).components() {
+        if part.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
+            break;
+        }
+        root.push(part);
+    }
+    root
+}
+
+/// Adds a file, or every file under a directory.
+fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
+    if !path.is_dir() {
+        files.insert(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|err| unreadable(path, &err))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| unreadable(path, &err))?;
+        add_path(&entry.path(), files)?;
+    }
+    Ok(())
+}
+
+fn check_readable(file: &Path) -> Result<(), Error> {
+    std::fs::File::open(file)
+        .map(drop)
+        .map_err(|err| unreadable(file, &err))
+}
+
+fn unreadable(path: &Path, err: &std::io::Error) -> Error {
+    Error::Input(format!(
+        "cannot read {}: {}; fix its permissions or leave it out of PATH",
+        path.display(),
+        err.kind()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_root;
+    use std::path::PathBuf;
+
+    #[test]
+    fn glob_roots_stop_at_the_first_wildcard() {
+        assert_eq!(glob_root("a/b/*.json"), PathBuf::from("a/b"));
+        assert_eq!(glob_root("a/**/x"), PathBuf::from("a"));
+        assert_eq!(glob_root("*.json"), PathBuf::new());
+    }
+}
