@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod job;
+pub mod results;
 
 use std::path::Path;
 
