@@ -90,7 +90,7 @@ fn the_official_client_uploads_to_and_downloads_from_the_fake() {
         include_bytes!("fixtures/collector-pdata-sample.jsonl"),
     );
     let noise: Vec<u8> = (0..300_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     let b = job.write("traces/sub/b.bin", &noise);
     let root = job.path().join("traces");

@@ -425,18 +425,18 @@ fn put_blob(state: &mut State, path: &str, request: &Request) -> Reply {
             }
             blob.blocks.clear();
             blob.data = Some(data);
-            blob.content_type = request
+            request
                 .header("x-ms-blob-content-type")
                 .unwrap_or("application/octet-stream")
-                .to_owned();
+                .clone_into(&mut blob.content_type);
             created()
         }
         None if request.header("x-ms-blob-type") == Some("BlockBlob") => {
             blob.data = Some(request.body.clone());
-            blob.content_type = request
+            request
                 .header("x-ms-blob-content-type")
                 .unwrap_or("application/octet-stream")
-                .to_owned();
+                .clone_into(&mut blob.content_type);
             created()
         }
         _ => storage_error(400, "InvalidQueryParameterValue"),
