@@ -18,4 +18,5 @@ impl Error {
     }
 }
 
+pub mod deflate;
 pub mod write;

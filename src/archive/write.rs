@@ -11,8 +11,9 @@ use std::io::{self, Read, Write};
 use std::path::{Component, PathBuf};
 use std::time::SystemTime;
 
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
+use bytes::Bytes;
+
+use super::deflate;
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
@@ -47,6 +48,7 @@ pub struct ZipStream<W: Write> {
     out: Counting<W>,
     entries: Vec<Entry>,
     level: u32,
+    workers: usize,
 }
 
 impl<W: Write> ZipStream<W> {
@@ -59,17 +61,25 @@ impl<W: Write> ZipStream<W> {
             },
             entries: Vec::new(),
             level: u32::from(level.min(9)),
+            workers: deflate::default_workers(),
         }
     }
 
-    /// Adds one file read from `reader`; every byte read is also given to `tee`.
+    /// Deflates on `workers` threads (default: one per core, at most 4).
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Adds one file read from `reader`; every chunk read is also given to `tee`.
     pub fn add_file(
         &mut self,
         name: &str,
         modified: SystemTime,
         size_hint: u64,
         reader: &mut impl Read,
-        tee: &mut impl FnMut(&[u8]),
+        tee: &mut impl FnMut(&Bytes),
     ) -> io::Result<()> {
         let zip64 = size_hint >= ZIP64_THRESHOLD;
         let method = if self.level == 0 { 0 } else { 8 };
@@ -77,14 +87,23 @@ impl<W: Write> ZipStream<W> {
         let offset = self.out.count;
         self.write_local_header(name, zip64, method, dos_time, dos_date)?;
         let start = self.out.count;
-        let (crc, uncompressed) = if method == 0 {
-            copy_data(reader, &mut self.out, tee)?
-        } else {
-            let mut encoder = DeflateEncoder::new(&mut self.out, Compression::new(self.level));
-            let result = copy_data(reader, &mut encoder, tee)?;
-            encoder.finish()?;
-            result
+        let mut hasher = crc32fast::Hasher::new();
+        let mut checked = |chunk: &Bytes| {
+            hasher.update(chunk);
+            tee(chunk);
         };
+        let uncompressed = if method == 0 {
+            copy_data(reader, &mut self.out, &mut checked)?
+        } else {
+            deflate::deflate(
+                reader,
+                &mut self.out,
+                self.level,
+                self.workers,
+                &mut checked,
+            )?
+        };
+        let crc = hasher.finalize();
         let compressed = self.out.count - start;
         if !zip64 && compressed.max(uncompressed) > u64::from(u32::MAX) {
             return Err(io::Error::other(format!(
@@ -232,27 +251,19 @@ fn end_records(count: u64, size: u64, offset: u64, zip64_offset: u64) -> Vec<u8>
     out
 }
 
+/// Copies `reader` to `out` unchanged (stored entries), chunk by chunk through `tee`.
 fn copy_data(
     reader: &mut impl Read,
     out: &mut impl Write,
-    tee: &mut impl FnMut(&[u8]),
-) -> io::Result<(u32, u64)> {
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buf = vec![0; 1 << 20];
+    tee: &mut impl FnMut(&Bytes),
+) -> io::Result<u64> {
     let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        hasher.update(&buf[..n]);
-        tee(&buf[..n]);
-        out.write_all(&buf[..n])?;
-        total += n as u64;
+    while let Some(chunk) = deflate::read_chunk(reader)? {
+        tee(&chunk);
+        out.write_all(&chunk)?;
+        total += chunk.len() as u64;
     }
-    Ok((hasher.finalize(), total))
+    Ok(total)
 }
 
 /// Entry names for `files`, relative to the common ancestor of `search_roots` (the

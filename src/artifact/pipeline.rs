@@ -105,9 +105,9 @@ fn add_source(zip: &mut ZipStream<&mut BlockSink>, source: &Source) -> Result<Co
     std::thread::scope(|scope| {
         let (tx, rx) = std_mpsc::sync_channel::<Bytes>(VALIDATION_QUEUE);
         let validator = scope.spawn(move || count_lines(rx));
-        let mut tee = move |chunk: &[u8]| {
+        let mut tee = move |chunk: &Bytes| {
             // A validator that stopped early only loses its counts, never the upload.
-            let _ = tx.send(Bytes::copy_from_slice(chunk));
+            let _ = tx.send(chunk.clone());
         };
         let zipped = zip.add_file(&source.name, modified, size, &mut file, &mut tee);
         drop(tee);
