@@ -40,11 +40,13 @@ ours="$(awk -v a="$(now)" -v b="$start" 'BEGIN { print a - b }')"
 rss_kib="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")"
 
 start="$(now)"
-node tests/interop/artifact.mjs upload official "$work" "$level" "$file" >"$work/official.out"
+/usr/bin/time -v -o "$work/time-official.txt" \
+  node tests/interop/artifact.mjs upload official "$work" "$level" "$file" >"$work/official.out"
 theirs="$(awk -v a="$(now)" -v b="$start" 'BEGIN { print a - b }')"
 exec 3>&-
 
+cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$1"; }
 printf 'input: %s (%s bytes), compression level %s\n' "$size" "$(stat -c %s "$file")" "$level"
-printf 'ci-tracing upload:          %.2f s, peak RSS %.1f MiB\n' "$ours" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')"
-printf '@actions/artifact upload:   %.2f s\n' "$theirs"
+printf 'ci-tracing upload:          %.2f s wall, %s s CPU, peak RSS %.1f MiB\n' "$ours" "$(cpu "$work/time.txt")" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')"
+printf '@actions/artifact upload:   %.2f s wall, %s s CPU\n' "$theirs" "$(cpu "$work/time-official.txt")"
 printf 'ratio (ci-tracing / official): %.2f\n' "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print a / b }')"
