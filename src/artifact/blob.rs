@@ -7,16 +7,14 @@
 //! fixed-length string, so all have the same length as Azure demands. A block that fails
 //! with 429/5xx or a broken connection is sent again. No URL ever reaches a message.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::{Error, is_retryable_status, network_reason};
-use crate::http::{Backoff, client_builder, retry_after};
+use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use crate::http::{client_builder, retry_after};
 use crate::secret::Secret;
 
 /// Bytes per block (the toolkit's chunk size).
@@ -25,12 +23,6 @@ pub const BLOCK_SIZE: usize = 8 << 20;
 pub const CONCURRENCY: usize = 4;
 /// The storage API version sent with every request.
 const API_VERSION: &str = "2023-11-03";
-const BACKOFF: Backoff = Backoff {
-    attempts: 5,
-    base: Duration::from_secs(1),
-    factor: 2.0,
-    max: Duration::from_secs(30),
-};
 
 /// An upload of one block blob.
 #[derive(Debug, Clone)]

@@ -71,6 +71,14 @@ impl Error {
     }
 }
 
+/// Retries of Twirp calls and blob blocks (toolkit: 5 attempts, 3 s × 1.5ⁿ, jittered).
+pub const BACKOFF: crate::http::Backoff = crate::http::Backoff {
+    attempts: 5,
+    base: std::time::Duration::from_secs(3),
+    factor: 1.5,
+    max: std::time::Duration::from_secs(60),
+};
+
 /// Statuses worth another attempt (toolkit: 429 and 5xx except 501).
 pub fn is_retryable_status(status: reqwest::StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)

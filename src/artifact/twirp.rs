@@ -13,18 +13,11 @@ use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use super::token::BackendIds;
-use super::{Error, is_retryable_status, network_reason};
-use crate::http::{Backoff, client_builder, retry_after};
+use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use crate::http::{client_builder, retry_after};
 use crate::secret::Secret;
 
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
-/// Toolkit: 5 attempts, 3 s × 1.5ⁿ.
-const BACKOFF: Backoff = Backoff {
-    attempts: 5,
-    base: Duration::from_secs(3),
-    factor: 1.5,
-    max: Duration::from_secs(60),
-};
 
 /// A client of the results service for one job.
 #[derive(Debug)]
