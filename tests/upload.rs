@@ -78,6 +78,14 @@ fn a_run_step_without_runtime_variables_is_told_to_use_the_action() {
     let all = assert_error(&out, 2, "ACTIONS_RUNTIME_TOKEN is not set");
     assert!(all.contains("not to `run:` steps"), "{all}");
     assert!(all.contains("uses: OWNER/ci-tracing@v1"), "{all}");
+    let out = job
+        .command()
+        .env("ACTIONS_RUNTIME_TOKEN", &job.token)
+        .args(["upload", "trace-data.json"])
+        .output()
+        .unwrap();
+    let all = assert_error(&out, 2, "ACTIONS_RESULTS_URL is not set");
+    assert!(!all.contains(TOKEN_MARKER), "{all}");
 }
 
 #[test]

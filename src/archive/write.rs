@@ -179,9 +179,11 @@ impl<W: Write> ZipStream<W> {
 fn central_header(out: &mut Vec<u8>, entry: &Entry) -> io::Result<()> {
     let big = |n: u64| entry.zip64 || n >= u64::from(u32::MAX);
     let mut extra = Vec::new();
+    let mut zip64_fields = 0;
     for value in [entry.uncompressed, entry.compressed, entry.offset] {
         if big(value) {
             extra.extend_from_slice(&value.to_le_bytes());
+            zip64_fields += 1;
         }
     }
     put32(out, CENTRAL_HEADER);
@@ -196,7 +198,14 @@ fn central_header(out: &mut Vec<u8>, entry: &Entry) -> io::Result<()> {
         put32(out, if big(value) { u32::MAX } else { low32(value) });
     }
     put16(out, name_len(&entry.name)?);
-    put16(out, if extra.is_empty() { 0 } else { 4 + 24 });
+    put16(
+        out,
+        if extra.is_empty() {
+            0
+        } else {
+            4 + 8 * zip64_fields
+        },
+    );
     put16(out, 0); // comment
     put16(out, 0); // disk
     put16(out, 0); // internal attributes
@@ -211,10 +220,8 @@ fn central_header(out: &mut Vec<u8>, entry: &Entry) -> io::Result<()> {
     );
     out.extend_from_slice(entry.name.as_bytes());
     if !extra.is_empty() {
-        // Readers accept the fields present; pad to the full record for simplicity.
-        extra.resize(24, 0);
         put16(out, 0x0001);
-        put16(out, 24);
+        put16(out, u16::try_from(extra.len()).unwrap_or(24));
         out.extend_from_slice(&extra);
     }
     Ok(())
@@ -402,6 +409,39 @@ mod tests {
                 entry.read_to_end(&mut out).unwrap();
                 assert_eq!(out, data, "{name} at level {level}");
             }
+        }
+    }
+
+    #[test]
+    fn zip64_entries_read_back() {
+        let mut zip = ZipStream::new(Vec::new(), 6).with_workers(2);
+        // A size hint past 4 GiB makes the entry zip64, whatever its real size.
+        zip.add_file(
+            "big.json",
+            SystemTime::now(),
+            ZIP64_THRESHOLD,
+            &mut &b"{}\n"[..],
+            &mut |_: &Bytes| {},
+        )
+        .unwrap();
+        zip.add_file(
+            "small.json",
+            SystemTime::now(),
+            3,
+            &mut &b"[]\n"[..],
+            &mut |_: &Bytes| {},
+        )
+        .unwrap();
+        let bytes = zip.finish().unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        for (name, data) in [("big.json", b"{}\n"), ("small.json", b"[]\n")] {
+            let mut out = Vec::new();
+            archive
+                .by_name(name)
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, data);
         }
     }
 

@@ -42,8 +42,8 @@ impl Twirp {
     /// A client for the service at `results_url` (only its origin is used).
     pub fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
         let bad = || {
-            Error::Service(format!(
-                "ACTIONS_RESULTS_URL `{results_url}` is not an http(s) URL"
+            Error::RuntimeToken(format!(
+                "ACTIONS_RESULTS_URL `{results_url}` is not an http(s) URL; the action must run in a job of a GitHub Actions workflow run"
             ))
         };
         let url = Url::parse(results_url.trim()).map_err(|_| bad())?;
