@@ -10,7 +10,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== action: node --test, actionlint, zizmor, check-jsonschema"
-node --test action/
+node --test action/*.test.mjs
 workflows=(examples/workflows/*.yml .github/workflows/*.yml)
 actionlint "${workflows[@]}"
 zizmor --offline --config .github/zizmor.yml action.yml "${workflows[@]}"

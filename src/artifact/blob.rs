@@ -1,6 +1,7 @@
 //! Uploading the zip to the signed URL the results service hands out, as an Azure block
 //! blob: one `PUT …&comp=block&blockid=ID` per block, several in flight, then one
-//! `PUT …&comp=blocklist` naming the blocks in order.
+//! `PUT …&comp=blocklist` naming the blocks in order — only once the zip is complete,
+//! so a failed read never leaves a truncated blob behind.
 //!
 //! The signed URL's query is kept byte for byte (its `sig` is percent-encoded and may
 //! hold `+`, `/`, `=`) and our parameters are appended. Block ids are base64 of a
@@ -43,17 +44,16 @@ impl BlobUpload {
         })
     }
 
-    /// Uploads every block received, [`CONCURRENCY`] at a time, then commits the list.
-    pub async fn upload(&self, mut blocks: mpsc::Receiver<Bytes>) -> Result<u64, Error> {
+    /// Stages every block received, [`CONCURRENCY`] at a time; returns their ids in
+    /// order, for [`BlobUpload::commit`] once the sender says the data is complete.
+    pub async fn stage(&self, mut blocks: mpsc::Receiver<Bytes>) -> Result<Vec<String>, Error> {
         let mut ids = Vec::new();
         let mut in_flight = JoinSet::new();
-        let mut total = 0u64;
         while let Some(block) = blocks.recv().await {
             while in_flight.len() >= CONCURRENCY {
                 joined(in_flight.join_next().await)?;
             }
             let id = block_id(ids.len());
-            total += block.len() as u64;
             ids.push(id.clone());
             let this = self.clone();
             in_flight.spawn(async move { this.put_block(&id, block).await });
@@ -61,8 +61,7 @@ impl BlobUpload {
         while let Some(result) = in_flight.join_next().await {
             joined(Some(result))?;
         }
-        self.commit(&ids).await?;
-        Ok(total)
+        Ok(ids)
     }
 
     async fn put_block(&self, id: &str, block: Bytes) -> Result<(), Error> {
@@ -70,7 +69,8 @@ impl BlobUpload {
         self.put("a block", &url, block, &[]).await
     }
 
-    async fn commit(&self, ids: &[String]) -> Result<(), Error> {
+    /// Commits the staged blocks, in order, as the blob's content.
+    pub async fn commit(&self, ids: &[String]) -> Result<(), Error> {
         let mut xml =
             String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>"#);
         for id in ids {

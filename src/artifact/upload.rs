@@ -91,17 +91,18 @@ async fn upload(
     let (tx, rx) = mpsc::channel(1);
     let level = args.compression_level;
     let producer = tokio::task::spawn_blocking(move || pipeline::archive(&sources, level, tx));
-    let sent = blob.upload(rx).await;
+    let staged = blob.stage(rx).await;
     let zipped = producer
         .await
         .map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
     // A failed read explains a stopped upload better than the upload's own error.
-    let archived = match (zipped, sent) {
+    let (archived, block_ids) = match (zipped, staged) {
         (Err(err @ Error::Input(_)), _) | (_, Err(err)) | (Err(err), Ok(_)) => {
             return Err(err.into());
         }
-        (Ok(archived), Ok(_)) => archived,
+        (Ok(archived), Ok(ids)) => (archived, ids),
     };
+    blob.commit(&block_ids).await?;
     for warning in &archived.warnings {
         log::warn(warning);
     }
