@@ -5,6 +5,8 @@
 //! `actions/upload-artifact`: a file's root is its directory, a directory's root is
 //! itself, a glob's root is the directory before its first wildcard. Files are checked
 //! for readability here, before anything is created on the service. Nothing is read.
+//! Hidden files (`.name`) inside directories and behind wildcards are left out, as
+//! `actions/upload-artifact` leaves them out by default; naming one explicitly works.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,12 +34,17 @@ pub fn find(patterns: &[String]) -> Result<Found, Error> {
         let before = files.len();
         if pattern.contains(['*', '?', '[']) {
             found.roots.push(cwd.join(glob_root(pattern)));
-            let matches = glob::glob(&cwd.join(pattern).to_string_lossy()).map_err(|err| {
-                Error::Input(format!(
-                    "`{pattern}` is not a valid glob pattern: {}",
-                    err.msg
-                ))
-            })?;
+            let options = glob::MatchOptions {
+                require_literal_leading_dot: true,
+                ..glob::MatchOptions::new()
+            };
+            let matches =
+                glob::glob_with(&cwd.join(pattern).to_string_lossy(), options).map_err(|err| {
+                    Error::Input(format!(
+                        "`{pattern}` is not a valid glob pattern: {}",
+                        err.msg
+                    ))
+                })?;
             for path in matches.flatten() {
                 add_path(&path, &mut files)?;
             }
@@ -84,7 +91,10 @@ fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
     let entries = std::fs::read_dir(path).map_err(|err| unreadable(path, &err))?;
     for entry in entries {
         let entry = entry.map_err(|err| unreadable(path, &err))?;
-        add_path(&entry.path(), files)?;
+        // Hidden files stay out, as in actions/upload-artifact since v4.4.
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            add_path(&entry.path(), files)?;
+        }
     }
     Ok(())
 }
@@ -105,8 +115,29 @@ fn unreadable(path: &Path, err: &std::io::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::glob_root;
+    use super::{add_path, glob_root};
+    use std::collections::BTreeSet;
     use std::path::PathBuf;
+
+    #[test]
+    fn directories_are_walked_without_hidden_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.json", "sub/b.json", ".hidden", ".git/config"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}").unwrap();
+        }
+        let mut files = BTreeSet::new();
+        add_path(dir.path(), &mut files).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [PathBuf::from("a.json"), PathBuf::from("sub/b.json")]
+        );
+    }
 
     #[test]
     fn glob_roots_stop_at_the_first_wildcard() {
