@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 
 use bytes::{Bytes, BytesMut};
+use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -58,6 +59,7 @@ pub fn archive(
     sources: &[Source],
     level: u8,
     blocks: mpsc::Sender<Bytes>,
+    progress: &ProgressBar,
 ) -> Result<Archived, Error> {
     let mut sink = BlockSink {
         pending: BytesMut::with_capacity(BLOCK_SIZE),
@@ -69,7 +71,7 @@ pub fn archive(
     let mut traces = HashSet::new();
     let mut zip = ZipStream::new(&mut sink, level);
     for source in sources {
-        let counts = add_source(&mut zip, source)?;
+        let counts = add_source(&mut zip, source, progress)?;
         archived.input_bytes += counts.bytes;
         archived.spans += counts.spans;
         traces.extend(counts.traces.iter().copied());
@@ -88,7 +90,11 @@ pub fn archive(
 }
 
 /// Adds one file while a second thread counts its lines.
-fn add_source(zip: &mut ZipStream<&mut BlockSink>, source: &Source) -> Result<Counts, Error> {
+fn add_source(
+    zip: &mut ZipStream<&mut BlockSink>,
+    source: &Source,
+    progress: &ProgressBar,
+) -> Result<Counts, Error> {
     let unreadable = |err: &io::Error| {
         Error::Input(format!(
             "cannot read {}: {}; fix its permissions or leave it out of PATH",
@@ -106,6 +112,7 @@ fn add_source(zip: &mut ZipStream<&mut BlockSink>, source: &Source) -> Result<Co
         let (tx, rx) = std_mpsc::sync_channel::<Bytes>(VALIDATION_QUEUE);
         let validator = scope.spawn(move || count_lines(rx));
         let mut tee = move |chunk: &Bytes| {
+            progress.inc(chunk.len() as u64);
             // A validator that stopped early only loses its counts, never the upload.
             let _ = tx.send(chunk.clone());
         };

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use super::blob::BlobUpload;
@@ -90,11 +91,15 @@ async fn upload(
     let blob = BlobUpload::new(signed_url)?;
     let (tx, rx) = mpsc::channel(1);
     let level = args.compression_level;
-    let producer = tokio::task::spawn_blocking(move || pipeline::archive(&sources, level, tx));
+    let progress = progress_bar(&sources);
+    let bar = progress.clone();
+    let producer =
+        tokio::task::spawn_blocking(move || pipeline::archive(&sources, level, tx, &bar));
     let staged = blob.stage(rx).await;
-    let zipped = producer
-        .await
-        .map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
+    let zipped = producer.await;
+    progress.finish_and_clear();
+    let zipped =
+        zipped.map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
     // A failed read explains a stopped upload better than the upload's own error.
     let (archived, block_ids) = match (zipped, staged) {
         (Err(err @ Error::Input(_)), _) | (_, Err(err)) | (Err(err), Ok(_)) => {
@@ -116,6 +121,23 @@ async fn upload(
         pull_request,
         archived,
     })
+}
+
+/// A bar over the input bytes (drawn only on a terminal, see `log::init`).
+fn progress_bar(sources: &[Source]) -> ProgressBar {
+    let total = sources
+        .iter()
+        .filter_map(|source| std::fs::metadata(&source.path).ok())
+        .map(|meta| meta.len())
+        .sum();
+    let bar = log::bars().add(ProgressBar::new(total));
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message("zipping and uploading");
+    bar
 }
 
 /// Prints the result and writes outputs and the job summary.
