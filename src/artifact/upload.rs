@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use super::blob::BlobUpload;
-use super::pipeline::{self, Source};
+use super::pipeline::{self, Archived, Source};
 use super::summary::{self, Uploaded};
 use super::twirp::Twirp;
 use super::{Error, files, mask_signature, time, token};
@@ -89,8 +89,25 @@ async fn upload(
         args.name
     ));
     let blob = BlobUpload::new(signed_url)?;
+    let archived = transfer(&blob, sources, args.compression_level).await?;
+    for warning in &archived.warnings {
+        log::warn(warning);
+    }
+    let id = twirp
+        .finalize_artifact(&args.name, archived.size, &archived.sha256)
+        .await?;
+    Ok(Uploaded {
+        name: args.name.clone(),
+        id,
+        url: artifact_url(id),
+        pull_request,
+        archived,
+    })
+}
+
+/// Streams the zip to blob storage and commits it once complete.
+async fn transfer(blob: &BlobUpload, sources: Vec<Source>, level: u8) -> crate::Result<Archived> {
     let (tx, rx) = mpsc::channel(1);
-    let level = args.compression_level;
     let progress = progress_bar(&sources);
     let bar = progress.clone();
     let producer =
@@ -108,19 +125,7 @@ async fn upload(
         (Ok(archived), Ok(ids)) => (archived, ids),
     };
     blob.commit(&block_ids).await?;
-    for warning in &archived.warnings {
-        log::warn(warning);
-    }
-    let id = twirp
-        .finalize_artifact(&args.name, archived.size, &archived.sha256)
-        .await?;
-    Ok(Uploaded {
-        name: args.name.clone(),
-        id,
-        url: artifact_url(id),
-        pull_request,
-        archived,
-    })
+    Ok(archived)
 }
 
 /// A bar over the input bytes (drawn only on a terminal, see `log::init`).
