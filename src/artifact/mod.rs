@@ -17,6 +17,7 @@ pub mod time;
 pub mod token;
 pub mod twirp;
 pub mod upload;
+pub mod validate;
 
 /// Errors of the artifact protocol.
 #[derive(Debug, thiserror::Error)]

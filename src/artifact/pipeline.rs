@@ -1,6 +1,6 @@
-//! The upload's data path: files → zip (deflate) → SHA-256 + 8 MiB blocks → the blob
-//! upload, with each file's bytes also read line by line on a second thread to count
-//! and check its spans.
+//! The upload's data path: files → zip (deflate on every core) → SHA-256 + 8 MiB blocks
+//! → the blob upload, with each file's bytes also parsed line by line on other threads
+//! to count and check its spans (`validate`).
 //!
 //! Runs on a blocking thread and hands finished blocks to the async uploader through a
 //! bounded channel, so memory stays at a few blocks whatever the file size, and
@@ -8,7 +8,7 @@
 //! bytes found: validation only reads, it never drops or rewrites a line.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 
@@ -17,10 +17,10 @@ use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::Error;
 use super::blob::BLOCK_SIZE;
+use super::{Error, validate};
+use crate::archive::deflate;
 use crate::archive::write::ZipStream;
-use crate::otlp::lines::Lines;
 use crate::otlp::stats::Counts;
 
 /// Chunks queued between the zipper and a validator thread (1 MiB each).
@@ -110,7 +110,7 @@ fn add_source(
         .unwrap_or_else(|_| std::time::SystemTime::now());
     std::thread::scope(|scope| {
         let (tx, rx) = std_mpsc::sync_channel::<Bytes>(VALIDATION_QUEUE);
-        let validator = scope.spawn(move || count_lines(rx));
+        let validator = scope.spawn(move || validate::count_lines(rx, deflate::default_workers()));
         let mut tee = move |chunk: &Bytes| {
             progress.inc(chunk.len() as u64);
             // A validator that stopped early only loses its counts, never the upload.
@@ -125,22 +125,6 @@ fn add_source(
             Err(err) => Err(unreadable(&err)),
         }
     })
-}
-
-fn count_lines(rx: std_mpsc::Receiver<Bytes>) -> Counts {
-    let reader = BufReader::with_capacity(
-        1 << 20,
-        ChannelReader {
-            rx,
-            chunk: Bytes::new(),
-        },
-    );
-    let mut lines = Lines::new(reader);
-    let mut counts = Counts::default();
-    while let Ok(Some((line_no, line))) = lines.next_line() {
-        counts.add_line(line_no, line);
-    }
-    counts
 }
 
 /// Warnings about one file's content.
@@ -168,26 +152,6 @@ fn content_warnings(file: &str, counts: &Counts) -> Vec<String> {
 
 fn stopped(err: &io::Error) -> Error {
     Error::Blob(format!("writing the archive stopped: {err}"))
-}
-
-/// A `Read` over chunks from a channel.
-struct ChannelReader {
-    rx: std_mpsc::Receiver<Bytes>,
-    chunk: Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.rx.recv() {
-                Ok(chunk) => self.chunk = chunk,
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk.split_to(n));
-        Ok(n)
-    }
 }
 
 /// Hashes the zip and cuts it into blocks for the uploader.
