@@ -347,3 +347,13 @@ fn a_forced_upload_outside_a_pull_request_works() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(job.summary().contains("--pr <PR number>"));
 }
+
+#[test]
+fn a_file_name_the_service_refuses_is_an_error_before_any_request() {
+    let (job, fake) = traced_job();
+    job.write("traces/ok.json", SAMPLE);
+    job.write("traces/run:1.json", SAMPLE);
+    let out = job.upload(&fake).arg("traces").output().unwrap();
+    assert_error(&out, 2, "cannot upload \"run:1.json\"");
+    assert!(fake.requests().is_empty());
+}

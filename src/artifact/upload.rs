@@ -56,6 +56,9 @@ pub async fn run(settings: &Settings, args: &UploadArgs) -> crate::Result<()> {
         }
     }
     let names = crate::archive::write::entry_names(&found.roots, &found.files);
+    for name in &names {
+        validate_entry_name(name)?;
+    }
     let sources: Vec<Source> = found
         .files
         .into_iter()
@@ -224,6 +227,21 @@ pub fn validate_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses file names the service refuses (the name rules less `\` and `/`).
+fn validate_entry_name(name: &str) -> Result<(), Error> {
+    let found = INVALID_NAME_CHARACTERS
+        .iter()
+        .filter(|(character, _)| !matches!(character, '\\' | '/'))
+        .find(|(character, _)| name.contains(*character));
+    match found {
+        Some((_, shown)) => Err(Error::Input(format!(
+            "cannot upload \"{}\": file names in an artifact cannot contain {shown} (nor \" : < > | * ? or line breaks); rename the file",
+            name.escape_debug()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`.
 fn expires_at(retention_days: Option<u16>) -> Option<String> {
     let mut days = retention_days?;
@@ -251,7 +269,7 @@ fn artifact_url(id: u64) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_name;
+    use super::{validate_entry_name, validate_name};
 
     #[test]
     fn names_with_reserved_characters_are_refused() {
@@ -261,6 +279,14 @@ mod tests {
             "", " ", "a/b", "a\\b", "a:b", "a\nb", "a*", "a?", "\"a\"", "<a>", "a|b",
         ] {
             assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn file_names_may_hold_slashes_but_not_reserved_characters() {
+        assert!(validate_entry_name("dir/sub/trace-data.json").is_ok());
+        for bad in ["a:b.json", "dir/what?.json", "x|y"] {
+            assert!(validate_entry_name(bad).is_err(), "{bad:?}");
         }
     }
 }
