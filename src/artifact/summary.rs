@@ -19,6 +19,8 @@ pub struct Uploaded {
     pub url: Option<String>,
     /// The pull request, when the event has one.
     pub pull_request: Option<u64>,
+    /// The files uploaded (for a trace summary of their content).
+    pub files: Vec<std::path::PathBuf>,
     /// What was archived.
     pub archived: Archived,
 }
@@ -112,6 +114,7 @@ mod tests {
             id: 42,
             url: Some("https://github.com/o/r/actions/runs/1/artifacts/42".into()),
             pull_request: Some(7),
+            files: Vec::new(),
             archived: Archived {
                 size: 2048,
                 sha256: "ab".repeat(32),

@@ -92,6 +92,7 @@ async fn upload(
         args.name
     ));
     let blob = BlobUpload::new(signed_url)?;
+    let files = sources.iter().map(|source| source.path.clone()).collect();
     let archived = transfer(&blob, sources, args.compression_level).await?;
     for warning in &archived.warnings {
         log::warn(warning);
@@ -104,6 +105,7 @@ async fn upload(
         id,
         url: artifact_url(id),
         pull_request,
+        files,
         archived,
     })
 }
@@ -160,6 +162,7 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
         uploaded.archived.traces
     );
     outputs::set_outputs(&summary::outputs(uploaded))?;
+    // The trace summary of `report::summary` (markdown) goes in the second argument.
     outputs::append_summary(&summary::job_summary(uploaded, ""))?;
     Ok(())
 }
