@@ -12,6 +12,7 @@ missing=()
 for tool in chromium:chromium unzip:unzip curl:curl jq:jq bc:bc /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
+[ -x /usr/bin/time ] || missing+=(time) # peak RSS in bench/
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq

@@ -9,5 +9,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+echo "== action: node --test, actionlint, zizmor, check-jsonschema"
+node --test action/*.test.mjs
+workflows=(examples/workflows/*.yml .github/workflows/*.yml)
+actionlint "${workflows[@]}"
+zizmor --offline --config .github/zizmor.yml action.yml "${workflows[@]}"
+check-jsonschema --builtin-schema vendor.github-actions action.yml
+check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 echo "== cargo test"
 cargo test --locked --all-targets

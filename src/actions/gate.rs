@@ -1,10 +1,138 @@
 //! `ci-tracing gate`: decide from the pull request's labels whether this job traces.
+//!
+//! Pull request events trace when any of the PR's labels equals the label name,
+//! ignoring ASCII case; every label is looked at, however many there are. Other events
+//! do not trace unless `--force`. The answer is the output `enabled=true|false` plus
+//! one line saying why, and the exit status is 0 either way: a gate that is off is not
+//! a failure. `upload` runs the same decision first.
 
+use super::event::{Event, PullRequest};
+use super::outputs;
 use crate::cli::GateArgs;
-use crate::config::Settings;
+use crate::config::{Repo, Settings};
+use crate::log;
+
+/// Whether to trace, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Trace this job.
+    pub enabled: bool,
+    /// One line for the log.
+    pub reason: String,
+    /// The pull request, when the event has one.
+    pub pull_request: Option<u64>,
+}
 
 /// Runs `gate`.
-#[allow(clippy::unused_async)] // a stub until its issue lands
-pub async fn run(_settings: &Settings, _args: &GateArgs) -> crate::Result<()> {
-    Err(crate::Error::NotImplemented("gate"))
+pub async fn run(settings: &Settings, args: &GateArgs) -> crate::Result<()> {
+    let decision = decide(settings, args).await?;
+    println!("{}", decision.reason);
+    outputs::set_outputs(&[("enabled", decision.enabled.to_string())])?;
+    Ok(())
+}
+
+/// Decides from the event (and, with `--live`, the REST API) whether to trace.
+pub async fn decide(settings: &Settings, args: &GateArgs) -> crate::Result<Decision> {
+    if args.force {
+        // The PR number is still useful for the job summary; a broken payload is not.
+        let pull_request = Event::from_env()
+            .ok()
+            .and_then(|event| event.pull_request.map(|pr| pr.number));
+        return Ok(Decision {
+            enabled: true,
+            reason: "tracing enabled: --force".to_owned(),
+            pull_request,
+        });
+    }
+    let event = Event::from_env()?;
+    let Some(pull_request) = event.pull_request else {
+        return Ok(Decision {
+            enabled: false,
+            reason: format!(
+                "tracing disabled: the event is `{}`, not a pull request (pass --force to trace anyway)",
+                event.name
+            ),
+            pull_request: None,
+        });
+    };
+    let labels = if args.live {
+        current_labels(settings, &pull_request).await
+    } else {
+        payload_labels(&pull_request)
+    };
+    Ok(decide_from_labels(
+        pull_request.number,
+        &labels,
+        &args.label,
+    ))
+}
+
+/// The label decision for pull request `number` with `labels`.
+pub fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decision {
+    let enabled = labels
+        .iter()
+        .any(|label| label.eq_ignore_ascii_case(wanted));
+    let reason = if enabled {
+        format!("tracing enabled: pull request #{number} has the label \"{wanted}\"")
+    } else if labels.is_empty() {
+        format!(
+            "tracing disabled: pull request #{number} has no labels (add \"{wanted}\" to trace)"
+        )
+    } else {
+        let names: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+        format!(
+            "tracing disabled: pull request #{number} does not have the label \"{wanted}\" (its labels: {})",
+            names.join(", ")
+        )
+    };
+    Decision {
+        enabled,
+        reason,
+        pull_request: Some(number),
+    }
+}
+
+fn payload_labels(pull_request: &PullRequest) -> Vec<String> {
+    pull_request.labels.iter().map(|l| l.name.clone()).collect()
+}
+
+/// The PR's labels from the REST API, else (with a warning) those of the payload.
+async fn current_labels(settings: &Settings, pull_request: &PullRequest) -> Vec<String> {
+    let result = match Repo::resolve(None) {
+        Ok(repo) => crate::github::live_labels(settings, &repo, pull_request.number)
+            .await
+            .map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    match result {
+        Ok(labels) => labels,
+        Err(reason) => {
+            log::warn(&format!(
+                "cannot read the current labels of pull request #{}: {}; using the labels of the event payload, which may be stale on a re-run",
+                pull_request.number,
+                log::one_line(&reason)
+            ));
+            payload_labels(pull_request)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decide_from_labels;
+
+    fn labels(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&n| n.to_owned()).collect()
+    }
+
+    #[test]
+    fn any_label_matches_exactly_ignoring_ascii_case() {
+        let many = labels(&["bug", "ci", "Enable Tracing", "docs"]);
+        assert!(decide_from_labels(3, &many, "enable tracing").enabled);
+        assert!(!decide_from_labels(3, &labels(&["enable tracing!"]), "enable tracing").enabled);
+        assert!(!decide_from_labels(3, &labels(&["enable"]), "enable tracing").enabled);
+        let none = decide_from_labels(3, &[], "enable tracing");
+        assert!(!none.enabled);
+        assert!(none.reason.contains("no labels"), "{}", none.reason);
+    }
 }

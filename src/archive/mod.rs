@@ -78,3 +78,6 @@ impl Error {
         }
     }
 }
+
+pub mod deflate;
+pub mod write;

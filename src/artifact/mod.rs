@@ -1,7 +1,23 @@
 //! The artifact upload protocol v4, as `actions/upload-artifact@v4` speaks it: backend
 //! ids from the runtime token, Twirp calls to the results service, and the blob upload.
+//!
+//! Split by protocol: `token` (JWT claims), `twirp` (one `async fn` per RPC), `blob`
+//! (Azure block blob upload), `files` (what to upload), `upload` (the command) and
+//! `summary` (the job summary). The runtime token and signed URLs are [`Secret`]s and
+//! must never appear in an error, a log line or an output, except the `::add-mask::`
+//! line that tells the runner to hide a URL's signature.
+//!
+//! [`Secret`]: crate::secret::Secret
 
+pub mod blob;
+pub mod files;
+pub mod pipeline;
+pub mod summary;
+pub mod time;
+pub mod token;
+pub mod twirp;
 pub mod upload;
+pub mod validate;
 
 /// Errors of the artifact protocol.
 #[derive(Debug, thiserror::Error)]
@@ -9,13 +25,137 @@ pub enum Error {
     /// The results service refused the request.
     #[error("{0}")]
     Service(String),
+    /// `ACTIONS_RUNTIME_TOKEN` or `ACTIONS_RESULTS_URL` is missing.
+    #[error(
+        "{0} is not set: the runner gives it only to JavaScript and Docker actions, not to `run:` steps or composite actions; upload with the ci-tracing action (`uses: OWNER/ci-tracing@v1`) instead of running the binary"
+    )]
+    MissingRuntime(&'static str),
+    /// The runtime token does not carry the ids the upload needs.
+    #[error("{0}")]
+    RuntimeToken(String),
+    /// The artifact name cannot be used.
+    #[error("{0}")]
+    InvalidName(String),
+    /// Files to upload are missing or unreadable.
+    #[error("{0}")]
+    Input(String),
+    /// No file matched and `--if-no-files-found error`.
+    #[error("{0}")]
+    NoFiles(String),
+    /// An artifact of that name exists in this run.
+    #[error(
+        "an artifact named \"{0}\" already exists in this workflow run: pass --overwrite (action input `overwrite: true`) to replace it, or choose another --name"
+    )]
+    Conflict(String),
+    /// The network failed (after retries).
+    #[error("{0}")]
+    Network(String),
+    /// The blob store refused the upload.
+    #[error("{0}")]
+    Blob(String),
 }
 
 impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Service(_) => crate::error::EXIT_FAILED,
+            Error::MissingRuntime(_)
+            | Error::RuntimeToken(_)
+            | Error::InvalidName(_)
+            | Error::Input(_) => crate::error::EXIT_USAGE,
+            Error::Service(_)
+            | Error::NoFiles(_)
+            | Error::Conflict(_)
+            | Error::Network(_)
+            | Error::Blob(_) => crate::error::EXIT_FAILED,
         }
+    }
+}
+
+/// Retries of Twirp calls and blob blocks (toolkit: 5 attempts, 3 s × 1.5ⁿ, jittered).
+pub const BACKOFF: crate::http::Backoff = crate::http::Backoff {
+    attempts: 5,
+    base: std::time::Duration::from_secs(3),
+    factor: 1.5,
+    max: std::time::Duration::from_secs(60),
+};
+
+/// Statuses worth another attempt (toolkit: 429 and 5xx except 501).
+pub fn is_retryable_status(status: reqwest::StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// A network error's reason without its URL (signed URLs carry credentials).
+pub fn network_reason(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() || err.is_decode() {
+        "the response body broke off"
+    } else {
+        "the connection failed"
+    };
+    let mut source = std::error::Error::source(err);
+    let mut detail = String::new();
+    while let Some(inner) = source {
+        detail = inner.to_string();
+        source = inner.source();
+    }
+    if detail.is_empty() || detail.contains("://") {
+        kind.to_owned()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+/// Tells the runner to hide the `sig` of a signed URL from the rest of the log (raw and
+/// percent-decoded). Outside Actions nothing is printed.
+pub fn mask_signature(url: &crate::secret::Secret) {
+    if !crate::log::verbosity().in_actions {
+        return;
+    }
+    let Some(query) = url.expose().split_once('?').map(|(_, q)| q) else {
+        return;
+    };
+    for pair in query.split('&') {
+        if let Some(sig) = pair.strip_prefix("sig=") {
+            println!("{}", crate::actions::commands::add_mask(sig));
+            let decoded = percent_decode(sig);
+            if decoded != sig {
+                println!("{}", crate::actions::commands::add_mask(&decoded));
+            }
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn signatures_are_percent_decoded_for_masking() {
+        assert_eq!(super::percent_decode("a%2Bb%2F%3D%zz"), "a+b/=%zz");
     }
 }

@@ -8,6 +8,8 @@
 pub mod fetch;
 pub mod github;
 pub mod http;
+pub mod job;
+pub mod results;
 
 use std::path::Path;
 

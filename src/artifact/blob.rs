@@ -1,0 +1,187 @@
+//! Uploading the zip to the signed URL the results service hands out, as an Azure block
+//! blob: one `PUT …&comp=block&blockid=ID` per block, several in flight, then one
+//! `PUT …&comp=blocklist` naming the blocks in order — only once the zip is complete,
+//! so a failed read never leaves a truncated blob behind.
+//!
+//! The signed URL's query is kept byte for byte (its `sig` is percent-encoded and may
+//! hold `+`, `/`, `=`) and our parameters are appended. Block ids are base64 of a
+//! fixed-length string, so all have the same length as Azure demands. A block that fails
+//! with 429/5xx or a broken connection is sent again. No URL ever reaches a message.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use crate::http::{client_builder, retry_after};
+use crate::secret::Secret;
+
+/// Bytes per block (the toolkit's chunk size).
+pub const BLOCK_SIZE: usize = 8 << 20;
+/// Blocks in flight at once.
+pub const CONCURRENCY: usize = 4;
+/// The storage API version sent with every request.
+const API_VERSION: &str = "2023-11-03";
+
+/// An upload of one block blob.
+#[derive(Debug, Clone)]
+pub struct BlobUpload {
+    http: reqwest::Client,
+    url: Secret,
+}
+
+impl BlobUpload {
+    /// An upload to `signed_url`.
+    pub fn new(signed_url: Secret) -> Result<Self, Error> {
+        let http = client_builder()
+            .build()
+            .map_err(|err| Error::Network(format!("cannot start the HTTP client: {err}")))?;
+        Ok(Self {
+            http,
+            url: signed_url,
+        })
+    }
+
+    /// Stages every block received, [`CONCURRENCY`] at a time; returns their ids in
+    /// order, for [`BlobUpload::commit`] once the sender says the data is complete.
+    pub async fn stage(&self, mut blocks: mpsc::Receiver<Bytes>) -> Result<Vec<String>, Error> {
+        let mut ids = Vec::new();
+        let mut in_flight = JoinSet::new();
+        while let Some(block) = blocks.recv().await {
+            while in_flight.len() >= CONCURRENCY {
+                joined(in_flight.join_next().await)?;
+            }
+            let id = block_id(ids.len());
+            ids.push(id.clone());
+            let this = self.clone();
+            in_flight.spawn(async move { this.put_block(&id, block).await });
+        }
+        while let Some(result) = in_flight.join_next().await {
+            joined(Some(result))?;
+        }
+        Ok(ids)
+    }
+
+    async fn put_block(&self, id: &str, block: Bytes) -> Result<(), Error> {
+        let url = self.with_params(&format!("comp=block&blockid={}", encode_query(id)));
+        self.put("a block", &url, block, &[]).await
+    }
+
+    /// Commits the staged blocks, in order, as the blob's content.
+    pub async fn commit(&self, ids: &[String]) -> Result<(), Error> {
+        let mut xml =
+            String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>"#);
+        for id in ids {
+            xml.push_str("<Latest>");
+            xml.push_str(id);
+            xml.push_str("</Latest>");
+        }
+        xml.push_str("</BlockList>");
+        let url = self.with_params("comp=blocklist");
+        let headers = [
+            ("content-type", "application/xml"),
+            ("x-ms-blob-content-type", "application/zip"),
+        ];
+        self.put("the block list", &url, Bytes::from(xml), &headers)
+            .await
+    }
+
+    /// The signed URL, untouched, with `params` appended.
+    fn with_params(&self, params: &str) -> String {
+        let url = self.url.expose();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}{params}")
+    }
+
+    async fn put(
+        &self,
+        what: &str,
+        url: &str,
+        body: Bytes,
+        headers: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        let mut attempt = 1;
+        loop {
+            let mut request = self
+                .http
+                .put(url)
+                .header("x-ms-version", API_VERSION)
+                .body(body.clone());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let (reason, wait) = match request.send().await {
+                Ok(response) if response.status().as_u16() == 201 => return Ok(()),
+                Ok(response) if is_retryable_status(response.status()) => (
+                    format!("HTTP {}", response.status().as_u16()),
+                    retry_after(response.headers()),
+                ),
+                Ok(response) => return Err(refused(what, &response)),
+                Err(err) => (network_reason(&err), None),
+            };
+            if !BACKOFF.allows_retry_after(attempt) {
+                return Err(Error::Blob(format!(
+                    "uploading {what} to blob storage failed after {attempt} attempts: {reason}; re-run the job"
+                )));
+            }
+            crate::log::debug(&format!("uploading {what} failed ({reason}); retrying"));
+            tokio::time::sleep(BACKOFF.delay(attempt).max(wait.unwrap_or_default())).await;
+            attempt += 1;
+        }
+    }
+}
+
+fn refused(what: &str, response: &reqwest::Response) -> Error {
+    let code = response
+        .headers()
+        .get("x-ms-error-code")
+        .and_then(|v| v.to_str().ok())
+        .map(|code| format!(" ({code})"))
+        .unwrap_or_default();
+    Error::Blob(format!(
+        "blob storage refused {what}: HTTP {}{code}; the signed upload URL may have expired, re-run the job",
+        response.status().as_u16()
+    ))
+}
+
+fn joined(result: Option<Result<Result<(), Error>, tokio::task::JoinError>>) -> Result<(), Error> {
+    match result {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(err)) => Err(Error::Blob(format!("a block upload stopped: {err}"))),
+        None => Ok(()),
+    }
+}
+
+/// The id of block `index`: base64 of a fixed-length string, so every id has one length.
+pub fn block_id(index: usize) -> String {
+    STANDARD.encode(format!("ci-tracing-block-{index:010}"))
+}
+
+/// Percent-encodes the base64 characters that mean something in a query.
+fn encode_query(text: &str) -> String {
+    text.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_ids_have_one_length() {
+        assert_eq!(block_id(0).len(), block_id(123_456).len());
+        assert_ne!(block_id(1), block_id(2));
+    }
+
+    #[test]
+    fn the_signed_query_is_kept_verbatim() {
+        let upload = BlobUpload::new(Secret::new("http://h/c/b.zip?sv=1&sig=a%2Bb%2F%3D")).unwrap();
+        assert_eq!(
+            upload.with_params("comp=blocklist"),
+            "http://h/c/b.zip?sv=1&sig=a%2Bb%2F%3D&comp=blocklist"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! What `upload` reports: step outputs and the job summary in markdown.
+//!
+//! The job summary is built by one function that also takes a markdown section from
+//! elsewhere (the trace summary of `report::summary`), so the page has one shape. Only
+//! counts, names and the artifact's public link go here; never a signed URL or token.
+
+use std::fmt::Write as _;
+
+use super::pipeline::Archived;
+
+/// A finished upload.
+#[derive(Debug)]
+pub struct Uploaded {
+    /// Artifact name.
+    pub name: String,
+    /// Artifact id from `FinalizeArtifact`.
+    pub id: u64,
+    /// `$GITHUB_SERVER_URL/OWNER/REPO/actions/runs/RUN/artifacts/ID`, when known.
+    pub url: Option<String>,
+    /// The pull request, when the event has one.
+    pub pull_request: Option<u64>,
+    /// The files uploaded (for a trace summary of their content).
+    pub files: Vec<std::path::PathBuf>,
+    /// What was archived.
+    pub archived: Archived,
+}
+
+/// The step outputs of SPEC.md.
+pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
+    let mut outputs = vec![("artifact-id", uploaded.id.to_string())];
+    if let Some(url) = &uploaded.url {
+        outputs.push(("artifact-url", url.clone()));
+    }
+    outputs.extend([
+        ("artifact-digest", uploaded.archived.sha256.clone()),
+        ("spans", uploaded.archived.spans.to_string()),
+        ("traces", uploaded.archived.traces.to_string()),
+    ]);
+    outputs
+}
+
+/// The job summary; `extra` (markdown, may be empty) is appended as its own section.
+pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
+    let archived = &uploaded.archived;
+    let mut md = String::from("### Traces uploaded\n\n| | |\n|---|---|\n");
+    let services: Vec<&str> = archived.services.iter().map(String::as_str).collect();
+    let _ = writeln!(md, "| spans | {} |", archived.spans);
+    let _ = writeln!(md, "| traces | {} |", archived.traces);
+    let _ = writeln!(
+        md,
+        "| services | {} |",
+        if services.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{} ({})", services.len(), escape_cell(&services.join(", ")))
+        }
+    );
+    let link = uploaded.url.as_ref().map_or_else(
+        || format!("`{}`", uploaded.name),
+        |url| format!("[{}]({url})", uploaded.name),
+    );
+    let _ = writeln!(
+        md,
+        "| artifact | {link} ({}, id {}) |",
+        human_size(archived.size),
+        uploaded.id
+    );
+    let _ = writeln!(md, "| digest | `sha256:{}` |", archived.sha256);
+    md.push_str("\nFetch the traces to your machine:\n\n```sh\n");
+    match uploaded.pull_request {
+        Some(pr) => {
+            let _ = writeln!(md, "ci-tracing fetch-traces --pr {pr}");
+        }
+        None => md.push_str("ci-tracing fetch-traces --pr <PR number>\n"),
+    }
+    md.push_str("```\n");
+    if !extra.trim().is_empty() {
+        md.push('\n');
+        md.push_str(extra.trim_end());
+        md.push('\n');
+    }
+    md.push('\n');
+    md
+}
+
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// `1.5 MiB`-style sizes.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_counts_link_and_the_fetch_command() {
+        let uploaded = Uploaded {
+            name: "trace-data".into(),
+            id: 42,
+            url: Some("https://github.com/o/r/actions/runs/1/artifacts/42".into()),
+            pull_request: Some(7),
+            files: Vec::new(),
+            archived: Archived {
+                size: 2048,
+                sha256: "ab".repeat(32),
+                spans: 5,
+                traces: 2,
+                services: ["node".to_owned(), "db".to_owned()].into(),
+                ..Archived::default()
+            },
+        };
+        let md = job_summary(&uploaded, "#### Slowest traces\n");
+        for part in [
+            "| spans | 5 |",
+            "| traces | 2 |",
+            "| services | 2 (db, node) |",
+            "[trace-data](https://github.com/o/r/actions/runs/1/artifacts/42) (2.0 KiB, id 42)",
+            "ci-tracing fetch-traces --pr 7\n",
+            "#### Slowest traces",
+        ] {
+            assert!(md.contains(part), "{part} missing from:\n{md}");
+        }
+        assert_eq!(human_size(5 << 20), "5.0 MiB");
+    }
+}

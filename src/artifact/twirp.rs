@@ -1,0 +1,272 @@
+//! The results service's `ArtifactService` over Twirp with JSON: one `async fn` per RPC.
+//!
+//! Requests go to `POST {origin of ACTIONS_RESULTS_URL}/twirp/github.actions.results.api.v1.ArtifactService/{Method}`
+//! with the runtime token as a bearer token. Request keys are the snake_case proto
+//! names, defaults left out, int64 values as strings. Responses are accepted in
+//! snake_case or lowerCamelCase, with int64 as string or number. 429 and 5xx are retried
+//! with growing backoff; 409 means the name is taken. Neither the token nor the signed
+//! URLs returned appear in any error.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use serde_json::{Value, json};
+
+use super::token::BackendIds;
+use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use crate::http::{client_builder, retry_after};
+use crate::secret::Secret;
+
+const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
+
+/// A client of the results service for one job.
+#[derive(Debug)]
+pub struct Twirp {
+    http: reqwest::Client,
+    origin: Url,
+    token: Secret,
+    /// The job the artifacts belong to.
+    pub ids: BackendIds,
+}
+
+/// An artifact as `ListArtifacts` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// `database_id`
+    pub id: u64,
+    /// The artifact's name.
+    pub name: String,
+}
+
+impl Twirp {
+    /// A client for the service at `results_url` (only its origin is used).
+    pub fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
+        let bad = || {
+            Error::RuntimeToken(format!(
+                "ACTIONS_RESULTS_URL `{results_url}` is not an http(s) URL; the action must run in a job of a GitHub Actions workflow run"
+            ))
+        };
+        let url = Url::parse(results_url.trim()).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        let origin = Url::parse(&url.origin().ascii_serialization()).map_err(|_| bad())?;
+        let http = client_builder()
+            .build()
+            .map_err(|err| Error::Network(format!("cannot start the HTTP client: {err}")))?;
+        Ok(Self {
+            http,
+            origin,
+            token,
+            ids,
+        })
+    }
+
+    /// `CreateArtifact` → the signed upload URL.
+    pub async fn create_artifact(
+        &self,
+        name: &str,
+        expires_at: Option<&str>,
+    ) -> Result<Secret, Error> {
+        let mut body = self.request(name);
+        body["version"] = json!(4);
+        if let Some(when) = expires_at {
+            body["expires_at"] = json!(when);
+        }
+        let reply = self
+            .call("CreateArtifact", &body)
+            .await
+            .map_err(|err| match err {
+                Error::Conflict(_) => Error::Conflict(name.to_owned()),
+                other => other,
+            })?;
+        require_ok("CreateArtifact", &reply)?;
+        let url = field(&reply, "signed_upload_url", "signedUploadUrl")
+            .and_then(Value::as_str)
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| missing("CreateArtifact", "signed_upload_url"))?;
+        Ok(Secret::new(url))
+    }
+
+    /// `FinalizeArtifact` with the zip's size and SHA-256 → the artifact id.
+    pub async fn finalize_artifact(
+        &self,
+        name: &str,
+        size: u64,
+        sha256_hex: &str,
+    ) -> Result<u64, Error> {
+        let mut body = self.request(name);
+        body["size"] = json!(size.to_string());
+        body["hash"] = json!(format!("sha256:{sha256_hex}"));
+        let reply = self.call("FinalizeArtifact", &body).await?;
+        require_ok("FinalizeArtifact", &reply)?;
+        field(&reply, "artifact_id", "artifactId")
+            .and_then(int64)
+            .ok_or_else(|| missing("FinalizeArtifact", "artifact_id"))
+    }
+
+    /// `ListArtifacts` of this run with name `name`.
+    pub async fn list_artifacts(&self, name: &str) -> Result<Vec<Listed>, Error> {
+        let body = json!({
+            "workflow_run_backend_id": self.ids.run,
+            "workflow_job_run_backend_id": self.ids.job,
+            "name_filter": name,
+        });
+        let reply = self.call("ListArtifacts", &body).await?;
+        let artifacts = reply
+            .get("artifacts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(artifacts
+            .iter()
+            .filter_map(|artifact| {
+                Some(Listed {
+                    id: field(artifact, "database_id", "databaseId").and_then(int64)?,
+                    name: artifact.get("name")?.as_str()?.to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    /// `DeleteArtifact` by name.
+    pub async fn delete_artifact(&self, name: &str) -> Result<(), Error> {
+        let reply = self.call("DeleteArtifact", &self.request(name)).await?;
+        require_ok("DeleteArtifact", &reply)
+    }
+
+    fn request(&self, name: &str) -> Value {
+        json!({
+            "workflow_run_backend_id": self.ids.run,
+            "workflow_job_run_backend_id": self.ids.job,
+            "name": name,
+        })
+    }
+
+    /// Posts one RPC, retrying what may pass on a later attempt.
+    async fn call(&self, method: &str, body: &Value) -> Result<Value, Error> {
+        let url = self
+            .origin
+            .join(&format!("twirp/{SERVICE}/{method}"))
+            .map_err(|err| Error::Service(format!("bad results service URL: {err}")))?;
+        let mut attempt = 1;
+        loop {
+            let (wait, reason) = match self.post(url.clone(), body).await {
+                Attempt::Done(result) => return result,
+                Attempt::Retry(wait, reason) => (wait, reason),
+            };
+            if !BACKOFF.allows_retry_after(attempt) {
+                return Err(Error::Service(format!(
+                    "{method} failed after {attempt} attempts: {reason}; the results service may be having trouble, re-run the job later"
+                )));
+            }
+            let delay = BACKOFF.delay(attempt).max(wait.unwrap_or_default());
+            crate::log::info(&format!(
+                "{method}: attempt {attempt} of {} failed ({reason}); retrying in {:.1} s",
+                BACKOFF.attempts,
+                delay.as_secs_f64()
+            ));
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn post(&self, url: Url, body: &Value) -> Attempt {
+        let method = url.path().rsplit('/').next().unwrap_or_default().to_owned();
+        let sent = self
+            .http
+            .post(url)
+            .bearer_auth(self.token.expose())
+            .header("content-type", "application/json")
+            .json(body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) => return Attempt::Retry(None, network_reason(&err)),
+        };
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        let text = match response.text().await {
+            Ok(text) => text,
+            Err(err) => return Attempt::Retry(None, network_reason(&err)),
+        };
+        crate::log::debug(&format!("{method}: HTTP {}", status.as_u16()));
+        if status.is_success() {
+            return Attempt::Done(serde_json::from_str(&text).map_err(|_| {
+                Error::Service(format!(
+                    "{method}: the results service answered with something that is not JSON"
+                ))
+            }));
+        }
+        if is_retryable_status(status) {
+            return Attempt::Retry(wait, format!("HTTP {}", status.as_u16()));
+        }
+        Attempt::Done(Err(status_error(&method, status, &text)))
+    }
+}
+
+enum Attempt {
+    Done(Result<Value, Error>),
+    Retry(Option<Duration>, String),
+}
+
+/// The error for a final, non-2xx answer.
+fn status_error(method: &str, status: StatusCode, body: &str) -> Error {
+    let message = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("msg").and_then(Value::as_str).map(str::to_owned))
+        .map(|msg| format!(": {}", msg.chars().take(200).collect::<String>()))
+        .unwrap_or_default();
+    match status.as_u16() {
+        409 => Error::Conflict(String::new()),
+        401 | 403 => Error::Service(format!(
+            "{method} was refused (HTTP {}){message}: the runtime token is not valid for this job",
+            status.as_u16()
+        )),
+        code => Error::Service(format!("{method} failed with HTTP {code}{message}")),
+    }
+}
+
+fn require_ok(method: &str, reply: &Value) -> Result<(), Error> {
+    if reply.get("ok").and_then(Value::as_bool) == Some(true) {
+        Ok(())
+    } else {
+        Err(Error::Service(format!(
+            "{method}: the results service answered but did not accept the request (ok: false); re-run the job"
+        )))
+    }
+}
+
+fn missing(method: &str, key: &str) -> Error {
+    Error::Service(format!("{method}: the response has no `{key}`"))
+}
+
+/// A response field under its proto name or its lowerCamelCase JSON name.
+fn field<'a>(value: &'a Value, snake: &str, camel: &str) -> Option<&'a Value> {
+    value.get(snake).or_else(|| value.get(camel))
+}
+
+/// An int64 sent as a string or a number.
+fn int64(value: &Value) -> Option<u64> {
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_in_both_spellings_and_int64_in_both_forms() {
+        let snake = json!({"artifact_id": "12"});
+        let camel = json!({"artifactId": 12});
+        for reply in [snake, camel] {
+            assert_eq!(
+                field(&reply, "artifact_id", "artifactId").and_then(int64),
+                Some(12)
+            );
+        }
+    }
+}
