@@ -230,6 +230,9 @@ fn forty_mebibytes_travel_in_several_blocks() {
         summary.contains("ci-tracing fetch-traces --pr 42"),
         "{summary}"
     );
+    // The trace summary of `report` follows, with a gantt chart of the slowest trace.
+    assert!(summary.contains("#### Slowest trace: "), "{summary}");
+    assert!(summary.contains("```mermaid\ngantt\n"), "{summary}");
 }
 
 #[test]

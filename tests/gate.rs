@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::github::{FakeGithub, Scenario, TOKEN};
 use support::job::Job;
 use support::text;
 
@@ -155,4 +156,36 @@ fn live_falls_back_to_the_payload_with_a_warning_when_the_api_is_unreachable() {
     assert_eq!(job.outputs()["enabled"], "true");
     let all = format!("{stderr}{}", text(&out.stdout));
     assert!(!all.contains("GATE_TOKEN_SENTINEL"), "{all}");
+}
+
+#[test]
+fn live_reads_the_labels_the_pull_request_has_now() {
+    // A re-run reuses the old payload, which lacks the label added since.
+    let job = Job::pull_request(&["bug"]);
+    let mut scenario = Scenario::new();
+    scenario.repo = "octo-org/node".to_owned();
+    scenario.pr = 42;
+    scenario.labels = vec!["bug".to_owned(), "Enable Tracing".to_owned()];
+    let fake = FakeGithub::start(scenario);
+    let run = |args: &[&str]| {
+        job.command()
+            .env("GITHUB_API_URL", fake.api.url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["-v", "gate"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(job.outputs()["enabled"], "false");
+    assert_eq!(fake.api_hits("/pulls/42"), 0);
+
+    let out = run(&["--live"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(job.outputs()["enabled"], "true", "{}", text(&out.stdout));
+    assert_eq!(fake.api_hits("/repos/octo-org/node/pulls/42"), 1);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains(TOKEN), "{all}");
 }

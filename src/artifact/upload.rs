@@ -6,6 +6,7 @@
 //! blob storage while hashing and validating, `FinalizeArtifact` with size and digest,
 //! then outputs and the job summary. Every failure is one line; none shows a secret.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -162,9 +163,31 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
         uploaded.archived.traces
     );
     outputs::set_outputs(&summary::outputs(uploaded))?;
-    // The trace summary of `report::summary` (markdown) goes in the second argument.
-    outputs::append_summary(&summary::job_summary(uploaded, ""))?;
+    outputs::append_summary(&summary::job_summary(
+        uploaded,
+        &trace_summaries(&uploaded.files),
+    ))?;
     Ok(())
+}
+
+/// The markdown trace summary (slowest traces, a gantt of the slowest) of each uploaded
+/// file. The artifact is already uploaded, so a file that cannot be summarised costs a
+/// warning, not the step.
+fn trace_summaries(files: &[std::path::PathBuf]) -> String {
+    let mut markdown = String::new();
+    for file in files {
+        match crate::report::summarize_file(file) {
+            Ok(summary) => {
+                if files.len() > 1 {
+                    let _ = write!(markdown, "#### `{}`\n\n", file.display());
+                }
+                markdown.push_str(&crate::report::job_summary_markdown(&summary));
+                markdown.push('\n');
+            }
+            Err(err) => log::warn(&format!("no trace summary of {}: {err}", file.display())),
+        }
+    }
+    markdown
 }
 
 fn nothing_found(args: &UploadArgs, unmatched: &[String]) -> crate::Result<()> {
