@@ -121,41 +121,10 @@ pub fn mask_signature(url: &crate::secret::Secret) {
     for pair in query.split('&') {
         if let Some(sig) = pair.strip_prefix("sig=") {
             println!("{}", crate::actions::commands::add_mask(sig));
-            let decoded = percent_decode(sig);
+            let decoded = crate::http::percent_decode(sig);
             if decoded != sig {
                 println!("{}", crate::actions::commands::add_mask(&decoded));
             }
         }
-    }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn signatures_are_percent_decoded_for_masking() {
-        assert_eq!(super::percent_decode("a%2Bb%2F%3D%zz"), "a+b/=%zz");
     }
 }

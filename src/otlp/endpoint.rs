@@ -64,7 +64,12 @@ pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
         if let Some(list) = env_var(variable) {
             for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
                 let (name, value) = split_pair(variable, pair)?;
-                insert(&mut headers, variable, &name, &percent_decode(&value))?;
+                insert(
+                    &mut headers,
+                    variable,
+                    &name,
+                    &crate::http::percent_decode(&value),
+                )?;
             }
         }
     }
@@ -113,41 +118,9 @@ fn insert(
     Ok(())
 }
 
-/// Percent-decodes a value as the OpenTelemetry environment specification asks (W3C
-/// baggage octets); a `%` not followed by two hex digits is kept as it is.
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_decoding_keeps_stray_percent_signs() {
-        assert_eq!(percent_decode("Basic%20dXNlcg%3D%3D"), "Basic dXNlcg==");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-    }
 
     #[test]
     fn shown_endpoints_lose_credentials() {
