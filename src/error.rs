@@ -37,16 +37,17 @@ pub enum Error {
     /// Summaries and reports.
     #[error(transparent)]
     Report(#[from] report::Error),
-    /// A command that is part of the contract but not built yet.
-    #[error("`ci-tracing {0}` is not implemented yet in this version")]
-    NotImplemented(&'static str),
+    /// Ctrl-C (SIGINT) arrived; temporary files were removed.
+    #[error("interrupted: nothing was left half-written; run the command again to finish")]
+    Interrupted,
 }
 
 impl Error {
     /// The process exit status for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::NotImplemented(_) => EXIT_USAGE,
+            Error::Config(_) => EXIT_USAGE,
+            Error::Interrupted => EXIT_FAILED,
             Error::Actions(err) => err.exit_code(),
             Error::Github(err) => err.exit_code(),
             Error::Artifact(err) => err.exit_code(),

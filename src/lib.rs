@@ -46,7 +46,9 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
 }
 
-/// Runs a network command to completion on a multi-threaded runtime.
+/// Runs a network command to completion on a multi-threaded runtime. Ctrl-C drops the
+/// command's future, so that its temporary files are removed (they delete themselves
+/// when dropped) and no half-written file is left behind, then fails with one line.
 fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -56,5 +58,10 @@ fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
                 "cannot start the async runtime: {err}"
             )))
         })?;
-    runtime.block_on(future)
+    runtime.block_on(async {
+        tokio::select! {
+            result = future => result,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    })
 }

@@ -251,3 +251,54 @@ fn a_next_page_link_to_another_host_is_not_followed_with_the_token() {
         "error: unexpected answer from GitHub for the workflow runs of commit 0202020: a next-page link outside the API's host",
     );
 }
+
+#[test]
+fn ctrl_c_during_the_download_leaves_no_partial_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stalled, stalled_rx) = std::sync::mpsc::channel::<()>();
+    let stalled = std::sync::Mutex::new(stalled);
+    // The blob host announces the zip, then hangs until the test is over.
+    let blob_fault: Fault = Box::new(move |_| {
+        let _ = stalled.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_secs(30));
+        Some(cut_download())
+    });
+    let fake = FakeGithub::with_faults(scenario(), no_fault(), blob_fault);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
+    cmd.args([
+        "--no-progress",
+        "--api-url",
+        &fake.api.url(),
+        "fetch-traces",
+    ])
+    .args(["--repo", "octo-org/octo-repo", "--pr", "1347"])
+    .current_dir(dir.path())
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", dir.path())
+    .env("GITHUB_TOKEN", support::github::TOKEN)
+    .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    stalled_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the download started");
+    assert!(
+        !files_in(&tracing_dir(dir.path())).is_empty(),
+        "a temporary file exists meanwhile"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = support::text(&out.stderr);
+    assert_eq!(
+        stderr.lines().last().unwrap_or_default(),
+        "error: interrupted: nothing was left half-written; run the command again to finish"
+    );
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}

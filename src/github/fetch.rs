@@ -103,6 +103,12 @@ fn refuse_existing(target: &Path, force: bool) -> Result<(), Error> {
 
 /// Renames the extracted file to `target`, replacing it only with `force`.
 fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error> {
+    // On disk before the rename, so that a crash cannot leave a renamed but empty file.
+    extracted
+        .file
+        .as_file()
+        .sync_all()
+        .map_err(|err| Error::io(extracted.file.path(), &err))?;
     let persisted = if force {
         extracted.file.persist(target)
     } else {
