@@ -91,10 +91,10 @@ pub struct ScopeSpans<'a> {
 /// A span, as far as counting and timing need it.
 #[derive(Debug, Deserialize)]
 pub struct Span<'a> {
-    /// 32 lowercase hex digits, or empty.
+    /// 32 hex digits (lowercase as the Collector writes them), or empty.
     #[serde(rename = "traceId", default, borrow)]
     pub trace_id: Cow<'a, str>,
-    /// 16 lowercase hex digits, or empty.
+    /// 16 hex digits, or empty.
     #[serde(rename = "spanId", default, borrow)]
     pub span_id: Cow<'a, str>,
     /// 16 hex digits, or empty for a root span.
@@ -195,7 +195,7 @@ pub enum LineError {
     #[error("no `resourceSpans` (is this a traces file from the Collector's file exporter?)")]
     NoResourceSpans,
     /// An id of the wrong length or not hex.
-    #[error("span `{span}` has {field} `{value}`, which is not {digits} lowercase hex digits")]
+    #[error("span `{span}` has {field} `{value}`, which is not {digits} hex digits")]
     BadId {
         /// The span's name.
         span: String,
@@ -236,8 +236,8 @@ fn check_id(
     value: &str,
     digits: usize,
 ) -> Result<(), LineError> {
-    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-    if value.is_empty() || (value.len() == digits && value.bytes().all(hex)) {
+    // OTLP/JSON ids are case-insensitive hex; the Collector writes lowercase.
+    if value.is_empty() || (value.len() == digits && value.bytes().all(|b| b.is_ascii_hexdigit())) {
         return Ok(());
     }
     Err(LineError::BadId {
@@ -314,6 +314,22 @@ mod tests {
                 }
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn ids_are_case_insensitive_hex() {
+        let upper = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090A0B0C0D0E0F10","spanId":"1112131415161718","parentSpanId":"AABBCCDDEEFF0011"}]}]}]}"#;
+        let data = parse_line(upper).unwrap();
+        let span = data.resource_spans.as_ref().unwrap()[0]
+            .spans()
+            .next()
+            .unwrap()
+            .trace_id
+            .clone();
+        assert_eq!(
+            trace_key(&span),
+            trace_key("0102030405060708090a0b0c0d0e0f10")
         );
     }
 

@@ -144,7 +144,14 @@ pub fn trace_spans(
     reader: impl BufRead,
     trace_id: &str,
 ) -> Result<Vec<SpanTiming>, (u64, io::Error)> {
-    let finder = memchr::memmem::Finder::new(trace_id.as_bytes());
+    // Ids are case-insensitive hex (OTLP/JSON); files hold one case or the other.
+    let lower = trace_id.to_ascii_lowercase();
+    let upper = trace_id.to_ascii_uppercase();
+    let finders = [
+        memchr::memmem::Finder::new(&lower),
+        memchr::memmem::Finder::new(&upper),
+    ];
+    let key = model::trace_key(trace_id);
     let mut lines = Lines::new(reader);
     let mut spans = Vec::new();
     loop {
@@ -152,14 +159,17 @@ pub fn trace_spans(
         let Some((_, line)) = lines.next_line().map_err(|err| (line_no, err))? else {
             break;
         };
-        if finder.find(line).is_none() {
+        if finders.iter().all(|finder| finder.find(line).is_none()) {
             continue;
         }
         let Ok(data) = model::parse_line(line) else {
             continue;
         };
         for rs in data.resource_spans.as_deref().unwrap_or_default() {
-            for span in rs.spans().filter(|span| span.trace_id == trace_id) {
+            for span in rs
+                .spans()
+                .filter(|span| model::trace_key(&span.trace_id) == key)
+            {
                 if spans.len() < TRACE_SPANS_KEPT {
                     spans.push(SpanTiming {
                         name: span.name.clone().into_owned(),
