@@ -76,6 +76,31 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// A transport error in a few words plus its deepest cause, on one line and without the
+/// URL (`reqwest::Error`'s `Display` names it, and signed URLs carry credentials).
+pub fn describe_transport_error(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "cannot connect"
+    } else if err.is_body() || err.is_decode() {
+        "the response body broke off"
+    } else {
+        "the connection failed before an answer"
+    };
+    let mut source = std::error::Error::source(err);
+    let mut root = String::new();
+    while let Some(cause) = source {
+        root = cause.to_string();
+        source = cause.source();
+    }
+    if root.is_empty() || root.contains("://") {
+        kind.to_owned()
+    } else {
+        crate::log::one_line(&format!("{kind}: {root}"))
+    }
+}
+
 /// Percent-decodes `%XX` escapes (signed URLs' `sig`, OTLP header values); a `%` not
 /// followed by two hex digits is kept as it is.
 pub fn percent_decode(text: &str) -> String {
@@ -133,6 +158,33 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[tokio::test]
+    async fn transport_errors_never_show_the_url() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/blob?sig=SIGNATURE_SENTINEL");
+        let err = client_builder()
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("SIGNATURE_SENTINEL"),
+            "reqwest names the URL: {err}"
+        );
+        let described = describe_transport_error(&err);
+        assert!(described.starts_with("cannot connect"), "{described}");
+        assert!(
+            !described.contains("SIGNATURE_SENTINEL") && !described.contains('\n'),
+            "{described}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use super::{BACKOFF, Error, is_retryable_status};
 use crate::http::{client_builder, retry_after};
 use crate::secret::Secret;
 
@@ -119,7 +119,7 @@ impl BlobUpload {
                     retry_after(response.headers()),
                 ),
                 Ok(response) => return Err(refused(what, &response)),
-                Err(err) => (network_reason(&err), None),
+                Err(err) => (crate::http::describe_transport_error(&err), None),
             };
             if !BACKOFF.allows_retry_after(attempt) {
                 return Err(Error::Blob(format!(

@@ -85,30 +85,6 @@ pub fn is_retryable_status(status: reqwest::StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// A network error's reason without its URL (signed URLs carry credentials).
-pub fn network_reason(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else if err.is_body() || err.is_decode() {
-        "the response body broke off"
-    } else {
-        "the connection failed"
-    };
-    let mut source = std::error::Error::source(err);
-    let mut detail = String::new();
-    while let Some(inner) = source {
-        detail = inner.to_string();
-        source = inner.source();
-    }
-    if detail.is_empty() || detail.contains("://") {
-        kind.to_owned()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
-
 /// Tells the runner to hide the `sig` of a signed URL from the rest of the log (raw and
 /// percent-decoded). Outside Actions nothing is printed.
 pub fn mask_signature(url: &crate::secret::Secret) {

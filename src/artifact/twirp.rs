@@ -13,7 +13,7 @@ use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use super::token::BackendIds;
-use super::{BACKOFF, Error, is_retryable_status, network_reason};
+use super::{BACKOFF, Error, is_retryable_status};
 use crate::http::{client_builder, retry_after};
 use crate::secret::Secret;
 
@@ -183,13 +183,13 @@ impl Twirp {
             .await;
         let response = match sent {
             Ok(response) => response,
-            Err(err) => return Attempt::Retry(None, network_reason(&err)),
+            Err(err) => return Attempt::Retry(None, crate::http::describe_transport_error(&err)),
         };
         let status = response.status();
         let wait = retry_after(response.headers());
         let text = match response.text().await {
             Ok(text) => text,
-            Err(err) => return Attempt::Retry(None, network_reason(&err)),
+            Err(err) => return Attempt::Retry(None, crate::http::describe_transport_error(&err)),
         };
         crate::log::debug(&format!("{method}: HTTP {}", status.as_u16()));
         if status.is_success() {

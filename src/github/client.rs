@@ -47,7 +47,7 @@ impl Client {
             .build()
             .map_err(|err| Error::Network {
                 what: "the HTTP client".to_owned(),
-                reason: describe(&err),
+                reason: crate::http::describe_transport_error(&err),
             })?;
         Ok(Self {
             http,
@@ -185,7 +185,7 @@ impl Client {
                 Err(err) => (
                     Error::Network {
                         what: what.to_owned(),
-                        reason: describe(&err),
+                        reason: crate::http::describe_transport_error(&err),
                     },
                     Retry::Backoff,
                 ),
@@ -226,7 +226,7 @@ async fn decode<T: serde::de::DeserializeOwned>(
     let body = response
         .bytes()
         .await
-        .map_err(|err| unexpected(describe(&err)))?;
+        .map_err(|err| unexpected(crate::http::describe_transport_error(&err)))?;
     serde_json::from_slice(&body).map_err(|err| unexpected(format!("not the JSON expected: {err}")))
 }
 
@@ -261,24 +261,6 @@ pub fn parse_next_link(link: &str) -> Option<&str> {
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
         is_next.then_some(target)
     })
-}
-
-/// A transport error with its causes, without the URL (signed URLs carry secrets).
-pub fn describe(err: &reqwest::Error) -> String {
-    let mut text = if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "connection broke off".to_owned()
-    };
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    log::one_line(&text)
 }
 
 #[cfg(test)]

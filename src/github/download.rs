@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use super::Error;
-use super::client::{Client, describe};
+use super::client::Client;
 use super::models::Artifact;
 use crate::config::Repo;
 use crate::http::Backoff;
@@ -101,7 +101,7 @@ async fn attempt_download(
         .get(location.expose())
         .send()
         .await
-        .map_err(|err| Failure::Transient(describe(&err)))?;
+        .map_err(|err| Failure::Transient(crate::http::describe_transport_error(&err)))?;
     let status = response.status();
     if !status.is_success() {
         let reason = format!("the download host answered {}", status.as_u16());
@@ -124,7 +124,7 @@ async fn attempt_download(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|err| Failure::Transient(describe(&err)))?
+        .map_err(|err| Failure::Transient(crate::http::describe_transport_error(&err)))?
     {
         hasher.update(&chunk);
         out.write_all(&chunk).map_err(io)?;

@@ -166,7 +166,7 @@ impl Sender {
             .body(body);
         let response = request.send().await.map_err(|err| Retry {
             kind: "connection".to_owned(),
-            reason: describe(&err),
+            reason: crate::http::describe_transport_error(&err),
             wait: None,
             connect: err.is_connect(),
         })?;
@@ -223,25 +223,4 @@ async fn read_answer(mut response: reqwest::Response) -> Vec<u8> {
         }
     }
     answer
-}
-
-/// A transport error in words, without the URL (it may carry credentials).
-fn describe(err: &reqwest::Error) -> String {
-    let what = if err.is_connect() {
-        "cannot connect"
-    } else if err.is_timeout() {
-        "timed out"
-    } else {
-        "the connection failed before an answer"
-    };
-    let mut source = std::error::Error::source(err);
-    let mut root = None;
-    while let Some(cause) = source {
-        root = Some(cause.to_string());
-        source = cause.source();
-    }
-    match root {
-        Some(root) => format!("{what}: {root}"),
-        None => what.to_owned(),
-    }
 }
