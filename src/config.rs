@@ -59,6 +59,18 @@ pub enum Error {
     Invalid(String),
 }
 
+/// The operating system's reason in words, without the `(os error N)` suffix.
+pub fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => {
+            let text = err.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_owned()
+        }
+    }
+}
+
 /// Settings every command may need, resolved from the global flags.
 #[derive(Debug)]
 pub struct Settings {
@@ -212,9 +224,10 @@ fn git(args: &[&str]) -> Option<String> {
     (output.status.success() && !text.is_empty()).then_some(text)
 }
 
-/// The root of the git checkout around the current directory, else the current directory.
+/// The root of the git checkout around the current directory, else the current directory
+/// (as an empty relative path, so that messages read `.github/tracing/…`).
 pub fn repo_root() -> PathBuf {
-    git(&["rev-parse", "--show-toplevel"]).map_or_else(|| PathBuf::from("."), PathBuf::from)
+    git(&["rev-parse", "--show-toplevel"]).map_or_else(PathBuf::new, PathBuf::from)
 }
 
 /// `<repository root>/.github/tracing`, where `fetch-traces` writes.

@@ -78,7 +78,7 @@ impl Event {
 pub fn read_pull_request(path: &str) -> Result<PullRequest, Error> {
     let text = std::fs::read(path).map_err(|err| Error::EventUnreadable {
         path: path.to_owned(),
-        reason: err.kind().to_string(),
+        reason: crate::config::io_reason(&err),
     })?;
     let malformed = |reason: String| Error::EventMalformed {
         path: path.to_owned(),

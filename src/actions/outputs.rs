@@ -43,7 +43,7 @@ fn append(variable: &'static str, text: &str) -> Result<(), Error> {
     let failed = |err: std::io::Error| Error::FileCommand {
         variable,
         path: path.clone(),
-        reason: err.kind().to_string(),
+        reason: crate::config::io_reason(&err),
     };
     let mut file = std::fs::OpenOptions::new()
         .append(true)

@@ -21,7 +21,7 @@ pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
         Input::Path(path) => {
             let file = File::open(path).map_err(|err| config::Error::Unreadable {
                 path: path.display().to_string(),
-                reason: err.kind().to_string(),
+                reason: config::io_reason(&err),
                 hint: if err.kind() == io::ErrorKind::NotFound {
                     " (download one with `ci-tracing fetch-traces --pr N`, or name a file)"
                 } else {
