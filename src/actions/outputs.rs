@@ -36,6 +36,11 @@ pub fn append_summary(markdown: &str) -> Result<(), Error> {
     append("GITHUB_STEP_SUMMARY", markdown)
 }
 
+/// Whether the job has a summary file (so building its markdown is worth the work).
+pub fn has_summary() -> bool {
+    env_var("GITHUB_STEP_SUMMARY").is_some()
+}
+
 fn append(variable: &'static str, text: &str) -> Result<(), Error> {
     let Some(path) = env_var(variable) else {
         return Ok(());

@@ -163,10 +163,10 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
         uploaded.archived.traces
     );
     outputs::set_outputs(&summary::outputs(uploaded))?;
-    outputs::append_summary(&summary::job_summary(
-        uploaded,
-        &trace_summaries(&uploaded.files),
-    ))?;
+    if outputs::has_summary() {
+        let traces = trace_summaries(&uploaded.files);
+        outputs::append_summary(&summary::job_summary(uploaded, &traces))?;
+    }
     Ok(())
 }
 
