@@ -217,7 +217,12 @@ pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(line),
     };
-    let data: TracesData<'_> = parsed.map_err(|e| LineError::Json(e.to_string()))?;
+    checked(parsed.map_err(|e| LineError::Json(e.to_string()))?)
+}
+
+/// `data` if it has `resourceSpans` and every id is well-formed: the check of
+/// [`parse_line`] after parsing, for parsers that build the same model another way.
+pub fn checked(data: TracesData<'_>) -> Result<TracesData<'_>, LineError> {
     let resource_spans = data
         .resource_spans
         .as_ref()

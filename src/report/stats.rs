@@ -11,6 +11,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::sketch::Sketch;
+use crate::otlp::fast;
 use crate::otlp::model::{self, Span};
 use crate::otlp::stats::Counts;
 
@@ -218,9 +219,11 @@ impl Collector {
     /// Counts one line (valid or not).
     pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
         let detail = &mut self.detail;
-        self.counts.add_line_each(line_no, line, |service, span| {
-            detail.add_span(service, span);
-        });
+        let parsed = fast::parse_line(line);
+        self.counts
+            .add_parsed_each(line_no, line, parsed, |service, span| {
+                detail.add_span(service, span);
+            });
     }
 
     /// Adds what another collector saw (other lines of the same file).
