@@ -105,7 +105,8 @@ impl<'a> Cursor<'a> {
 
     /// An array of items that `item` reads.
     fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut items = Vec::new();
+        // Resources carry several attributes: fewer reallocations.
+        let mut items = Vec::with_capacity(8);
         self.each_item(|cursor| item(cursor).map(|value| items.push(value)))?;
         Some(items)
     }
