@@ -176,3 +176,41 @@ pub fn whitespace(bytes: &[u8], mut at: usize) -> usize {
     }
     at
 }
+
+#[cfg(test)]
+mod tests {
+    /// Whether `text` is one JSON value and nothing else, for [`super::value`].
+    fn accepted(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        super::value(bytes, 0, 64).is_some_and(|end| super::whitespace(bytes, end) == bytes.len())
+    }
+
+    #[test]
+    fn values_are_accepted_exactly_when_serde_json_accepts_them() {
+        let values = [
+            r#"{"a":[1,-2.5e+3,0.1,true,false,null,"\u00e9\n\/",{}],"b":{"c":[]}}"#,
+            r#" { "a" : [ 1 , 2 ] } "#,
+            "[1 2]",
+            r#"{"a" 1}"#,
+            r#"{"a":1,}"#,
+            "[1,]",
+            "01",
+            "1.",
+            "1e",
+            "-",
+            "tru",
+            "nul",
+            r#""\x""#,
+            r#""\u12g4""#,
+            "[",
+            "{",
+            r#"{"a":}"#,
+            "{,}",
+            "[]]",
+        ];
+        for value in values {
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok();
+            assert_eq!(accepted(value), serde, "{value}");
+        }
+    }
+}
