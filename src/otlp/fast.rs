@@ -79,6 +79,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object; `on_field` reads the value of each key. Keys with escapes give up.
+    #[inline]
     fn object(&mut self, mut on_field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.entries(b'{', b'}', |cursor| {
             let key = cursor.plain_string()?;
@@ -88,6 +89,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An array of items that `item` reads.
+    #[inline]
     fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         // Resources carry several attributes: fewer reallocations.
         let mut items = Vec::with_capacity(8);
@@ -98,6 +100,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The comma-separated entries between `open` and `close`, each read by `entry`.
+    #[inline]
     fn entries(
         &mut self,
         open: u8,
@@ -200,6 +203,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object of which only the array `field` is read (missing: empty).
+    #[inline]
     fn array_field<T>(
         &mut self,
         field: &str,
