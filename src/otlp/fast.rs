@@ -37,13 +37,43 @@ fn traces_data(line: &[u8]) -> Option<TracesData<'_>> {
         at: 0,
         depth: 0,
     };
-    let mut resource_spans = None;
-    cursor.object(|cursor, key| match key {
-        "resourceSpans" => set_once(&mut resource_spans, cursor.array(Cursor::resource_spans)?),
-        _ => cursor.skip_value(),
-    })?;
+    let data = cursor.traces_data()?;
     cursor.end()?;
-    Some(TracesData { resource_spans })
+    Some(data)
+}
+
+/// The line of `text` (lines split at `\n`, as in a block of a file) that starts at
+/// `start`, read like [`parse_line`] without looking for its end first: the result, where
+/// the line's content ends (before `\r\n` or `\n`, as [`super::lines::content`] says),
+/// and where the next line starts. `None` when the line is not in the plain form (blank,
+/// indented, unusual or invalid): read it the usual way.
+pub fn parse_at(
+    text: &str,
+    start: usize,
+) -> Option<(Result<TracesData<'_>, LineError>, usize, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&b'{') {
+        return None;
+    }
+    let mut cursor = Cursor {
+        text,
+        at: start,
+        depth: 0,
+    };
+    // Whitespace never includes `\n` here, so the parse cannot run into the next line.
+    let data = cursor.traces_data()?;
+    let line_end = skip::whitespace(bytes, cursor.at);
+    let next = match bytes.get(line_end) {
+        None => line_end,
+        Some(b'\n') => line_end + 1,
+        Some(_) => return None,
+    };
+    let content_end = if bytes[line_end - 1] == b'\r' {
+        line_end - 1
+    } else {
+        line_end
+    };
+    Some((model::checked(data), content_end, next))
 }
 
 /// Stores a field's value; `None` when the field came twice (serde refuses that).
@@ -71,6 +101,16 @@ impl<'a> Cursor<'a> {
 
     fn eat(&mut self, expected: u8) -> Option<()> {
         (self.peek()? == expected).then(|| self.at += 1)
+    }
+
+    /// An `ExportTraceServiceRequest` object.
+    fn traces_data(&mut self) -> Option<TracesData<'a>> {
+        let mut resource_spans = None;
+        self.object(|cursor, key| match key {
+            "resourceSpans" => set_once(&mut resource_spans, cursor.array(Cursor::resource_spans)?),
+            _ => cursor.skip_value(),
+        })?;
+        Some(TracesData { resource_spans })
     }
 
     /// Only whitespace is left.

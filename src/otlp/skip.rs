@@ -5,8 +5,9 @@
 //!
 //! One loop over the bytes with the open containers in a bit stack, no recursion: most
 //! of a trace file is such values, so this is the inner loop of `summary`. It reports
-//! where the value ends, or `None` for anything it does not accept, never a value that
-//! serde_json would refuse. UTF-8 is the caller's to check.
+//! where the value ends, or `None` for anything it does not accept (a raw `\n` too, see
+//! [`whitespace`]), never a value that serde_json would refuse. UTF-8 is the caller's to
+//! check.
 
 /// Containers deeper than this (up to 64) give up.
 const STACK_BITS: u32 = u64::BITS;
@@ -169,9 +170,11 @@ fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
     (bytes.get(at..end)? == word).then_some(end)
 }
 
-/// The index of the first byte from `at` that is not JSON whitespace.
+/// The index of the first byte from `at` that is not JSON whitespace, taking `\n` for
+/// the end of a line (lines of a trace file cannot hold one): JSON split over several
+/// lines gives up, so that [`super::fast::parse_at`] never reads past a line.
 pub fn whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while matches!(bytes.get(at), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\r')) {
         at += 1;
     }
     at

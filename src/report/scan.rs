@@ -15,7 +15,7 @@ use std::thread;
 
 use super::stats::{Collector, SpanTiming};
 use crate::otlp::lines::{self, Lines};
-use crate::otlp::model;
+use crate::otlp::{fast, model};
 
 /// Bytes read per block.
 pub const BLOCK: usize = 4 << 20;
@@ -99,28 +99,43 @@ fn parse_blocks(
     loop {
         let received = blocks.lock().expect("no thread panics holding it").recv();
         let Ok(block) = received else { return };
-        let mut collector = Collector::default();
-        let mut lines = 0;
-        let mut rest = block.bytes.as_slice();
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-            lines += 1;
-            if let Some(line) = lines::content(&rest[..end]) {
-                collector.add_line(line_key(block.seq, lines), line);
-            }
-            rest = &rest[end..];
-        }
-        let part = Part {
-            seq: block.seq,
-            lines,
-            collector,
-        };
+        let part = parse_block(&block);
         pool.lock()
             .expect("no thread panics holding it")
             .push(block.bytes);
         if parts.send(part).is_err() {
             return;
         }
+    }
+}
+
+/// Parses the lines of a block. A line in the common form is parsed where it starts,
+/// which finds its end too; any other is cut at its newline first and parsed as usual.
+fn parse_block(block: &Block) -> Part {
+    let mut collector = Collector::default();
+    let mut lines = 0;
+    let bytes = block.bytes.as_slice();
+    // UTF-8 checked once for the block (a newline never splits a character).
+    let text = std::str::from_utf8(bytes).ok();
+    let mut at = 0;
+    while at < bytes.len() {
+        lines += 1;
+        let line_no = line_key(block.seq, lines);
+        if let Some((parsed, end, next)) = text.and_then(|text| fast::parse_at(text, at)) {
+            collector.add_parsed(line_no, &bytes[at..end], parsed);
+            at = next;
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        if let Some(line) = lines::content(&bytes[at..end]) {
+            collector.add_line(line_no, line);
+        }
+        at = end;
+    }
+    Part {
+        seq: block.seq,
+        lines,
+        collector,
     }
 }
 
@@ -249,6 +264,47 @@ mod tests {
         let summary = collect(text.as_slice(), 2).unwrap().finish(String::new());
         let numbers: Vec<u64> = summary.counts.invalid.iter().map(|(n, _)| *n).collect();
         assert_eq!(numbers, bad.map(|n| n as u64));
+    }
+
+    /// Lines parsed where they start in a block read the same as lines cut first.
+    #[test]
+    fn lines_parsed_in_place_agree_with_lines_cut_first() {
+        let sample = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+        let first = sample.lines().next().unwrap();
+        let forms = [
+            format!("{first}\r\n"),
+            format!("{first}  \r\r\n"),
+            format!("{first} x\n"),
+            "\n   \n\t\n".to_owned(),
+            format!("  {first}\n"),
+            first.replacen(':', ":\n", 1) + "\n",
+            first.replacen("testSpan", "test\u{e9}", 1) + "\n",
+            "{\"resourceSpans\":[]}\n{}\n".to_owned(),
+            first.to_owned(),
+        ];
+        for text in [
+            forms.concat(),
+            forms.concat().replacen("testHost", "\u{fffd}", 1),
+        ] {
+            let mut bytes = text.into_bytes();
+            assert_eq!(summary_in_place(&bytes), summary_line_by_line(&bytes));
+            // Not UTF-8: the whole block is read line by line.
+            bytes.insert(10, 0xff);
+            assert_eq!(summary_in_place(&bytes), summary_line_by_line(&bytes));
+        }
+    }
+
+    fn summary_in_place(file: &[u8]) -> String {
+        format!("{:?}", collect(file, 2).unwrap().finish(String::new()))
+    }
+
+    fn summary_line_by_line(file: &[u8]) -> String {
+        let mut collector = Collector::default();
+        let mut lines = Lines::new(file);
+        while let Some((no, line)) = lines.next_line().unwrap() {
+            collector.add_line(no, line);
+        }
+        format!("{:?}", collector.finish(String::new()))
     }
 
     #[test]
