@@ -7,6 +7,7 @@
 
 pub mod endpoint;
 pub mod failed;
+pub mod fast;
 pub mod lines;
 pub mod model;
 pub mod pipeline;
@@ -15,6 +16,7 @@ pub mod replay;
 pub mod response;
 pub mod rewrite;
 pub mod send;
+pub mod skip;
 pub mod stats;
 
 /// Errors of reading and sending trace data.

@@ -81,9 +81,21 @@ impl Counts {
         line: &'a [u8],
         on_span: impl FnMut(&str, &Span<'_>),
     ) -> Option<TracesData<'a>> {
+        self.add_parsed_each(line_no, line, model::parse_line(line), on_span)
+    }
+
+    /// Like [`Counts::add_line_each`], for a line that the caller parsed (with
+    /// [`model::parse_line`] or a parser that gives the same results).
+    pub fn add_parsed_each<'a>(
+        &mut self,
+        line_no: u64,
+        line: &[u8],
+        parsed: Result<TracesData<'a>, LineError>,
+        on_span: impl FnMut(&str, &Span<'_>),
+    ) -> Option<TracesData<'a>> {
         self.lines += 1;
         self.bytes += line.len() as u64;
-        match model::parse_line(line) {
+        match parsed {
             Ok(data) => {
                 self.add_each(&data, on_span);
                 Some(data)

@@ -1,9 +1,9 @@
 //! Reading a trace file for `summary` on every core, in bounded memory.
 //!
 //! Parsing JSON is the cost, so the calling thread only reads blocks of whole lines
-//! (about [`BLOCK`] bytes, more when one line is longer) and numbers them; worker threads
-//! split blocks into lines and parse them into a [`Collector`] each, and one thread
-//! merges those. At most a few blocks are in flight and their buffers are reused, so
+//! (about [`BLOCK`] bytes, more when one line is longer); worker threads split blocks
+//! into lines and parse them into a [`Collector`] each, and one thread merges those and
+//! numbers the invalid lines once it knows how many lines each block held. At most a few blocks are in flight and their buffers are reused, so
 //! memory is a few blocks plus the longest line plus what the collector tracks. Line
 //! splitting agrees with [`crate::otlp::lines`]: blank lines are skipped, CRLF is accepted,
 //! numbers are those an editor shows. This module never holds the whole file.
@@ -15,17 +15,32 @@ use std::thread;
 
 use super::stats::{Collector, SpanTiming};
 use crate::otlp::lines::{self, Lines};
-use crate::otlp::model;
+use crate::otlp::{fast, model};
 
 /// Bytes read per block.
 pub const BLOCK: usize = 4 << 20;
 /// Spans of one trace kept by [`trace_spans`].
 pub const TRACE_SPANS_KEPT: usize = 10_000;
 
-/// Whole lines, and the number of the first.
+/// Whole lines, and the block's place in the file.
 struct Block {
-    first_line: u64,
+    seq: usize,
     bytes: Vec<u8>,
+}
+
+/// What a worker found in one block: lines are numbered within the block, see
+/// [`line_key`], until the merger knows how many lines came before it.
+struct Part {
+    seq: usize,
+    lines: u64,
+    collector: Collector,
+}
+
+/// Workers number invalid lines `(block << 32) | line in block`: sorting by that is
+/// sorting by line number, so the first [`crate::otlp::stats::INVALID_KEPT`] are kept
+/// as they come, and the reader need not count lines (a block holds fewer than 2^32).
+fn line_key(seq: usize, line_in_block: u64) -> u64 {
+    ((seq as u64) << 32) | line_in_block
 }
 
 /// Reads `reader` to the end on `workers` threads (at least one) and merges what they
@@ -33,7 +48,7 @@ struct Block {
 pub fn collect(reader: impl Read, workers: usize) -> Result<Collector, (u64, io::Error)> {
     let workers = workers.max(1);
     let (block_tx, block_rx) = sync_channel::<Block>(workers);
-    let (part_tx, part_rx) = sync_channel::<Collector>(workers);
+    let (part_tx, part_rx) = sync_channel::<Part>(workers);
     let block_rx = Mutex::new(block_rx);
     let pool = Mutex::new(Vec::<Vec<u8>>::new());
     thread::scope(|scope| {
@@ -46,39 +61,45 @@ pub fn collect(reader: impl Read, workers: usize) -> Result<Collector, (u64, io:
         let merger = scope.spawn(move || merge_parts(&part_rx));
         let read = read_blocks(reader, &block_tx, &pool);
         drop(block_tx);
-        let total = merger.join().expect("the merging thread does not panic");
-        read.map(|()| total)
+        let (total, lines_read) = merger.join().expect("the merging thread does not panic");
+        read.map(|()| total).map_err(|err| (lines_read + 1, err))
     })
 }
 
-fn merge_parts(parts: &Receiver<Collector>) -> Collector {
+/// Merges the workers' parts; gives the total and the number of lines in the blocks.
+fn merge_parts(parts: &Receiver<Part>) -> (Collector, u64) {
     let mut total = Collector::default();
+    let mut lines_per_block = Vec::new();
     for part in parts {
-        total.merge(part);
+        if lines_per_block.len() <= part.seq {
+            lines_per_block.resize(part.seq + 1, 0);
+        }
+        lines_per_block[part.seq] = part.lines;
+        total.merge(part.collector);
     }
-    total
+    let mut lines_before = Vec::with_capacity(lines_per_block.len());
+    let mut lines_read = 0;
+    for lines in lines_per_block {
+        lines_before.push(lines_read);
+        lines_read += lines;
+    }
+    for (key, _) in &mut total.counts.invalid {
+        let seq = usize::try_from(*key >> 32).expect("a block number");
+        *key = lines_before[seq] + (*key & u64::from(u32::MAX));
+    }
+    (total, lines_read)
 }
 
 /// A worker: parses blocks until the reader is done, gives the buffers back.
 fn parse_blocks(
     blocks: &Mutex<Receiver<Block>>,
-    parts: &SyncSender<Collector>,
+    parts: &SyncSender<Part>,
     pool: &Mutex<Vec<Vec<u8>>>,
 ) {
     loop {
         let received = blocks.lock().expect("no thread panics holding it").recv();
         let Ok(block) = received else { return };
-        let mut part = Collector::default();
-        let mut line_no = block.first_line;
-        let mut rest = block.bytes.as_slice();
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-            if let Some(line) = lines::content(&rest[..end]) {
-                part.add_line(line_no, line);
-            }
-            rest = &rest[end..];
-            line_no += 1;
-        }
+        let part = parse_block(&block);
         pool.lock()
             .expect("no thread panics holding it")
             .push(block.bytes);
@@ -88,13 +109,43 @@ fn parse_blocks(
     }
 }
 
+/// Parses the lines of a block. A line in the common form is parsed where it starts,
+/// which finds its end too; any other is cut at its newline first and parsed as usual.
+fn parse_block(block: &Block) -> Part {
+    let mut collector = Collector::default();
+    let mut lines = 0;
+    let bytes = block.bytes.as_slice();
+    // UTF-8 checked once for the block (a newline never splits a character).
+    let text = std::str::from_utf8(bytes).ok();
+    let mut at = 0;
+    while at < bytes.len() {
+        lines += 1;
+        let line_no = line_key(block.seq, lines);
+        if let Some((parsed, end, next)) = text.and_then(|text| fast::parse_at(text, at)) {
+            collector.add_parsed(line_no, &bytes[at..end], parsed);
+            at = next;
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        if let Some(line) = lines::content(&bytes[at..end]) {
+            collector.add_line(line_no, line);
+        }
+        at = end;
+    }
+    Part {
+        seq: block.seq,
+        lines,
+        collector,
+    }
+}
+
 /// Sends `reader` as blocks of whole lines; stops early if the workers are gone.
 fn read_blocks(
     mut reader: impl Read,
     blocks: &SyncSender<Block>,
     pool: &Mutex<Vec<Vec<u8>>>,
-) -> Result<(), (u64, io::Error)> {
-    let mut next_line = 1;
+) -> io::Result<()> {
+    let mut seq = 0;
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut buf = pool
@@ -106,10 +157,7 @@ fn read_blocks(
         buf.extend_from_slice(&carry);
         carry.clear();
         let want = BLOCK as u64;
-        let got = (&mut reader)
-            .take(want)
-            .read_to_end(&mut buf)
-            .map_err(|err| (next_line, err))?;
+        let got = (&mut reader).take(want).read_to_end(&mut buf)?;
         let eof = (got as u64) < want;
         if !eof {
             let Some(last) = memchr::memrchr(b'\n', &buf) else {
@@ -120,17 +168,11 @@ fn read_blocks(
             carry.extend_from_slice(&buf[last + 1..]);
             buf.truncate(last + 1);
         }
-        let first_line = next_line;
-        next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
-        if !buf.is_empty()
-            && blocks
-                .send(Block {
-                    first_line,
-                    bytes: buf,
-                })
-                .is_err()
-        {
-            return Ok(());
+        if !buf.is_empty() {
+            if blocks.send(Block { seq, bytes: buf }).is_err() {
+                return Ok(());
+            }
+            seq += 1;
         }
         if eof {
             return Ok(());
@@ -210,6 +252,69 @@ mod tests {
         assert_eq!((many.counts.lines, many.counts.spans), (lines, spans));
         assert_eq!(many.counts.invalid_lines, 1);
         assert_eq!(many.counts.invalid[0].0, 402);
+    }
+
+    #[test]
+    fn invalid_lines_in_later_blocks_get_their_line_numbers() {
+        let mut file = Vec::new();
+        generate::write(
+            &Options {
+                bytes: Some(BLOCK as u64 * 5 / 2),
+                ..Options::default()
+            },
+            &mut file,
+        )
+        .unwrap();
+        let mut lines: Vec<&[u8]> = file.split(|&b| b == b'\n').collect();
+        let bad = [3, lines.len() / 2, lines.len() - 1];
+        for at in bad {
+            lines.insert(at - 1, b"not json");
+        }
+        let text = lines.join(&b'\n');
+        let summary = collect(text.as_slice(), 2).unwrap().finish(String::new());
+        let numbers: Vec<u64> = summary.counts.invalid.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, bad.map(|n| n as u64));
+    }
+
+    /// Lines parsed where they start in a block read the same as lines cut first.
+    #[test]
+    fn lines_parsed_in_place_agree_with_lines_cut_first() {
+        let sample = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+        let first = sample.lines().next().unwrap();
+        let forms = [
+            format!("{first}\r\n"),
+            format!("{first}  \r\r\n"),
+            format!("{first} x\n"),
+            "\n   \n\t\n".to_owned(),
+            format!("  {first}\n"),
+            first.replacen(':', ":\n", 1) + "\n",
+            first.replacen("testSpan", "test\u{e9}", 1) + "\n",
+            "{\"resourceSpans\":[]}\n{}\n".to_owned(),
+            first.to_owned(),
+        ];
+        for text in [
+            forms.concat(),
+            forms.concat().replacen("testHost", "\u{fffd}", 1),
+        ] {
+            let mut bytes = text.into_bytes();
+            assert_eq!(summary_in_place(&bytes), summary_line_by_line(&bytes));
+            // Not UTF-8: the whole block is read line by line.
+            bytes.insert(10, 0xff);
+            assert_eq!(summary_in_place(&bytes), summary_line_by_line(&bytes));
+        }
+    }
+
+    fn summary_in_place(file: &[u8]) -> String {
+        format!("{:?}", collect(file, 2).unwrap().finish(String::new()))
+    }
+
+    fn summary_line_by_line(file: &[u8]) -> String {
+        let mut collector = Collector::default();
+        let mut lines = Lines::new(file);
+        while let Some((no, line)) = lines.next_line().unwrap() {
+            collector.add_line(no, line);
+        }
+        format!("{:?}", collector.finish(String::new()))
     }
 
     #[test]

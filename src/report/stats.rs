@@ -11,7 +11,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::sketch::Sketch;
-use crate::otlp::model::{self, Span};
+use crate::otlp::fast;
+use crate::otlp::model::{self, LineError, Span, TracesData};
 use crate::otlp::stats::Counts;
 
 /// Traces tracked one by one (about 30 MiB at most).
@@ -217,10 +218,21 @@ pub struct Collector {
 impl Collector {
     /// Counts one line (valid or not).
     pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
+        self.add_parsed(line_no, line, fast::parse_line(line));
+    }
+
+    /// Counts one line that the caller parsed with [`fast`] (or `model::parse_line`).
+    pub fn add_parsed(
+        &mut self,
+        line_no: u64,
+        line: &[u8],
+        parsed: Result<TracesData<'_>, LineError>,
+    ) {
         let detail = &mut self.detail;
-        self.counts.add_line_each(line_no, line, |service, span| {
-            detail.add_span(service, span);
-        });
+        self.counts
+            .add_parsed_each(line_no, line, parsed, |service, span| {
+                detail.add_span(service, span);
+            });
     }
 
     /// Adds what another collector saw (other lines of the same file).

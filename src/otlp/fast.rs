@@ -1,0 +1,430 @@
+//! A faster [`model::parse_line`] for reading gigabytes (`summary`), with the same result
+//! for every line.
+//!
+//! serde_json spends most of its time in generic visitor code; this reads the OTLP/JSON
+//! shape directly into the same borrowed [`model`] types, checking the grammar of every
+//! value it skips (attributes, events, links) as serde_json does. It only answers for
+//! the plain, common form of a line: at anything else (an escape in a string it keeps,
+//! `null` where the model has a default, a duplicate field, a number a field would
+//! refuse, invalid UTF-8, deep nesting, any syntax error) it gives up and
+//! [`model::parse_line`] decides, so the answer, and the reason a line is refused, are
+//! always serde_json's. It must never accept a line that `model::parse_line` refuses,
+//! nor read one differently.
+
+use std::borrow::Cow;
+
+use super::model::{
+    self, AnyValue, KeyValue, LineError, Resource, ResourceSpans, ScopeSpans, Span, Status,
+    TracesData,
+};
+use super::skip;
+
+/// Nesting beyond this is left to serde_json (whose limit is 128).
+const MAX_DEPTH: u32 = 64;
+
+/// Parses and checks one line like [`model::parse_line`], faster on common lines.
+pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+    match traces_data(line) {
+        Some(data) => model::checked(data),
+        None => model::parse_line(line),
+    }
+}
+
+/// The line read the plain way, or `None` to leave it to serde_json.
+fn traces_data(line: &[u8]) -> Option<TracesData<'_>> {
+    let mut cursor = Cursor {
+        text: std::str::from_utf8(line).ok()?,
+        at: 0,
+        depth: 0,
+    };
+    let data = cursor.traces_data()?;
+    cursor.end()?;
+    Some(data)
+}
+
+/// The line of `text` (lines split at `\n`, as in a block of a file) that starts at
+/// `start`, read like [`parse_line`] without looking for its end first: the result, where
+/// the line's content ends (before `\r\n` or `\n`, as [`super::lines::content`] says),
+/// and where the next line starts. `None` when the line is not in the plain form (blank,
+/// indented, unusual or invalid): read it the usual way.
+pub fn parse_at(
+    text: &str,
+    start: usize,
+) -> Option<(Result<TracesData<'_>, LineError>, usize, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&b'{') {
+        return None;
+    }
+    let mut cursor = Cursor {
+        text,
+        at: start,
+        depth: 0,
+    };
+    // Whitespace never includes `\n` here, so the parse cannot run into the next line.
+    let data = cursor.traces_data()?;
+    let line_end = skip::whitespace(bytes, cursor.at);
+    let next = match bytes.get(line_end) {
+        None => line_end,
+        Some(b'\n') => line_end + 1,
+        Some(_) => return None,
+    };
+    let content_end = if bytes[line_end - 1] == b'\r' {
+        line_end - 1
+    } else {
+        line_end
+    };
+    Some((model::checked(data), content_end, next))
+}
+
+/// Stores a field's value; `None` when the field came twice (serde refuses that).
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(value))
+}
+
+/// A position in a line known to be UTF-8.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+    depth: u32,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte that is not JSON whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.at = skip::whitespace(self.bytes(), self.at);
+        self.bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, expected: u8) -> Option<()> {
+        (self.peek()? == expected).then(|| self.at += 1)
+    }
+
+    /// An `ExportTraceServiceRequest` object.
+    fn traces_data(&mut self) -> Option<TracesData<'a>> {
+        let mut resource_spans = None;
+        self.object(|cursor, key| match key {
+            "resourceSpans" => set_once(&mut resource_spans, cursor.array(Cursor::resource_spans)?),
+            _ => cursor.skip_value(),
+        })?;
+        Some(TracesData { resource_spans })
+    }
+
+    /// Only whitespace is left.
+    fn end(&mut self) -> Option<()> {
+        self.peek().is_none().then_some(())
+    }
+
+    /// An object; `on_field` reads the value of each key. Keys with escapes give up.
+    #[inline]
+    fn object(&mut self, mut on_field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.entries(b'{', b'}', |cursor| {
+            let key = cursor.plain_string()?;
+            cursor.eat(b':')?;
+            on_field(cursor, key)
+        })
+    }
+
+    /// An array of items that `item` reads.
+    #[inline]
+    fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        // Resources carry several attributes: fewer reallocations.
+        let mut items = Vec::with_capacity(8);
+        self.entries(b'[', b']', |cursor| {
+            item(cursor).map(|value| items.push(value))
+        })?;
+        Some(items)
+    }
+
+    /// The comma-separated entries between `open` and `close`, each read by `entry`.
+    #[inline]
+    fn entries(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut entry: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
+        self.nest()?;
+        if self.peek()? == close {
+            self.at += 1;
+        } else {
+            loop {
+                entry(self)?;
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    byte if byte == close => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    fn nest(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// A string without escapes or control characters, borrowed from the line.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let (bytes, start) = (self.bytes(), self.at);
+        let end = skip::plain_run(bytes, start);
+        (*bytes.get(end)? == b'"').then_some(())?;
+        self.at = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Any JSON value, checked as serde_json checks a value it ignores.
+    fn skip_value(&mut self) -> Option<()> {
+        self.at = skip::value(self.bytes(), self.at, MAX_DEPTH - self.depth)?;
+        Some(())
+    }
+
+    /// Consumes an integer without sign, fraction or exponent and gives its digits.
+    fn integer(&mut self) -> Option<&'a str> {
+        let bytes = self.bytes();
+        let start = self.at;
+        let end = skip::digits(bytes, start);
+        let plain = end > start
+            && (end - start == 1 || bytes[start] != b'0')
+            && !matches!(bytes.get(end), Some(b'.' | b'e' | b'E'));
+        self.at = end;
+        plain.then(|| &self.text[start..end])
+    }
+
+    /// An unsigned integer as [`model::u64_from_string_or_number`] reads it: digits, or
+    /// a string of digits (empty is 0). Signs, fractions, exponents and overflow give up.
+    fn nanos(&mut self) -> Option<u64> {
+        let digits = if self.peek()? == b'"' {
+            let text = self.plain_string()?;
+            if text.is_empty() {
+                return Some(0);
+            }
+            text
+        } else {
+            self.integer()?
+        };
+        digits.bytes().try_fold(0u64, |n, b| {
+            b.is_ascii_digit()
+                .then_some(())
+                .and_then(|()| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+        })
+    }
+
+    fn resource_spans(&mut self) -> Option<ResourceSpans<'a>> {
+        let (mut resource, mut scope_spans, mut legacy) = (None, None, None);
+        self.object(|cursor, key| match key {
+            "resource" => set_once(&mut resource, cursor.resource()?),
+            "scopeSpans" => set_once(&mut scope_spans, cursor.array(Cursor::scope_spans)?),
+            "instrumentationLibrarySpans" => {
+                set_once(&mut legacy, cursor.array(Cursor::scope_spans)?)
+            }
+            _ => cursor.skip_value(),
+        })?;
+        Some(ResourceSpans {
+            resource,
+            scope_spans: scope_spans.unwrap_or_default(),
+            legacy_scope_spans: legacy.unwrap_or_default(),
+        })
+    }
+
+    fn resource(&mut self) -> Option<Resource<'a>> {
+        let attributes = self.array_field("attributes", Cursor::key_value)?;
+        Some(Resource { attributes })
+    }
+
+    /// An object of which only the array `field` is read (missing: empty).
+    #[inline]
+    fn array_field<T>(
+        &mut self,
+        field: &str,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut items = None;
+        self.object(|cursor, key| {
+            if key == field {
+                set_once(&mut items, cursor.array(&mut item)?)
+            } else {
+                cursor.skip_value()
+            }
+        })?;
+        Some(items.unwrap_or_default())
+    }
+
+    fn key_value(&mut self) -> Option<KeyValue<'a>> {
+        let (mut name, mut value) = (None, None);
+        self.object(|cursor, key| match key {
+            "key" => set_once(&mut name, cursor.plain_string()?),
+            "value" => set_once(&mut value, cursor.any_value()?),
+            _ => cursor.skip_value(),
+        })?;
+        Some(KeyValue {
+            key: Cow::Borrowed(name?),
+            value: value.unwrap_or_default(),
+        })
+    }
+
+    fn any_value(&mut self) -> Option<AnyValue<'a>> {
+        let mut string_value = None;
+        self.object(|cursor, key| match key {
+            "stringValue" => set_once(&mut string_value, cursor.plain_string()?),
+            _ => cursor.skip_value(),
+        })?;
+        Some(AnyValue {
+            string_value: string_value.map(Cow::Borrowed),
+        })
+    }
+
+    fn scope_spans(&mut self) -> Option<ScopeSpans<'a>> {
+        let spans = self.array_field("spans", Cursor::span)?;
+        Some(ScopeSpans { spans })
+    }
+
+    fn span(&mut self) -> Option<Span<'a>> {
+        let mut ids: [Option<&'a str>; 4] = [None; 4];
+        let (mut start, mut end, mut status) = (None, None, None);
+        self.object(|cursor, key| match key {
+            "traceId" => set_once(&mut ids[0], cursor.plain_string()?),
+            "spanId" => set_once(&mut ids[1], cursor.plain_string()?),
+            "parentSpanId" => set_once(&mut ids[2], cursor.plain_string()?),
+            "name" => set_once(&mut ids[3], cursor.plain_string()?),
+            "startTimeUnixNano" => set_once(&mut start, cursor.nanos()?),
+            "endTimeUnixNano" => set_once(&mut end, cursor.nanos()?),
+            "status" => set_once(&mut status, cursor.status()?),
+            _ => cursor.skip_value(),
+        })?;
+        let [trace_id, span_id, parent_span_id, name] = ids.map(|s| Cow::Borrowed(s.unwrap_or("")));
+        Some(Span {
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            start_time_unix_nano: start.unwrap_or(0),
+            end_time_unix_nano: end.unwrap_or(0),
+            status,
+        })
+    }
+
+    /// A status; its code is a small non-negative number (others give up).
+    fn status(&mut self) -> Option<Status> {
+        let mut code = None;
+        self.object(|cursor, key| match key {
+            "code" => {
+                cursor.peek()?;
+                let digits = cursor.integer().filter(|digits| digits.len() < 10)?;
+                set_once(&mut code, digits.parse().ok()?)
+            }
+            _ => cursor.skip_value(),
+        })?;
+        Some(Status {
+            code: code.unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{self, Options};
+
+    const SAMPLE: &str = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+    const LEGACY: &str = include_str!("../../tests/fixtures/legacy-instrumentation-library.jsonl");
+
+    /// Both parsers' answers, compared through `Debug` (the model has no `PartialEq`).
+    fn assert_same(line: &[u8]) {
+        let fast = format!("{:?}", parse_line(line));
+        let slow = format!("{:?}", model::parse_line(line));
+        assert_eq!(fast, slow, "line: {}", String::from_utf8_lossy(line));
+    }
+
+    fn generated_lines(lines: u64) -> Vec<u8> {
+        let mut file = Vec::new();
+        let options = Options {
+            lines: Some(lines),
+            ..Options::default()
+        };
+        generate::write(&options, &mut file).unwrap();
+        file
+    }
+
+    #[test]
+    fn common_lines_take_the_fast_path_and_read_the_same() {
+        let generated = generated_lines(50);
+        let text = [SAMPLE.as_bytes(), LEGACY.as_bytes(), &generated].concat();
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            assert!(traces_data(line).is_some(), "not read the fast way");
+            assert_same(line);
+        }
+    }
+
+    #[test]
+    fn unusual_lines_are_left_to_serde_json() {
+        let unusual: &[&[u8]] = &[
+            br#"{"resourceSpans":null}"#,
+            br#"{"resourceSpans":[],"resourceSpans":[]}"#,
+            br#"[[{"scopeSpans":[]}]]"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a\"b"}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"\ud800"}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"+5"}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":-0}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":1.0}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":"99999999999999999999"}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"status":{"code":"2"}}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"status":null}]}]}]}"#,
+            br#"{"resourceSpans":[{"resource":{"attributes":[{"value":{}}]}}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[1,]}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[01]}]}]}]}"#,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"x":"tab	inside"}]}]}]}"#,
+            br#"{"resourceSpans":[]} x"#,
+            br#"{"resourceSpans":[{"resource\u0020":{}}]}"#,
+            b"{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"\xff\"}]}}]}",
+        ];
+        let deep = format!(
+            r#"{{"resourceSpans":[],"x":{}{}}}"#,
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        for &line in unusual.iter().chain([&deep.as_bytes()]) {
+            assert!(
+                traces_data(line).is_none(),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+            assert_same(line);
+        }
+    }
+
+    /// Every byte of real lines replaced by characters that matter to JSON, or removed:
+    /// whatever comes out, both parsers agree.
+    #[test]
+    fn damaged_lines_read_the_same_as_with_serde_json() {
+        let generated = generated_lines(1);
+        let lines = [
+            SAMPLE.lines().next().unwrap().as_bytes(),
+            LEGACY.trim().as_bytes(),
+            &generated[..2000.min(generated.len())],
+        ];
+        let replacements = b"\"\\,:{}[]0-.eEn \x01";
+        for line in lines {
+            for at in 0..line.len() {
+                let mut damaged = line.to_vec();
+                damaged.remove(at);
+                assert_same(&damaged);
+                for &byte in replacements {
+                    damaged = line.to_vec();
+                    damaged[at] = byte;
+                    assert_same(&damaged);
+                }
+            }
+        }
+    }
+}
