@@ -18,6 +18,7 @@ pub mod log;
 pub mod otlp;
 pub mod report;
 pub mod secret;
+pub mod time;
 
 use std::io::IsTerminal;
 

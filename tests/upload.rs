@@ -316,7 +316,7 @@ fn outputs_summary_and_retention_capped_by_the_repository() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("keeping the artifact 10 days"));
     let ten_days = std::time::SystemTime::now() + std::time::Duration::from_secs(10 * 86_400);
-    let expected = ci_tracing::artifact::time::rfc3339(ten_days);
+    let expected = ci_tracing::time::rfc3339(ten_days);
     let expires = fake.artifacts()[0].expires_at.clone().unwrap();
     assert_eq!(expires[..10], expected[..10]);
     let counts = ci_tracing::otlp::stats::Counts::scan(SAMPLE).unwrap();

@@ -360,7 +360,7 @@ fn dos_date_time(when: SystemTime) -> (u16, u16) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
         .max(315_532_800); // 1980-01-01
-    let (year, month, day) = crate::artifact::time::civil_from_days(secs / 86_400);
+    let (year, month, day) = crate::time::civil_from_days(secs / 86_400);
     let rem = secs % 86_400;
     let time = ((rem / 3600) << 11) | ((rem % 3600 / 60) << 5) | ((rem % 60) / 2);
     let date = ((year - 1980) << 9) | (month << 5) | day;

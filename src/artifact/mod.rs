@@ -13,7 +13,6 @@ pub mod blob;
 pub mod files;
 pub mod pipeline;
 pub mod summary;
-pub mod time;
 pub mod token;
 pub mod twirp;
 pub mod upload;

@@ -16,7 +16,7 @@ use super::blob::BlobUpload;
 use super::pipeline::{self, Archived, Source};
 use super::summary::{self, Uploaded};
 use super::twirp::Twirp;
-use super::{Error, files, mask_signature, time, token};
+use super::{Error, files, mask_signature, token};
 use crate::actions::{gate, outputs};
 use crate::cli::{IfNoFilesFound, UploadArgs};
 use crate::config::{Settings, env_var};
@@ -279,7 +279,7 @@ fn expires_at(retention_days: Option<u16>) -> Option<String> {
         days = limit;
     }
     let when = SystemTime::now() + Duration::from_secs(u64::from(days) * 86_400);
-    Some(time::rfc3339(when))
+    Some(crate::time::rfc3339(when))
 }
 
 /// The artifact's page, from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`.

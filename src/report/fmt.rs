@@ -86,31 +86,7 @@ fn significant(nanos: u64, scale: u64) -> String {
 
 /// `2026-11-18T00:53:20.123Z` for a time in ns since the Unix epoch (milliseconds shown).
 pub fn timestamp(unix_nanos: u64) -> String {
-    let secs = unix_nanos / 1_000_000_000;
-    let millis = (unix_nanos / 1_000_000) % 1000;
-    let days = i64::try_from(secs / 86_400).expect("u64 seconds fit in days");
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).expect("1..=31");
-    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).expect("1..=12");
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    crate::time::rfc3339_millis(unix_nanos)
 }
 
 #[cfg(test)]
@@ -126,18 +102,5 @@ mod tests {
         assert_eq!(duration(1_234_000_000), "1.23 s");
         assert_eq!(duration(120_000_000_000), "2 min");
         assert_eq!(duration(999_999_999), "1000 ms");
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            timestamp(crate::generate::DEFAULT_START_UNIX_NANO + 123_456_789),
-            "2026-11-18T11:06:40.123Z"
-        );
-        assert_eq!(
-            timestamp(951_782_400_000_000_000),
-            "2000-02-29T00:00:00.000Z"
-        );
     }
 }

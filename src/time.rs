@@ -1,5 +1,6 @@
-//! Calendar arithmetic for the two timestamps the upload writes: `expires_at` (RFC 3339,
-//! UTC) and the MS-DOS dates of zip entries. A few lines instead of a date crate.
+//! Calendar arithmetic for every date the tool writes: an artifact's `expires_at`, the
+//! MS-DOS dates of zip entries, and span times in summaries and reports (RFC 3339, UTC).
+//! A few lines instead of a date crate; nothing here reads the local time zone.
 
 use std::time::{Duration, SystemTime};
 
@@ -23,10 +24,21 @@ pub fn rfc3339(when: SystemTime) -> String {
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_secs();
+    format!("{}Z", date_time(secs))
+}
+
+/// `unix_nanos` (ns since the epoch) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn rfc3339_millis(unix_nanos: u64) -> String {
+    let millis = (unix_nanos / 1_000_000) % 1000;
+    format!("{}.{millis:03}Z", date_time(unix_nanos / 1_000_000_000))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of `secs` since the epoch.
+fn date_time(secs: u64) -> String {
     let (year, month, day) = civil_from_days(secs / 86_400);
     let rem = secs % 86_400;
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
@@ -43,5 +55,18 @@ mod tests {
         assert_eq!(rfc3339(at(0)), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(at(951_782_400)), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(at(1_700_000_000)), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn span_times_show_milliseconds() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_millis(crate::generate::DEFAULT_START_UNIX_NANO + 123_456_789),
+            "2026-11-18T11:06:40.123Z"
+        );
+        assert_eq!(
+            rfc3339_millis(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 }
