@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::pipeline::Archived;
+use crate::report::markdown;
 
 /// A finished upload.
 #[derive(Debug)]
@@ -43,7 +44,12 @@ pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
 pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
     let archived = &uploaded.archived;
     let mut md = String::from("### Traces uploaded\n\n| | |\n|---|---|\n");
-    let services: Vec<&str> = archived.services.iter().map(String::as_str).collect();
+    // Service names come from the trace file: untrusted, escaped like every name there.
+    let services: Vec<String> = archived
+        .services
+        .iter()
+        .map(|s| markdown::escape(s))
+        .collect();
     let _ = writeln!(md, "| spans | {} |", archived.spans);
     let _ = writeln!(md, "| traces | {} |", archived.traces);
     let _ = writeln!(
@@ -52,7 +58,7 @@ pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
         if services.is_empty() {
             "none".to_owned()
         } else {
-            format!("{} ({})", services.len(), escape_cell(&services.join(", ")))
+            format!("{} ({})", services.len(), services.join(", "))
         }
     );
     let link = uploaded.url.as_ref().map_or_else(
@@ -81,10 +87,6 @@ pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
     }
     md.push('\n');
     md
-}
-
-fn escape_cell(text: &str) -> String {
-    text.replace('|', "\\|")
 }
 
 /// `1.5 MiB`-style sizes.
@@ -120,7 +122,7 @@ mod tests {
                 sha256: "ab".repeat(32),
                 spans: 5,
                 traces: 2,
-                services: ["node".to_owned(), "db".to_owned()].into(),
+                services: ["node".to_owned(), "db".to_owned(), "a|<b>".to_owned()].into(),
                 ..Archived::default()
             },
         };
@@ -128,7 +130,7 @@ mod tests {
         for part in [
             "| spans | 5 |",
             "| traces | 2 |",
-            "| services | 2 (db, node) |",
+            "| services | 3 (a\\|&lt;b&gt;, db, node) |",
             "[trace-data](https://github.com/o/r/actions/runs/1/artifacts/42) (2.0 KiB, id 42)",
             "ci-tracing fetch-traces --pr 7\n",
             "#### Slowest traces",
