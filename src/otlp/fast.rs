@@ -33,7 +33,7 @@ pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
 /// The line read the plain way, or `None` to leave it to serde_json.
 fn traces_data(line: &[u8]) -> Option<TracesData<'_>> {
     let mut cursor = Cursor {
-        text: std::str::from_utf8(line).ok()?,
+        text: simdutf8::basic::from_utf8(line).ok()?,
         at: 0,
         depth: 0,
     };

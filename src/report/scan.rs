@@ -1,12 +1,14 @@
 //! Reading a trace file for `summary` on every core, in bounded memory.
 //!
-//! Parsing JSON is the cost, so the calling thread only reads blocks of whole lines
-//! (about [`BLOCK`] bytes, more when one line is longer); worker threads split blocks
-//! into lines and parse them into a [`Collector`] each, and one thread merges those and
-//! numbers the invalid lines once it knows how many lines each block held. At most a few blocks are in flight and their buffers are reused, so
-//! memory is a few blocks plus the longest line plus what the collector tracks. Line
-//! splitting agrees with [`crate::otlp::lines`]: blank lines are skipped, CRLF is accepted,
-//! numbers are those an editor shows. This module never holds the whole file.
+//! Parsing JSON is the cost, so every worker thread takes the next block of whole lines
+//! (about [`BLOCK`] bytes, more when one line is longer) from the shared reader, under a
+//! lock, and parses it into a [`Collector`] of its own; the calling thread merges those
+//! and numbers the invalid lines once it knows how many lines each block held. A worker
+//! reads its block itself so that the bytes are still in its core's cache when it parses
+//! them. Memory is a block per worker plus the longest line plus what the collectors
+//! track. Line splitting agrees with [`crate::otlp::lines`]: blank lines are skipped,
+//! CRLF is accepted, numbers are those an editor shows. This module never holds the
+//! whole file.
 
 use std::io::{self, BufRead, Read};
 use std::sync::Mutex;
@@ -17,15 +19,61 @@ use super::stats::{Collector, SpanTiming};
 use crate::otlp::lines::{self, Lines};
 use crate::otlp::{fast, model};
 
-/// Bytes read per block.
+/// Bytes read per block: small enough to stay in a core's cache between reading and
+/// parsing.
 pub const BLOCK: usize = 4 << 20;
 /// Spans of one trace kept by [`trace_spans`].
 pub const TRACE_SPANS_KEPT: usize = 10_000;
 
-/// Whole lines, and the block's place in the file.
-struct Block {
+/// The reader, cut into blocks of whole lines as the workers ask for them.
+struct Blocks<R> {
+    reader: R,
+    /// The number of the next block.
     seq: usize,
-    bytes: Vec<u8>,
+    /// The start of a line that the last block cut off.
+    carry: Vec<u8>,
+    done: bool,
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Blocks<R> {
+    /// Fills `buf` with the next block and gives its number; `None` at the end of the
+    /// input or after a read error (kept in `error`).
+    fn next(&mut self, buf: &mut Vec<u8>) -> Option<usize> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        while !self.done {
+            let before = buf.len();
+            // A line longer than a block grows the buffer a block at a time.
+            let want = if before < BLOCK {
+                BLOCK - before
+            } else {
+                BLOCK
+            };
+            let got = match (&mut self.reader).take(want as u64).read_to_end(buf) {
+                Ok(got) => got,
+                Err(err) => {
+                    self.error = Some(err);
+                    self.done = true;
+                    return None;
+                }
+            };
+            self.done = got < want;
+            if self.done {
+                break;
+            }
+            if let Some(last) = memchr::memrchr(b'\n', &buf[before..]) {
+                self.carry.extend_from_slice(&buf[before + last + 1..]);
+                buf.truncate(before + last + 1);
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        self.seq += 1;
+        Some(self.seq - 1)
+    }
 }
 
 /// What a worker found in one block: lines are numbered within the block, see
@@ -45,25 +93,29 @@ fn line_key(seq: usize, line_in_block: u64) -> u64 {
 
 /// Reads `reader` to the end on `workers` threads (at least one) and merges what they
 /// collected. A read error comes with the number of the line being read.
-pub fn collect(reader: impl Read, workers: usize) -> Result<Collector, (u64, io::Error)> {
-    let workers = workers.max(1);
-    let (block_tx, block_rx) = sync_channel::<Block>(workers);
-    let (part_tx, part_rx) = sync_channel::<Part>(workers);
-    let block_rx = Mutex::new(block_rx);
-    let pool = Mutex::new(Vec::<Vec<u8>>::new());
-    thread::scope(|scope| {
-        for _ in 0..workers {
-            let part_tx = part_tx.clone();
-            let (block_rx, pool) = (&block_rx, &pool);
-            scope.spawn(move || parse_blocks(block_rx, &part_tx, pool));
+pub fn collect(reader: impl Read + Send, workers: usize) -> Result<Collector, (u64, io::Error)> {
+    let blocks = Mutex::new(Blocks {
+        reader,
+        seq: 0,
+        carry: Vec::new(),
+        done: false,
+        error: None,
+    });
+    // Parts are merged as fast as they come: one waiting is enough.
+    let (part_tx, part_rx) = sync_channel::<Part>(1);
+    let (total, lines_read) = thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            let (part_tx, blocks) = (part_tx.clone(), &blocks);
+            scope.spawn(move || parse_blocks(blocks, &part_tx));
         }
         drop(part_tx);
-        let merger = scope.spawn(move || merge_parts(&part_rx));
-        let read = read_blocks(reader, &block_tx, &pool);
-        drop(block_tx);
-        let (total, lines_read) = merger.join().expect("the merging thread does not panic");
-        read.map(|()| total).map_err(|err| (lines_read + 1, err))
-    })
+        merge_parts(&part_rx)
+    });
+    let blocks = blocks.into_inner().expect("no thread panics holding it");
+    match blocks.error {
+        Some(err) => Err((lines_read + 1, err)),
+        None => Ok(total),
+    }
 }
 
 /// Merges the workers' parts; gives the total and the number of lines in the blocks.
@@ -90,20 +142,16 @@ fn merge_parts(parts: &Receiver<Part>) -> (Collector, u64) {
     (total, lines_read)
 }
 
-/// A worker: parses blocks until the reader is done, gives the buffers back.
-fn parse_blocks(
-    blocks: &Mutex<Receiver<Block>>,
-    parts: &SyncSender<Part>,
-    pool: &Mutex<Vec<Vec<u8>>>,
-) {
+/// A worker: reads and parses blocks until the reader is done.
+fn parse_blocks(blocks: &Mutex<Blocks<impl Read>>, parts: &SyncSender<Part>) {
+    let mut buf = Vec::with_capacity(BLOCK);
     loop {
-        let received = blocks.lock().expect("no thread panics holding it").recv();
-        let Ok(block) = received else { return };
-        let part = parse_block(&block);
-        pool.lock()
+        let next = blocks
+            .lock()
             .expect("no thread panics holding it")
-            .push(block.bytes);
-        if parts.send(part).is_err() {
+            .next(&mut buf);
+        let Some(seq) = next else { return };
+        if parts.send(parse_block(seq, &buf)).is_err() {
             return;
         }
     }
@@ -111,16 +159,15 @@ fn parse_blocks(
 
 /// Parses the lines of a block. A line in the common form is parsed where it starts,
 /// which finds its end too; any other is cut at its newline first and parsed as usual.
-fn parse_block(block: &Block) -> Part {
+fn parse_block(seq: usize, bytes: &[u8]) -> Part {
     let mut collector = Collector::default();
     let mut lines = 0;
-    let bytes = block.bytes.as_slice();
     // UTF-8 checked once for the block (a newline never splits a character).
-    let text = std::str::from_utf8(bytes).ok();
+    let text = simdutf8::basic::from_utf8(bytes).ok();
     let mut at = 0;
     while at < bytes.len() {
         lines += 1;
-        let line_no = line_key(block.seq, lines);
+        let line_no = line_key(seq, lines);
         if let Some((parsed, end, next)) = text.and_then(|text| fast::parse_at(text, at)) {
             collector.add_parsed(line_no, &bytes[at..end], parsed);
             at = next;
@@ -133,50 +180,9 @@ fn parse_block(block: &Block) -> Part {
         at = end;
     }
     Part {
-        seq: block.seq,
+        seq,
         lines,
         collector,
-    }
-}
-
-/// Sends `reader` as blocks of whole lines; stops early if the workers are gone.
-fn read_blocks(
-    mut reader: impl Read,
-    blocks: &SyncSender<Block>,
-    pool: &Mutex<Vec<Vec<u8>>>,
-) -> io::Result<()> {
-    let mut seq = 0;
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let mut buf = pool
-            .lock()
-            .expect("no thread panics holding it")
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BLOCK));
-        buf.clear();
-        buf.extend_from_slice(&carry);
-        carry.clear();
-        let want = BLOCK as u64;
-        let got = (&mut reader).take(want).read_to_end(&mut buf)?;
-        let eof = (got as u64) < want;
-        if !eof {
-            let Some(last) = memchr::memrchr(b'\n', &buf) else {
-                // One line longer than a block: keep reading it.
-                carry = buf;
-                continue;
-            };
-            carry.extend_from_slice(&buf[last + 1..]);
-            buf.truncate(last + 1);
-        }
-        if !buf.is_empty() {
-            if blocks.send(Block { seq, bytes: buf }).is_err() {
-                return Ok(());
-            }
-            seq += 1;
-        }
-        if eof {
-            return Ok(());
-        }
     }
 }
 
@@ -274,6 +280,17 @@ mod tests {
         let summary = collect(text.as_slice(), 2).unwrap().finish(String::new());
         let numbers: Vec<u64> = summary.counts.invalid.iter().map(|(n, _)| *n).collect();
         assert_eq!(numbers, bad.map(|n| n as u64));
+        // Merging the blocks' collectors (each numbering services and names its own way)
+        // gives what one collector fed every line gives.
+        let mut one = Collector::default();
+        let mut lines = Lines::new(text.as_slice());
+        while let Some((no, line)) = lines.next_line().unwrap() {
+            one.add_line(no, line);
+        }
+        let one = one.finish(String::new());
+        assert_eq!(summary.slowest, one.slowest);
+        assert_eq!(summary.span_names, one.span_names);
+        assert_eq!(summary.traces, one.traces);
     }
 
     /// Lines parsed where they start in a block read the same as lines cut first.
@@ -315,6 +332,31 @@ mod tests {
             collector.add_line(no, line);
         }
         format!("{:?}", collector.finish(String::new()))
+    }
+
+    /// Gives its bytes, then fails.
+    struct FailingReader(io::Cursor<Vec<u8>>);
+
+    impl Read for FailingReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::other("disk on fire")),
+                got => Ok(got),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_names_the_first_line_not_read() {
+        // Lines of 64 bytes fill a block exactly: two whole blocks, then half of one.
+        let line = format!("{}\n", "x".repeat(63));
+        let lines_per_block = BLOCK / line.len();
+        let file = line.repeat(lines_per_block * 5 / 2).into_bytes();
+        let Err((line_no, err)) = collect(FailingReader(io::Cursor::new(file)), 2) else {
+            panic!("the read error is lost");
+        };
+        assert_eq!(line_no, 2 * lines_per_block as u64 + 1);
+        assert_eq!(err.to_string(), "disk on fire");
     }
 
     #[test]

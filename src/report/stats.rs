@@ -15,8 +15,9 @@ use crate::otlp::fast;
 use crate::otlp::model::{self, LineError, Span, TracesData};
 use crate::otlp::stats::Counts;
 
-/// Traces tracked one by one (about 30 MiB at most).
-pub const MAX_TRACES: usize = 400_000;
+/// Traces tracked one by one: 64 bytes each in a table of 2^18 slots, about 17 MiB
+/// (25 MiB while it grows into that).
+pub const MAX_TRACES: usize = 200_000;
 /// Distinct (service, span name) pairs tracked one by one; the rest are lumped together.
 pub const MAX_SPAN_NAMES: usize = 2_000;
 /// How many of the slowest traces a summary lists.
@@ -177,30 +178,26 @@ impl Detail {
         }
     }
 
-    /// The id in `self` of a label from `other`.
-    fn relabel(&mut self, other: &Detail, label: Label) -> Label {
-        Label {
-            service: self
-                .services
-                .intern(other.services.name(label.service), usize::MAX),
-            name: if label.name == OTHER {
-                OTHER
-            } else {
-                self.names
-                    .intern(other.names.name(label.name), MAX_SPAN_NAMES)
-            },
-        }
-    }
-
     fn merge(&mut self, other: &Detail) {
+        // Each of `other`'s strings is looked up once; its labels are then renumbered by
+        // index, however many traces carry them.
+        let services: Vec<u32> = (other.services.names.iter())
+            .map(|service| self.services.intern(service, usize::MAX))
+            .collect();
+        let names: Vec<u32> = (other.names.names.iter())
+            .map(|name| self.names.intern(name, MAX_SPAN_NAMES))
+            .collect();
+        let relabel = |label: Label| Label {
+            service: services[label.service as usize],
+            name: names.get(label.name as usize).copied().unwrap_or(OTHER),
+        };
         for (label, state) in &other.span_names {
-            let label = self.relabel(other, *label);
-            self.name_state(label).merge(state);
+            self.name_state(relabel(*label)).merge(state);
         }
         for (key, state) in &other.traces {
             let mut state = *state;
-            state.earliest = self.relabel(other, state.earliest);
-            state.root = state.root.map(|root| self.relabel(other, root));
+            state.earliest = relabel(state.earliest);
+            state.root = state.root.map(relabel);
             self.add_trace(*key, &state);
         }
         self.traces_capped |= other.traces_capped;
