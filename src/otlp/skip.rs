@@ -9,8 +9,8 @@
 //! [`whitespace`]), never a value that serde_json would refuse. UTF-8 is the caller's to
 //! check. Attribute lists in the form the Collector writes take a shorter way
 //! ([`key_values`]), and strings are scanned sixteen bytes at a time with SSE2 (through
-//! `wide`, which keeps this crate free of `unsafe`): with those, `summary` reads about
-//! 1.6 times as fast as with the token loop alone.
+//! `wide`, which keeps this crate free of `unsafe`): together these cut the instructions
+//! `summary` spends on a generated file by about a third.
 
 use wide::u8x16;
 
