@@ -265,13 +265,22 @@ fn all_hex(bytes: &[u8]) -> bool {
 /// A trace id (32 hex digits) as a number, for counting distinct traces cheaply.
 pub fn trace_key(trace_id: &str) -> Option<u128> {
     let digits: &[u8; 32] = trace_id.as_bytes().try_into().ok()?;
-    // A digit's low four bits are its value; letters (bit 6 set) are 9 more.
-    let half = |digits: &[u8]| {
-        (digits.iter()).fold(0u64, |key, &b| {
-            (key << 4) | u64::from((b & 0x0f) + 9 * (b >> 6))
+    all_hex(digits).then(|| {
+        (digits.chunks_exact(8)).fold(0, |key, eight| {
+            (key << 32) | u128::from(hex8(eight.try_into().expect("eight digits")))
         })
-    };
-    all_hex(digits).then(|| u128::from(half(&digits[..16])) << 64 | u128::from(half(&digits[16..])))
+    })
+}
+
+/// The value of eight hex digits, eight at a time in a word: each byte becomes its
+/// digit's value (the low four bits, plus 9 for letters, which have bit 6 set), then
+/// neighbours are packed together, pairs, quads, eights.
+fn hex8(digits: [u8; 8]) -> u32 {
+    let word = u64::from_be_bytes(digits);
+    let nibbles = (word & 0x0f0f_0f0f_0f0f_0f0f) + 9 * ((word >> 6) & 0x0101_0101_0101_0101);
+    let bytes = (nibbles | (nibbles >> 4)) & 0x00ff_00ff_00ff_00ff;
+    let halves = (bytes | (bytes >> 8)) & 0x0000_ffff_0000_ffff;
+    u32::try_from((halves | (halves >> 16)) & 0xffff_ffff).expect("32 bits")
 }
 
 #[cfg(test)]
@@ -341,6 +350,12 @@ mod tests {
         let id = "0123456789abcdefABCDEF0000000fff";
         assert_eq!(trace_key(id), u128::from_str_radix(id, 16).ok());
         assert_eq!(trace_key(&"f".repeat(32)), Some(u128::MAX));
+        // Every digit in every place, both cases.
+        let digits = "0123456789abcdefABCDEF";
+        for shift in 0..digits.len() {
+            let id: String = digits.chars().cycle().skip(shift).take(32).collect();
+            assert_eq!(trace_key(&id), u128::from_str_radix(&id, 16).ok(), "{id}");
+        }
         for bad in [
             "",
             "0123",
