@@ -176,11 +176,9 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters, borrowed from the line.
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
-        let (bytes, start) = (self.bytes(), self.at);
-        let end = skip::plain_run(bytes, start);
-        (*bytes.get(end)? == b'"').then_some(())?;
-        self.at = end + 1;
-        self.text.get(start..end)
+        let start = self.at;
+        self.at = skip::plain_string_end(self.bytes(), start)?;
+        self.text.get(start..self.at - 1)
     }
 
     /// Any JSON value, checked as serde_json checks a value it ignores.

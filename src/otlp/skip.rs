@@ -47,9 +47,9 @@ pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
                 depth -= 1;
                 objects >>= 1;
             }
-            b't' => at = literal(bytes, at, b"true")?,
-            b'f' => at = literal(bytes, at, b"false")?,
-            b'n' => at = literal(bytes, at, b"null")?,
+            b't' => at = expect(bytes, at, b"true")?,
+            b'f' => at = expect(bytes, at, b"false")?,
+            b'n' => at = expect(bytes, at, b"null")?,
             b'-' | b'0'..=b'9' => at = number(bytes, at)?,
             _ => return None,
         }
@@ -98,8 +98,8 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
         at = expect(bytes, at, b":")?;
         at = match *bytes.get(at)? {
             b'"' => plain_string_end(bytes, at + 1)?,
-            b't' => literal(bytes, at, b"true")?,
-            b'f' => literal(bytes, at, b"false")?,
+            b't' => expect(bytes, at, b"true")?,
+            b'f' => expect(bytes, at, b"false")?,
             b'-' | b'0'..=b'9' => number(bytes, at)?,
             _ => return None,
         };
@@ -112,7 +112,8 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-/// The index past `text` if the bytes at `at` are `text`.
+/// The index past `text` if the bytes at `at` are `text` (a literal, or a fixed part of
+/// an attribute list).
 #[inline]
 fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
     let got: &[u8; N] = bytes.get(at..at + N)?.try_into().ok()?;
@@ -122,7 +123,7 @@ fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usi
 /// The index past the closing quote of a string without escapes or control characters
 /// whose opening quote is before `at`.
 #[inline]
-fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
+pub fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let end = plain_run(bytes, at);
     (*bytes.get(end)? == b'"').then_some(end + 1)
 }
@@ -213,11 +214,6 @@ pub fn digits(bytes: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
-}
-
-fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
-    let end = at + word.len();
-    (bytes.get(at..end)? == word).then_some(end)
 }
 
 /// The index of the first byte from `at` that is not JSON whitespace, taking `\n` for
