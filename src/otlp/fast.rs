@@ -211,7 +211,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// An unsigned integer as [`model::u64_from_string_or_number`] reads it: digits, or
-    /// a string of digits (empty is 0). Signs, fractions, exponents and overflow give up.
+    /// a string of digits (empty is 0). Signs, fractions, exponents and more than 19
+    /// digits give up.
     fn nanos(&mut self) -> Option<u64> {
         let digits = if self.peek()? == b'"' {
             let text = self.plain_string()?;
@@ -223,20 +224,17 @@ impl<'a> Cursor<'a> {
             self.integer()?
         };
         // Up to 19 digits cannot overflow: no checks in the loop, one test at the end
-        // (the number is wrong, and dropped, when a byte was no digit).
-        if digits.len() < 20 {
-            let (n, all_digits) = digits.bytes().fold((0u64, true), |(n, all), b| {
-                let digit = b.wrapping_sub(b'0');
-                let n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
-                (n, all && digit < 10)
-            });
-            return all_digits.then_some(n);
+        // (the number is wrong, and dropped, when a byte was no digit). Longer numbers
+        // (timestamps reach 20 digits in the year 2286) are left to serde_json.
+        if digits.len() > 19 {
+            return None;
         }
-        digits.bytes().try_fold(0u64, |n, b| {
-            b.is_ascii_digit()
-                .then_some(())
-                .and_then(|()| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
-        })
+        let (n, all_digits) = digits.bytes().fold((0u64, true), |(n, all), b| {
+            let digit = b.wrapping_sub(b'0');
+            let n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+            (n, all && digit < 10)
+        });
+        all_digits.then_some(n)
     }
 
     fn resource_spans(&mut self) -> Option<ResourceSpans<'a>> {
