@@ -189,7 +189,11 @@ impl Detail {
             .collect();
         let relabel = |label: Label| Label {
             service: services[label.service as usize],
-            name: names.get(label.name as usize).copied().unwrap_or(OTHER),
+            name: if label.name == OTHER {
+                OTHER
+            } else {
+                names[label.name as usize]
+            },
         };
         for (label, state) in &other.span_names {
             self.name_state(relabel(*label)).merge(state);
