@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use bytes::{Bytes, BytesMut};
 
 use crate::otlp::lines::Lines;
-use crate::otlp::stats::{Counts, INVALID_KEPT};
+use crate::otlp::stats::Counts;
 
 /// Counts the lines of the chunks received until the channel closes.
 pub fn count_lines(chunks: Receiver<Bytes>, workers: usize) -> Counts {
@@ -93,48 +93,10 @@ fn count_blocks(blocks: &Receiver<(u64, Bytes)>) -> Counts {
 
 /// The counts of several parts of one file as one.
 fn merge(parts: impl Iterator<Item = Counts>) -> Counts {
-    let mut total = Counts::default();
-    for part in parts {
-        // Destructured so that a new field of `Counts` cannot be forgotten here.
-        let Counts {
-            lines,
-            bytes,
-            resource_batches,
-            spans,
-            spans_without_ids,
-            error_spans,
-            legacy_lines,
-            traces,
-            services,
-            first_start,
-            last_end,
-            invalid_lines,
-            invalid,
-        } = part;
-        total.lines += lines;
-        total.bytes += bytes;
-        total.resource_batches += resource_batches;
-        total.spans += spans;
-        total.spans_without_ids += spans_without_ids;
-        total.error_spans += error_spans;
-        total.legacy_lines += legacy_lines;
-        total.traces.extend(traces);
-        for (name, counts) in services {
-            let service = total.services.entry(name).or_default();
-            service.spans += counts.spans;
-            service.errors += counts.errors;
-        }
-        total.first_start = match (total.first_start, first_start) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        total.last_end = total.last_end.max(last_end);
-        total.invalid_lines += invalid_lines;
-        total.invalid.extend(invalid);
-    }
-    total.invalid.sort_by_key(|(line, _)| *line);
-    total.invalid.truncate(INVALID_KEPT);
-    total
+    parts.fold(Counts::default(), |mut total, part| {
+        total.merge(part);
+        total
+    })
 }
 
 #[cfg(test)]

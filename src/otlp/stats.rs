@@ -156,25 +156,41 @@ impl Counts {
     /// Adds the counts of another pass (over other lines) to these. Invalid lines stay
     /// ordered by line number, and only the first [`INVALID_KEPT`] are kept.
     pub fn merge(&mut self, other: Counts) {
-        self.lines += other.lines;
-        self.bytes += other.bytes;
-        self.resource_batches += other.resource_batches;
-        self.spans += other.spans;
-        self.spans_without_ids += other.spans_without_ids;
-        self.error_spans += other.error_spans;
-        self.legacy_lines += other.legacy_lines;
-        self.traces.extend(other.traces);
-        for (name, counts) in other.services {
+        // Destructured so that a new field of `Counts` cannot be forgotten here.
+        let Counts {
+            lines,
+            bytes,
+            resource_batches,
+            spans,
+            spans_without_ids,
+            error_spans,
+            legacy_lines,
+            traces,
+            services,
+            first_start,
+            last_end,
+            invalid_lines,
+            invalid,
+        } = other;
+        self.lines += lines;
+        self.bytes += bytes;
+        self.resource_batches += resource_batches;
+        self.spans += spans;
+        self.spans_without_ids += spans_without_ids;
+        self.error_spans += error_spans;
+        self.legacy_lines += legacy_lines;
+        self.traces.extend(traces);
+        for (name, counts) in services {
             let service = self.services.entry(name).or_default();
             service.spans += counts.spans;
             service.errors += counts.errors;
         }
-        if let Some(start) = other.first_start {
+        if let Some(start) = first_start {
             self.first_start = min_some(self.first_start, start);
         }
-        self.last_end = self.last_end.max(other.last_end);
-        self.invalid_lines += other.invalid_lines;
-        self.invalid.extend(other.invalid);
+        self.last_end = self.last_end.max(last_end);
+        self.invalid_lines += invalid_lines;
+        self.invalid.extend(invalid);
         self.invalid.sort_by_key(|(line, _)| *line);
         self.invalid.truncate(INVALID_KEPT);
     }
