@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod archive;
 pub mod artifact;
+pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod error;

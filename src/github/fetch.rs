@@ -14,6 +14,7 @@ use super::client::Client;
 use super::models::short_sha;
 use super::select::{Selection, select};
 use crate::archive::extract::{Extracted, extract_spans, max_unzipped};
+use crate::atomic;
 use crate::cli::FetchTracesArgs;
 use crate::config::{Repo, Settings, tracing_dir};
 use crate::log;
@@ -103,23 +104,12 @@ fn refuse_existing(target: &Path, force: bool) -> Result<(), Error> {
 
 /// Renames the extracted file to `target`, replacing it only with `force`.
 fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error> {
-    // On disk before the rename, so that a crash cannot leave a renamed but empty file.
-    extracted
-        .file
-        .as_file()
-        .sync_all()
-        .map_err(|err| Error::io(extracted.file.path(), &err))?;
-    let persisted = if force {
-        extracted.file.persist(target)
-    } else {
-        extracted.file.persist_noclobber(target)
-    };
-    match persisted {
-        Ok(_) => Ok(()),
-        Err(err) if err.error.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
+    match atomic::install(extracted.file, target, force) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
             path: display_path(target).display().to_string(),
         }),
-        Err(err) => Err(Error::io(target, &err.error)),
+        Err(err) => Err(Error::io(target, &err)),
     }
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+use crate::atomic;
 use crate::config::Input;
 
 /// The file name used for failed lines read from standard input (in the current
@@ -81,13 +82,9 @@ impl FailedLines {
 
     fn write(&mut self, line: &[u8]) -> io::Result<()> {
         if self.temp.is_none() {
-            let dir = match self.target.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
             let temp = tempfile::Builder::new()
                 .prefix(".replay-failed-")
-                .tempfile_in(dir)?;
+                .tempfile_in(atomic::dir_of(&self.target))?;
             self.temp = Some(BufWriter::with_capacity(1 << 16, temp));
         }
         let writer = self.temp.as_mut().expect("created above");
@@ -106,9 +103,8 @@ impl FailedLines {
         let temp = writer
             .into_inner()
             .map_err(io::IntoInnerError::into_error)?;
-        temp.as_file().sync_all()?;
         let replaced = self.target.exists();
-        temp.persist(&self.target).map_err(|err| err.error)?;
+        atomic::install(temp, &self.target, true)?;
         Ok(Some(Written {
             path: self.target,
             lines: self.lines,

@@ -7,12 +7,12 @@
 //! existing file without `--force`. It never loads the whole trace file.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
 
 use serde::Serialize;
 
 use super::Error;
 use super::data::{DataWriter, write_script_safe};
+use crate::atomic;
 use crate::cli::ReportArgs;
 use crate::config::Input;
 use crate::otlp::{self, lines};
@@ -43,32 +43,25 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
         return Err(Error::Exists(shown).into());
     }
     let reader = lines::open(&input)?;
-    let dir = match output.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
     let write_error = |err: std::io::Error| Error::Write(format!("cannot write {shown}: {err}"));
     let mut builder = tempfile::Builder::new();
     builder.prefix(".ci-tracing-report-").suffix(".tmp");
     // A report is for sharing: readable like any file a user writes (not 0600).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut temp = builder.tempfile_in(dir).map_err(write_error)?;
+    let mut temp = builder
+        .tempfile_in(atomic::dir_of(output))
+        .map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
     let counts = write_page(reader, &mut out, &input.display())
         .map_err(|err| Error::Write(format!("{shown} was not written: {err}")))?;
     out.flush().map_err(write_error)?;
     drop(out);
-    let persisted = if args.force {
-        temp.persist(output)
-    } else {
-        temp.persist_noclobber(output)
-    };
-    persisted.map_err(|err| {
-        if err.error.kind() == std::io::ErrorKind::AlreadyExists {
+    atomic::install(temp, output, args.force).map_err(|err| {
+        if err.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(shown.clone())
         } else {
-            write_error(err.error)
+            write_error(err)
         }
     })?;
     crate::log::info(&format!(
