@@ -82,7 +82,7 @@ pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
 
 /// The index just past an attribute list starting at `at` in the form the Collector
 /// writes, `[{"key":"k","value":{"intValue":"1"}},…]`: no whitespace, keys and string
-/// values without escapes, scalar values. Attributes are most of what `summary` skips,
+/// values without escapes, values of the four scalar kinds. Attributes are most of what `summary` skips,
 /// and this reads them with a few fixed comparisons instead of token by token. `None`
 /// for a list in any other form (valid or not): [`value`] decides then.
 pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
@@ -94,13 +94,16 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
         at = expect(bytes, at, br#"{"key":""#)?;
         at = plain_string_end(bytes, at)?;
         at = expect(bytes, at, br#","value":{""#)?;
-        at = plain_string_end(bytes, at)?;
-        at = expect(bytes, at, b":")?;
+        // The kind of value, known by its first letter; its value as the Collector
+        // writes it (64-bit integers in quotes).
         at = match *bytes.get(at)? {
-            b'"' => plain_string_end(bytes, at + 1)?,
-            b't' => expect(bytes, at, b"true")?,
-            b'f' => expect(bytes, at, b"false")?,
-            b'-' | b'0'..=b'9' => number(bytes, at)?,
+            b's' => plain_string_end(bytes, expect(bytes, at, br#"stringValue":""#)?)?,
+            b'i' => plain_string_end(bytes, expect(bytes, at, br#"intValue":""#)?)?,
+            b'b' => match expect(bytes, at, br#"boolValue":"#)? {
+                at if bytes.get(at) == Some(&b't') => expect(bytes, at, b"true")?,
+                at => expect(bytes, at, b"false")?,
+            },
+            b'd' => number(bytes, expect(bytes, at, br#"doubleValue":"#)?)?,
             _ => return None,
         };
         at = expect(bytes, at, b"}}")?;
@@ -115,7 +118,7 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
 /// The index past `text` if the bytes at `at` are `text` (a literal, or a fixed part of
 /// an attribute list).
 #[inline]
-fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
+pub fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
     let got: &[u8; N] = bytes.get(at..at + N)?.try_into().ok()?;
     (got == text).then_some(at + N)
 }
@@ -267,7 +270,7 @@ mod tests {
     /// leaves the list to it; it never accepts one that serde_json refuses.
     #[test]
     fn attribute_lists_in_the_collectors_form_end_where_values_end() {
-        let list = r#"[{"key":"a","value":{"intValue":"1"}},{"key":"b","value":{"boolValue":false}},{"key":"c","value":{"doubleValue":-2.5e3}},{"key":"d","value":{"boolValue":true}}]"#;
+        let list = r#"[{"key":"a","value":{"intValue":"1"}},{"key":"b","value":{"boolValue":false}},{"key":"c","value":{"doubleValue":-2.5e3}},{"key":"d","value":{"boolValue":true}},{"key":"e","value":{"stringValue":"x"}}]"#;
         assert_eq!(super::key_values(list.as_bytes(), 0), Some(list.len()));
         assert_eq!(super::key_values(b"[]", 0), Some(2));
         let lists = [

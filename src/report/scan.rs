@@ -37,42 +37,46 @@ struct Blocks<R> {
 }
 
 impl<R: Read> Blocks<R> {
-    /// Fills `buf` with the next block and gives its number; `None` at the end of the
-    /// input or after a read error (kept in `error`).
-    fn next(&mut self, buf: &mut Vec<u8>) -> Option<usize> {
-        buf.clear();
-        buf.append(&mut self.carry);
+    /// Reads the next block into `buf` (whose length is kept between calls as room to
+    /// read into, at least [`BLOCK`]) and gives its number and length; `None` at the end
+    /// of the input or after a read error (kept in `error`). Reads go straight into
+    /// `buf`: a buffered reader passes reads this large through without copying.
+    fn next(&mut self, buf: &mut Vec<u8>) -> Option<(usize, usize)> {
+        if buf.len() < BLOCK.max(self.carry.len()) {
+            buf.resize(BLOCK.max(self.carry.len()), 0);
+        }
+        let mut filled = self.carry.len();
+        buf[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut len = filled;
         while !self.done {
-            let before = buf.len();
-            // A line longer than a block grows the buffer a block at a time.
-            let want = if before < BLOCK {
-                BLOCK - before
-            } else {
-                BLOCK
-            };
-            let got = match (&mut self.reader).take(want as u64).read_to_end(buf) {
-                Ok(got) => got,
+            if filled == buf.len() {
+                // Full: the block ends after its last line end; a line longer than a
+                // block grows the buffer a block at a time.
+                if let Some(last) = memchr::memrchr(b'\n', &buf[..filled]) {
+                    self.carry.extend_from_slice(&buf[last + 1..filled]);
+                    len = last + 1;
+                    break;
+                }
+                buf.resize(filled + BLOCK, 0);
+            }
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => self.done = true,
+                Ok(got) => filled += got,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
                     self.error = Some(err);
                     self.done = true;
                     return None;
                 }
-            };
-            self.done = got < want;
-            if self.done {
-                break;
             }
-            if let Some(last) = memchr::memrchr(b'\n', &buf[before..]) {
-                self.carry.extend_from_slice(&buf[before + last + 1..]);
-                buf.truncate(before + last + 1);
-                break;
-            }
+            len = filled;
         }
-        if buf.is_empty() {
+        if len == 0 {
             return None;
         }
         self.seq += 1;
-        Some(self.seq - 1)
+        Some((self.seq - 1, len))
     }
 }
 
@@ -144,14 +148,14 @@ fn merge_parts(parts: &Receiver<Part>) -> (Collector, u64) {
 
 /// A worker: reads and parses blocks until the reader is done.
 fn parse_blocks(blocks: &Mutex<Blocks<impl Read>>, parts: &SyncSender<Part>) {
-    let mut buf = Vec::with_capacity(BLOCK);
+    let mut buf = Vec::new();
     loop {
         let next = blocks
             .lock()
             .expect("no thread panics holding it")
             .next(&mut buf);
-        let Some(seq) = next else { return };
-        if parts.send(parse_block(seq, &buf)).is_err() {
+        let Some((seq, len)) = next else { return };
+        if parts.send(parse_block(seq, &buf[..len])).is_err() {
             return;
         }
     }
