@@ -116,10 +116,11 @@ fn eight_digits(digits: [u8; 8]) -> Option<u64> {
     // `0`–`9` is 0x30–0x39: high nibble 3, and still 3 after adding 6.
     let digits_only =
         word & NIBBLES == ZEROS && word.wrapping_add(0x0606_0606_0606_0606) & NIBBLES == ZEROS;
+    // Each product's high bits overflow and are not wanted: wrapping is the method.
     digits_only.then(|| {
-        let pairs = ((word & 0x0f0f_0f0f_0f0f_0f0f) * 2561) >> 8;
-        let quads = ((pairs & 0x00ff_00ff_00ff_00ff) * 6_553_601) >> 16;
-        ((quads & 0x0000_ffff_0000_ffff) * 42_949_672_960_001) >> 32
+        let pairs = (word & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561) >> 8;
+        let quads = (pairs & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601) >> 16;
+        (quads & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32
     })
 }
 

@@ -7,10 +7,18 @@
 //! and maximum). Buckets are kept as one dense window between the smallest and largest
 //! bucket seen: durations of one operation rarely spread over more than a few hundred.
 //! It must never allocate per duration.
+//!
+//! A summary holds thousands of sketches, so each is bounded too: buckets count in 32
+//! bits (a bucket stops counting at 2^32 - 1 durations, a file of terabytes of one span
+//! name), and the window holds at most [`MAX_BUCKETS`], 32 powers of two. Durations more
+//! than 2^32 times shorter than the longest one share the window's first bucket, as in
+//! DDSketch: the longest durations, which the summary is about, keep their precision.
 
 /// Sub-buckets per power of two.
 const SUB_BITS: u32 = 5;
 const SUB: u64 = 1 << SUB_BITS;
+/// The widest window of buckets: 32 powers of two, 4 KiB of counts.
+pub const MAX_BUCKETS: usize = 32 << SUB_BITS;
 
 /// Durations of one kind of span.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +27,7 @@ pub struct Sketch {
     min: u64,
     max: u64,
     first_bucket: usize,
-    buckets: Vec<u64>,
+    buckets: Vec<u32>,
 }
 
 /// The bucket a duration falls into.
@@ -56,10 +64,14 @@ impl Sketch {
         self.count += 1;
     }
 
-    fn add_count(&mut self, bucket: usize, count: u64) {
+    fn add_count(&mut self, bucket: usize, count: u32) {
         if self.buckets.is_empty() {
             self.first_bucket = bucket;
-        } else if bucket < self.first_bucket {
+        }
+        let last_bucket = self.first_bucket + self.buckets.len().max(1) - 1;
+        // Too far below the longest durations: into the lowest bucket the window can hold.
+        let bucket = bucket.max((last_bucket + 1).saturating_sub(MAX_BUCKETS));
+        if bucket < self.first_bucket {
             let grow = self.first_bucket - bucket;
             self.buckets.splice(0..0, std::iter::repeat_n(0, grow));
             self.first_bucket = bucket;
@@ -68,7 +80,19 @@ impl Sketch {
         if index >= self.buckets.len() {
             self.buckets.resize(index + 1, 0);
         }
-        self.buckets[index] += count;
+        self.buckets[index] = self.buckets[index].saturating_add(count);
+        // A new longest duration may push the shortest ones out: they join the lowest
+        // bucket that stays.
+        if self.buckets.len() > MAX_BUCKETS {
+            let excess = self.buckets.len() - MAX_BUCKETS;
+            let collapsed = (self.buckets.drain(..excess)).fold(0, u32::saturating_add);
+            self.buckets[0] = self.buckets[0].saturating_add(collapsed);
+            self.first_bucket += excess;
+        }
+        // Growing doubles the room; the window never needs more than its widest.
+        if self.buckets.capacity() > MAX_BUCKETS {
+            self.buckets.shrink_to(MAX_BUCKETS);
+        }
     }
 
     /// Adds another sketch's durations to this one.
@@ -116,7 +140,7 @@ impl Sketch {
         }
         let mut seen = 0;
         for (i, &count) in self.buckets.iter().enumerate() {
-            seen += count;
+            seen += u64::from(count);
             if seen >= rank {
                 return bucket_value(self.first_bucket + i).clamp(self.min, self.max);
             }
@@ -181,6 +205,36 @@ mod tests {
             assert!(error < 0.016, "q={q}: {got} vs {want}");
         }
         assert_eq!(sketch.quantile(1.0), *values.iter().max().unwrap());
+    }
+
+    #[test]
+    fn durations_far_below_the_longest_share_the_first_bucket() {
+        let mut sketch = Sketch::default();
+        // 1 ns to 2^63 ns: far more powers of two than the window holds.
+        let durations: Vec<u64> = (0..64).map(|shift| 1 << shift).collect();
+        for &nanos in durations.iter().chain(durations.iter().rev()) {
+            sketch.add(nanos);
+        }
+        assert!(sketch.buckets.capacity() <= MAX_BUCKETS);
+        assert_eq!(sketch.count(), 128);
+        assert_eq!(
+            sketch.buckets.iter().map(|&c| u64::from(c)).sum::<u64>(),
+            128
+        );
+        // The longest durations keep their precision; the shortest are raised to the
+        // window's first bucket, 2^32 times below the longest.
+        assert_eq!(sketch.quantile(1.0), 1 << 63);
+        let p95 = sketch.quantile(0.95);
+        assert!((1 << 60..=(1 << 60) + (1 << 54)).contains(&p95), "{p95}");
+        let lowest = sketch.quantile(1.0 / 128.0);
+        assert!((1 << 31..=1 << 32).contains(&lowest), "{lowest}");
+        // Whichever order durations come in, the window is the same.
+        let mut rising = Sketch::default();
+        for &nanos in durations.iter().chain(durations.iter()) {
+            rising.add(nanos);
+        }
+        assert_eq!(rising.buckets, sketch.buckets);
+        assert_eq!(rising.first_bucket, sketch.first_bucket);
     }
 
     #[test]

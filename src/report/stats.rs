@@ -108,6 +108,9 @@ impl NameState {
     }
 }
 
+/// Durations waiting in [`Detail::pending`] before they go into their sketches.
+const PENDING: usize = 1 << 16;
+
 /// Everything gathered beyond [`Counts`].
 #[derive(Debug, Default)]
 struct Detail {
@@ -115,7 +118,14 @@ struct Detail {
     names: Interner,
     traces: HashMap<u128, TraceState>,
     traces_capped: bool,
-    span_names: HashMap<Label, NameState>,
+    /// Where each (service, span name) is in `name_states`.
+    labels: HashMap<Label, u32>,
+    name_states: Vec<(Label, NameState)>,
+    /// Durations not yet in their sketch, by index in `name_states`. A collector of one
+    /// block keeps its durations here and the one it is merged into sketches them: the
+    /// sketches of thousands of span names whose durations each spread over decades would
+    /// otherwise take megabytes in every block's collector.
+    pending: Vec<(u32, u64)>,
     last_service: Option<u32>,
 }
 
@@ -136,10 +146,15 @@ impl Detail {
         };
         let duration = span.duration_nanos();
         let error = span.is_error();
-        let state = self.name_state(label);
+        let index = self.name_index(label);
+        let (label, state) = &mut self.name_states[index as usize];
+        let label = *label;
         state.errors += u64::from(error);
         state.total += u128::from(duration);
-        state.sketch.add(duration);
+        self.pending.push((index, duration));
+        if self.pending.len() >= PENDING {
+            self.sketch_pending();
+        }
         let Some(key) = model::trace_key(&span.trace_id) else {
             return;
         };
@@ -154,18 +169,34 @@ impl Detail {
         self.add_trace(key, &state);
     }
 
-    /// The durations of `label`, or of its service's other names once the limit is hit.
-    fn name_state(&mut self, label: Label) -> &mut NameState {
-        let label =
-            if self.span_names.len() >= MAX_SPAN_NAMES && !self.span_names.contains_key(&label) {
-                Label {
-                    service: label.service,
-                    name: OTHER,
-                }
-            } else {
-                label
-            };
-        self.span_names.entry(label).or_default()
+    /// Where the durations of `label` go: its own entry, or its service's other names
+    /// once [`MAX_SPAN_NAMES`] are known.
+    fn name_index(&mut self, label: Label) -> u32 {
+        if let Some(&index) = self.labels.get(&label) {
+            return index;
+        }
+        let label = if self.labels.len() >= MAX_SPAN_NAMES {
+            Label {
+                service: label.service,
+                name: OTHER,
+            }
+        } else {
+            label
+        };
+        if let Some(&index) = self.labels.get(&label) {
+            return index;
+        }
+        let index = u32::try_from(self.name_states.len()).expect("limited");
+        self.labels.insert(label, index);
+        self.name_states.push((label, NameState::default()));
+        index
+    }
+
+    /// Puts the pending durations into their sketches.
+    fn sketch_pending(&mut self) {
+        for (index, duration) in self.pending.drain(..) {
+            self.name_states[index as usize].1.sketch.add(duration);
+        }
     }
 
     fn add_trace(&mut self, key: u128, state: &TraceState) {
@@ -179,8 +210,8 @@ impl Detail {
     }
 
     fn merge(&mut self, other: &Detail) {
-        // Each of `other`'s strings is looked up once; its labels are then renumbered by
-        // index, however many traces carry them.
+        // Each of `other`'s strings and names is looked up once; its labels are then
+        // renumbered by index, however many traces and durations carry them.
         let services: Vec<u32> = (other.services.names.iter())
             .map(|service| self.services.intern(service, usize::MAX))
             .collect();
@@ -195,8 +226,16 @@ impl Detail {
                 names[label.name as usize]
             },
         };
-        for (label, state) in &other.span_names {
-            self.name_state(relabel(*label)).merge(state);
+        let indexes: Vec<u32> = (other.name_states.iter())
+            .map(|(label, state)| {
+                let index = self.name_index(relabel(*label));
+                self.name_states[index as usize].1.merge(state);
+                index
+            })
+            .collect();
+        for &(index, duration) in &other.pending {
+            let index = indexes[index as usize];
+            self.name_states[index as usize].1.sketch.add(duration);
         }
         for (key, state) in &other.traces {
             let mut state = *state;
@@ -243,7 +282,8 @@ impl Collector {
     }
 
     /// The summary of everything collected.
-    pub fn finish(self, input: String) -> Summary {
+    pub fn finish(mut self, input: String) -> Summary {
+        self.detail.sketch_pending();
         let detail = &self.detail;
         let mut slowest: Vec<(&u128, &TraceState)> = detail.traces.iter().collect();
         slowest.sort_unstable_by(|a, b| b.1.duration().cmp(&a.1.duration()).then(a.0.cmp(b.0)));
@@ -265,7 +305,7 @@ impl Collector {
             })
             .collect();
         let mut span_names: Vec<NameSummary> = detail
-            .span_names
+            .name_states
             .iter()
             .map(|(label, state)| NameSummary {
                 service: detail.services.name(label.service).to_owned(),
@@ -397,6 +437,37 @@ mod tests {
         assert!(detail.traces_capped);
         detail.add_trace(0, &trace);
         assert_eq!(detail.traces[&0].spans, 2, "known traces still count");
+    }
+
+    #[test]
+    fn pending_durations_go_into_sketches_before_they_grow_past_their_bound() {
+        let mut collector = Collector::default();
+        let spans: Vec<String> = (1..=100)
+            .map(|ms| {
+                format!(
+                    r#"{{"name":"op","startTimeUnixNano":"0","endTimeUnixNano":"{}"}}"#,
+                    ms * 1_000_000
+                )
+            })
+            .collect();
+        let line = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        let lines = PENDING / 100 + 1;
+        for no in 0..lines {
+            collector.add_line(no as u64, line.as_bytes());
+        }
+        assert!(collector.detail.pending.len() < PENDING);
+        let sketched = collector.detail.name_states[0].1.sketch.count();
+        assert_eq!(
+            sketched as usize + collector.detail.pending.len(),
+            lines * 100
+        );
+        let summary = collector.finish(String::new());
+        let op = &summary.span_names[0];
+        assert_eq!((op.count, op.max), (lines as u64 * 100, 100_000_000));
+        assert!(op.p50.abs_diff(50_000_000) < 1_000_000, "{}", op.p50);
     }
 
     #[test]
