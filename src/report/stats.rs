@@ -454,19 +454,17 @@ mod tests {
             r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
             spans.join(",")
         );
-        let lines = PENDING / 100 + 1;
+        let lines = PENDING as u64 / 100 + 1;
         for no in 0..lines {
-            collector.add_line(no as u64, line.as_bytes());
+            collector.add_line(no, line.as_bytes());
         }
-        assert!(collector.detail.pending.len() < PENDING);
+        let pending = collector.detail.pending.len() as u64;
+        assert!(pending < PENDING as u64);
         let sketched = collector.detail.name_states[0].1.sketch.count();
-        assert_eq!(
-            sketched as usize + collector.detail.pending.len(),
-            lines * 100
-        );
+        assert_eq!(sketched + pending, lines * 100);
         let summary = collector.finish(String::new());
         let op = &summary.span_names[0];
-        assert_eq!((op.count, op.max), (lines as u64 * 100, 100_000_000));
+        assert_eq!((op.count, op.max), (lines * 100, 100_000_000));
         assert!(op.p50.abs_diff(50_000_000) < 1_000_000, "{}", op.p50);
     }
 
