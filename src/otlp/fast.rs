@@ -260,9 +260,17 @@ impl<'a> Cursor<'a> {
         Some(())
     }
 
-    /// Any JSON value, checked as serde_json checks a value it ignores.
+    /// Any JSON value, checked as serde_json checks a value it ignores; an object of
+    /// plain strings (a scope) the short way.
     fn skip_value(&mut self) -> Option<()> {
-        self.at = skip::value(self.bytes(), self.at, MAX_DEPTH - self.depth)?;
+        let start = skip::whitespace(self.bytes(), self.at);
+        let short = (self.depth < MAX_DEPTH)
+            .then(|| skip::string_object(self.bytes(), start))
+            .flatten();
+        self.at = match short {
+            Some(end) => end,
+            None => skip::value(self.bytes(), start, MAX_DEPTH - self.depth)?,
+        };
         Some(())
     }
 
@@ -293,6 +301,14 @@ impl<'a> Cursor<'a> {
     /// a string of digits (empty is 0). Signs, fractions, exponents and more than 19
     /// digits give up.
     fn nanos(&mut self) -> Option<u64> {
+        // Nearly every timestamp: 19 digits in quotes (the years 2001 to 2286).
+        let bytes = self.bytes();
+        if bytes.get(self.at) == Some(&b'"') && bytes.get(self.at + 20) == Some(&b'"') {
+            if let Some(nanos) = decimal(&bytes[self.at + 1..self.at + 20]) {
+                self.at += 21;
+                return Some(nanos);
+            }
+        }
         let digits = if self.peek()? == b'"' {
             self.plain_string()?
         } else {

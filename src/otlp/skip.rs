@@ -115,6 +115,25 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// The index just past an object of plain strings starting at `at`, in the form the
+/// Collector writes instrumentation scopes, `{"name":"x","version":"1.0"}`; `None` for
+/// any other form (valid or not): [`value`] decides then.
+pub fn string_object(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut at = expect(bytes, at, b"{")?;
+    if bytes.get(at) == Some(&b'}') {
+        return Some(at + 1);
+    }
+    loop {
+        at = plain_string_end(bytes, expect(bytes, at, b"\"")?)?;
+        at = plain_string_end(bytes, expect(bytes, at, b":\"")?)?;
+        match *bytes.get(at)? {
+            b',' => at += 1,
+            b'}' => return Some(at + 1),
+            _ => return None,
+        }
+    }
+}
+
 /// The index past `text` if the bytes at `at` are `text` (a literal, or a fixed part of
 /// an attribute list).
 #[inline]
@@ -263,6 +282,28 @@ mod tests {
         for value in values {
             let serde = serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok();
             assert_eq!(accepted(value), serde, "{value}");
+        }
+    }
+
+    /// Objects of plain strings are skipped where the general skipper ends, or left to it.
+    #[test]
+    fn string_objects_end_where_values_end() {
+        let object = r#"{"name":"node::rpc","version":"1.4.2"}"#;
+        assert_eq!(super::string_object(object.as_bytes(), 0), Some(object.len()));
+        for text in [object, "{}", r#"{"a":1}"#, r#"{"a":"\n"}"#, r#"{"a":"b",}"#] {
+            for cut in 0..=text.len() {
+                let mut forms = vec![text[..cut].to_owned()];
+                if cut < text.len() {
+                    let mut form = text.as_bytes().to_vec();
+                    form.remove(cut);
+                    forms.push(String::from_utf8_lossy(&form).into_owned());
+                }
+                for form in forms {
+                    if let Some(end) = super::string_object(form.as_bytes(), 0) {
+                        assert_eq!(Some(end), super::value(form.as_bytes(), 0, 64), "{form}");
+                    }
+                }
+            }
         }
     }
 
