@@ -277,8 +277,14 @@ impl<'a> Cursor<'a> {
     /// An attribute list, skipped and checked like [`Cursor::skip_value`], faster in
     /// the Collector's own form.
     fn skip_key_values(&mut self) -> Option<()> {
+        self.skip_with(skip::key_values)
+    }
+
+    /// A value skipped by `short` (a reader of one form, such as [`skip::events`]), or
+    /// when that declines, by [`Cursor::skip_value`].
+    fn skip_with(&mut self, short: skip::Reader) -> Option<()> {
         let start = skip::whitespace(self.bytes(), self.at);
-        match skip::key_values(self.bytes(), start) {
+        match short(self.bytes(), start) {
             Some(end) => self.at = end,
             None => self.skip_value()?,
         }
@@ -459,7 +465,7 @@ impl<'a> Cursor<'a> {
             self.number()?;
         }
         if self.optional(br#","events":"#) {
-            self.skip_value()?;
+            self.skip_with(skip::events)?;
         }
         if self.optional(br#","droppedEventsCount":"#) {
             self.number()?;

@@ -14,6 +14,10 @@
 
 use wide::u8x16;
 
+/// A reader of values of one form: from where one starts, the index just past it, or
+/// `None` when the bytes there are not in that form.
+pub type Reader = fn(&[u8], usize) -> Option<usize>;
+
 /// Containers deeper than this (up to 64) give up.
 const STACK_BITS: u32 = u64::BITS;
 
@@ -107,6 +111,29 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
             _ => return None,
         };
         at = expect(bytes, at, b"}}")?;
+        match *bytes.get(at)? {
+            b',' => at += 1,
+            b']' => return Some(at + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The index just past a list of span events starting at `at` in the form the Collector
+/// writes, `[{"timeUnixNano":"1","name":"retry","attributes":[…]},…]` (attributes as
+/// [`key_values`] reads them, or none); `None` for any other form: [`value`] decides then.
+pub fn events(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut at = expect(bytes, at, b"[")?;
+    if bytes.get(at) == Some(&b']') {
+        return Some(at + 1);
+    }
+    loop {
+        at = plain_string_end(bytes, expect(bytes, at, br#"{"timeUnixNano":""#)?)?;
+        at = plain_string_end(bytes, expect(bytes, at, br#","name":""#)?)?;
+        if let Some(list) = expect(bytes, at, br#","attributes":"#) {
+            at = key_values(bytes, list)?;
+        }
+        at = expect(bytes, at, b"}")?;
         match *bytes.get(at)? {
             b',' => at += 1,
             b']' => return Some(at + 1),
@@ -285,21 +312,36 @@ mod tests {
         }
     }
 
-    /// Objects of plain strings are skipped where the general skipper ends, or left to it.
+    /// `text` cut short, and with each byte removed.
+    fn damaged(text: &str) -> Vec<String> {
+        let mut forms: Vec<String> = (0..text.len()).map(|at| text[..at].to_owned()).collect();
+        forms.extend((0..text.len()).map(|at| {
+            let mut form = text.as_bytes().to_vec();
+            form.remove(at);
+            String::from_utf8_lossy(&form).into_owned()
+        }));
+        forms
+    }
+
+    /// Scopes and event lists in the Collector's form are skipped where the general
+    /// skipper ends, or left to it; damaged, they are never accepted where it refuses.
     #[test]
-    fn string_objects_end_where_values_end() {
+    fn scopes_and_events_end_where_values_end() {
         let object = r#"{"name":"node::rpc","version":"1.4.2"}"#;
-        assert_eq!(super::string_object(object.as_bytes(), 0), Some(object.len()));
-        for text in [object, "{}", r#"{"a":1}"#, r#"{"a":"\n"}"#, r#"{"a":"b",}"#] {
-            for cut in 0..=text.len() {
-                let mut forms = vec![text[..cut].to_owned()];
-                if cut < text.len() {
-                    let mut form = text.as_bytes().to_vec();
-                    form.remove(cut);
-                    forms.push(String::from_utf8_lossy(&form).into_owned());
-                }
-                for form in forms {
-                    if let Some(end) = super::string_object(form.as_bytes(), 0) {
+        let events = r#"[{"timeUnixNano":"1","name":"retry","attributes":[{"key":"a","value":{"intValue":"2"}}]},{"timeUnixNano":"2","name":"x"}]"#;
+        assert_eq!(
+            super::string_object(object.as_bytes(), 0),
+            Some(object.len())
+        );
+        assert_eq!(super::events(events.as_bytes(), 0), Some(events.len()));
+        let objects = [object, "{}", r#"{"a":1}"#, r#"{"a":"\n"}"#, r#"{"a":"b",}"#];
+        let lists = [events, "[]", r#"[{"name":"x","timeUnixNano":"1"}]"#];
+        let readers: [(&[&str], super::Reader); 2] =
+            [(&objects, super::string_object), (&lists, super::events)];
+        for (texts, read) in readers {
+            for &text in texts {
+                for form in damaged(text).into_iter().chain([text.to_owned()]) {
+                    if let Some(end) = read(form.as_bytes(), 0) {
                         assert_eq!(Some(end), super::value(form.as_bytes(), 0, 64), "{form}");
                     }
                 }
@@ -327,15 +369,7 @@ mod tests {
             "[{\"key\":\"a\u{1}\",\"value\":{\"intValue\":1}}]".to_owned(),
         ];
         for text in lists {
-            // Cut short and with each byte removed, too.
-            let mut forms = vec![text.clone()];
-            forms.extend((0..text.len()).map(|at| {
-                let mut form = text.clone().into_bytes();
-                form.remove(at);
-                String::from_utf8_lossy(&form).into_owned()
-            }));
-            forms.extend((0..text.len()).map(|at| text[..at].to_owned()));
-            for form in forms {
+            for form in damaged(&text).into_iter().chain([text.clone()]) {
                 let bytes = form.as_bytes();
                 if let Some(end) = super::key_values(bytes, 0) {
                     assert_eq!(Some(end), super::value(bytes, 0, 64), "{form}");
