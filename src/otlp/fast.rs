@@ -366,12 +366,23 @@ impl<'a> Cursor<'a> {
     /// An attribute: `{"key":"…","value":{"stringValue":"…"}}` (what resources carry) by
     /// fixed comparisons, anything else field by field.
     fn key_value(&mut self) -> Option<KeyValue<'a>> {
+        self.either(Cursor::string_key_value, Cursor::key_value_fields)
+    }
+
+    /// What `fixed` reads (a reader of the Collector's form), or when it declines, what
+    /// `general` reads from the same place.
+    #[inline]
+    fn either<T>(
+        &mut self,
+        fixed: impl FnOnce(&mut Self) -> Option<T>,
+        general: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<T> {
         let (start, depth) = (self.at, self.depth);
-        if let Some(key_value) = self.string_key_value() {
-            return Some(key_value);
+        if let Some(value) = fixed(self) {
+            return Some(value);
         }
         (self.at, self.depth) = (start, depth);
-        self.key_value_fields()
+        general(self)
     }
 
     /// An attribute with a string value in the Collector's form, or `None`.
@@ -424,12 +435,7 @@ impl<'a> Cursor<'a> {
     /// A span: in the Collector's form when it is one ([`Cursor::collector_span`]), else
     /// field by field.
     fn span(&mut self) -> Option<Span<'a>> {
-        let (start, depth) = (self.at, self.depth);
-        if let Some(span) = self.collector_span() {
-            return Some(span);
-        }
-        (self.at, self.depth) = (start, depth);
-        self.span_fields()
+        self.either(Cursor::collector_span, Cursor::span_fields)
     }
 
     /// A span in the form the Collector writes: no whitespace, the fields in the order of

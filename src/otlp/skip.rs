@@ -90,17 +90,12 @@ pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
 /// and this reads them with a few fixed comparisons instead of token by token. `None`
 /// for a list in any other form (valid or not): [`value`] decides then.
 pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut at = expect(bytes, at, b"[")?;
-    if bytes.get(at) == Some(&b']') {
-        return Some(at + 1);
-    }
-    loop {
-        at = expect(bytes, at, br#"{"key":""#)?;
-        at = plain_string_end(bytes, at)?;
-        at = expect(bytes, at, br#","value":{""#)?;
+    fixed_list(bytes, at, *b"[]", |bytes, at| {
+        let at = plain_string_end(bytes, expect(bytes, at, br#"{"key":""#)?)?;
+        let at = expect(bytes, at, br#","value":{""#)?;
         // The kind of value, known by its first letter; its value as the Collector
         // writes it (64-bit integers in quotes).
-        at = match *bytes.get(at)? {
+        let at = match *bytes.get(at)? {
             b's' => plain_string_end(bytes, expect(bytes, at, br#"stringValue":""#)?)?,
             b'i' => plain_string_end(bytes, expect(bytes, at, br#"intValue":""#)?)?,
             b'b' => match expect(bytes, at, br#"boolValue":"#)? {
@@ -110,52 +105,53 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
             b'd' => number(bytes, expect(bytes, at, br#"doubleValue":"#)?)?,
             _ => return None,
         };
-        at = expect(bytes, at, b"}}")?;
-        match *bytes.get(at)? {
-            b',' => at += 1,
-            b']' => return Some(at + 1),
-            _ => return None,
-        }
-    }
+        expect(bytes, at, b"}}")
+    })
 }
 
 /// The index just past a list of span events starting at `at` in the form the Collector
 /// writes, `[{"timeUnixNano":"1","name":"retry","attributes":[…]},…]` (attributes as
 /// [`key_values`] reads them, or none); `None` for any other form: [`value`] decides then.
 pub fn events(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut at = expect(bytes, at, b"[")?;
-    if bytes.get(at) == Some(&b']') {
-        return Some(at + 1);
-    }
-    loop {
-        at = plain_string_end(bytes, expect(bytes, at, br#"{"timeUnixNano":""#)?)?;
-        at = plain_string_end(bytes, expect(bytes, at, br#","name":""#)?)?;
+    fixed_list(bytes, at, *b"[]", |bytes, at| {
+        let at = plain_string_end(bytes, expect(bytes, at, br#"{"timeUnixNano":""#)?)?;
+        let mut at = plain_string_end(bytes, expect(bytes, at, br#","name":""#)?)?;
         if let Some(list) = expect(bytes, at, br#","attributes":"#) {
             at = key_values(bytes, list)?;
         }
-        at = expect(bytes, at, b"}")?;
-        match *bytes.get(at)? {
-            b',' => at += 1,
-            b']' => return Some(at + 1),
-            _ => return None,
-        }
-    }
+        expect(bytes, at, b"}")
+    })
 }
 
 /// The index just past an object of plain strings starting at `at`, in the form the
 /// Collector writes instrumentation scopes, `{"name":"x","version":"1.0"}`; `None` for
 /// any other form (valid or not): [`value`] decides then.
 pub fn string_object(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut at = expect(bytes, at, b"{")?;
-    if bytes.get(at) == Some(&b'}') {
+    fixed_list(bytes, at, *b"{}", |bytes, at| {
+        let at = plain_string_end(bytes, expect(bytes, at, b"\"")?)?;
+        plain_string_end(bytes, expect(bytes, at, b":\"")?)
+    })
+}
+
+/// The index just past a list of items that `item` reads, between `brackets` and
+/// separated by commas, without whitespace; `None` when it is not one.
+#[inline]
+fn fixed_list(
+    bytes: &[u8],
+    at: usize,
+    brackets: [u8; 2],
+    item: impl Fn(&[u8], usize) -> Option<usize>,
+) -> Option<usize> {
+    let [open, close] = brackets;
+    let mut at = expect(bytes, at, &[open])?;
+    if bytes.get(at) == Some(&close) {
         return Some(at + 1);
     }
     loop {
-        at = plain_string_end(bytes, expect(bytes, at, b"\"")?)?;
-        at = plain_string_end(bytes, expect(bytes, at, b":\"")?)?;
+        at = item(bytes, at)?;
         match *bytes.get(at)? {
             b',' => at += 1,
-            b'}' => return Some(at + 1),
+            byte if byte == close => return Some(at + 1),
             _ => return None,
         }
     }
