@@ -22,6 +22,13 @@ pub struct ServiceCounts {
     pub errors: u64,
 }
 
+impl ServiceCounts {
+    fn add(&mut self, other: &ServiceCounts) {
+        self.spans += other.spans;
+        self.errors += other.errors;
+    }
+}
+
 /// What one pass over a trace file found.
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -127,11 +134,8 @@ impl Counts {
         for rs in batches {
             self.resource_batches += 1;
             let name = rs.service_name();
-            if !self.services.contains_key(name) {
-                self.services
-                    .insert(name.to_owned(), ServiceCounts::default());
-            }
-            let service = self.services.get_mut(name).expect("inserted above");
+            // Counted apart, then added to the service's counts with one lookup.
+            let mut service = ServiceCounts::default();
             for span in rs.spans() {
                 self.spans += 1;
                 service.spans += 1;
@@ -148,6 +152,12 @@ impl Counts {
                 }
                 if span.end_time_unix_nano > 0 {
                     self.last_end = Some(self.last_end.unwrap_or(0).max(span.end_time_unix_nano));
+                }
+            }
+            match self.services.get_mut(name) {
+                Some(known) => known.add(&service),
+                None => {
+                    self.services.insert(name.to_owned(), service);
                 }
             }
         }
@@ -181,9 +191,7 @@ impl Counts {
         self.legacy_lines += legacy_lines;
         self.traces.extend(traces);
         for (name, counts) in services {
-            let service = self.services.entry(name).or_default();
-            service.spans += counts.spans;
-            service.errors += counts.errors;
+            self.services.entry(name).or_default().add(&counts);
         }
         if let Some(start) = first_start {
             self.first_start = min_some(self.first_start, start);
