@@ -6,7 +6,8 @@
 //! markdown and JSON forms print. Memory is bounded whatever the file: at most
 //! [`MAX_TRACES`] traces and [`MAX_SPAN_NAMES`] span names are tracked one by one (what
 //! lies beyond is counted, and the summary says it was cut), durations go into
-//! fixed-size sketches, and nothing is kept per span.
+//! bounded sketches, and nothing is kept per span beyond the durations of one block
+//! waiting to be sketched (at most `PENDING`).
 
 use rustc_hash::FxHashMap as HashMap;
 
