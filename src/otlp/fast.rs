@@ -263,15 +263,7 @@ impl<'a> Cursor<'a> {
     /// Any JSON value, checked as serde_json checks a value it ignores; an object of
     /// plain strings (a scope) the short way.
     fn skip_value(&mut self) -> Option<()> {
-        let start = skip::whitespace(self.bytes(), self.at);
-        let short = (self.depth < MAX_DEPTH)
-            .then(|| skip::string_object(self.bytes(), start))
-            .flatten();
-        self.at = match short {
-            Some(end) => end,
-            None => skip::value(self.bytes(), start, MAX_DEPTH - self.depth)?,
-        };
-        Some(())
+        self.skip_with(skip::string_object)
     }
 
     /// An attribute list, skipped and checked like [`Cursor::skip_value`], faster in
@@ -281,13 +273,14 @@ impl<'a> Cursor<'a> {
     }
 
     /// A value skipped by `short` (a reader of one form, such as [`skip::events`]), or
-    /// when that declines, by [`Cursor::skip_value`].
+    /// when that declines, by the general skipper. The short forms nest at most five
+    /// deep: below the cursor's [`MAX_DEPTH`] that stays within serde_json's limit.
     fn skip_with(&mut self, short: skip::Reader) -> Option<()> {
         let start = skip::whitespace(self.bytes(), self.at);
-        match short(self.bytes(), start) {
-            Some(end) => self.at = end,
-            None => self.skip_value()?,
-        }
+        self.at = match short(self.bytes(), start) {
+            Some(end) => end,
+            None => skip::value(self.bytes(), start, MAX_DEPTH - self.depth)?,
+        };
         Some(())
     }
 

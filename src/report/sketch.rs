@@ -18,7 +18,7 @@
 const SUB_BITS: u32 = 5;
 const SUB: u64 = 1 << SUB_BITS;
 /// The widest window of buckets: 32 powers of two, 4 KiB of counts.
-pub const MAX_BUCKETS: usize = 32 << SUB_BITS;
+const MAX_BUCKETS: usize = 32 << SUB_BITS;
 
 /// Durations of one kind of span.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
