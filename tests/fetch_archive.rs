@@ -1,6 +1,7 @@
 //! `fetch-traces` and the archive it downloads: unsafe entries (zip slip, absolute
 //! paths, drive prefixes, symlinks), zip bombs (an entry that lies about its size, an
-//! archive past the total limit), and an existing `trace-data` (kept without `--force`).
+//! archive past the total limit), an existing `trace-data` (kept without `--force`), and
+//! a target directory that cannot be made.
 
 mod support;
 
@@ -137,4 +138,18 @@ fn force_replaces_an_existing_trace_data() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), SPANS);
     assert_eq!(files_in(&tracing_dir(dir.path())), ["trace-data"]);
+}
+
+#[test]
+fn a_target_directory_that_cannot_be_made_is_one_plain_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let tracing = tracing_dir(dir.path());
+    std::fs::create_dir_all(tracing.parent().unwrap()).unwrap();
+    std::fs::write(&tracing, "a file where the directory goes\n").unwrap();
+    let fake = serving(&spans_zip());
+    fetch(dir.path(), &fake, &[]).fails(1, "error: cannot write .github/tracing: File exists");
+    assert_eq!(
+        std::fs::read_to_string(&tracing).unwrap(),
+        "a file where the directory goes\n"
+    );
 }

@@ -74,7 +74,7 @@ impl Error {
     pub fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
         Error::Io {
             path: path.display().to_string(),
-            reason: err.to_string(),
+            reason: crate::config::io_reason(err),
         }
     }
 }
