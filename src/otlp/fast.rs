@@ -229,20 +229,18 @@ impl<'a> Cursor<'a> {
         Some(())
     }
 
-    /// Whether the line goes on with `text`, consumed if so.
+    /// A field that may be left out: what `read` reads after `field` (its key, colon
+    /// and any opening quote) if the line goes on with it, else the default (`""`, 0).
     #[inline]
-    fn optional<const N: usize>(&mut self, text: &[u8; N]) -> bool {
-        self.fixed(text).is_some()
-    }
-
-    /// The string after `field` (which ends with its opening quote) if the line goes on
-    /// with that field, else `""`, its default.
-    #[inline]
-    fn optional_string<const N: usize>(&mut self, field: &[u8; N]) -> Option<&'a str> {
-        if self.optional(field) {
-            self.string_rest()
+    fn field<const N: usize, T: Default>(
+        &mut self,
+        field: &[u8; N],
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<T> {
+        if self.fixed(field).is_some() {
+            read(self)
         } else {
-            Some("")
+            Some(T::default())
         }
     }
 
@@ -442,41 +440,20 @@ impl<'a> Cursor<'a> {
         let trace_id = self.string_rest()?;
         self.fixed(br#","spanId":""#)?;
         let span_id = self.string_rest()?;
-        if self.optional(br#","traceState":""#) {
-            self.string_rest()?;
-        }
-        let parent_span_id = self.optional_string(br#","parentSpanId":""#)?;
-        if self.optional(br#","flags":"#) {
-            self.number()?;
-        }
-        let name = self.optional_string(br#","name":""#)?;
-        if self.optional(br#","kind":"#) {
-            self.number()?;
-        }
-        let start = self.optional(br#","startTimeUnixNano":"#);
-        let start = if start { self.nanos()? } else { 0 };
-        let end = self.optional(br#","endTimeUnixNano":"#);
-        let end = if end { self.nanos()? } else { 0 };
-        if self.optional(br#","attributes":"#) {
-            self.skip_key_values()?;
-        }
-        if self.optional(br#","droppedAttributesCount":"#) {
-            self.number()?;
-        }
-        if self.optional(br#","events":"#) {
-            self.skip_with(skip::events)?;
-        }
-        if self.optional(br#","droppedEventsCount":"#) {
-            self.number()?;
-        }
-        if self.optional(br#","links":"#) {
-            self.skip_value()?;
-        }
-        if self.optional(br#","droppedLinksCount":"#) {
-            self.number()?;
-        }
-        let status = self.optional(br#","status":"#);
-        let status = if status { Some(self.status()?) } else { None };
+        self.field(br#","traceState":""#, Cursor::string_rest)?;
+        let parent_span_id = self.field(br#","parentSpanId":""#, Cursor::string_rest)?;
+        self.field(br#","flags":"#, Cursor::number)?;
+        let name = self.field(br#","name":""#, Cursor::string_rest)?;
+        self.field(br#","kind":"#, Cursor::number)?;
+        let start = self.field(br#","startTimeUnixNano":"#, Cursor::nanos)?;
+        let end = self.field(br#","endTimeUnixNano":"#, Cursor::nanos)?;
+        self.field(br#","attributes":"#, Cursor::skip_key_values)?;
+        self.field(br#","droppedAttributesCount":"#, Cursor::number)?;
+        self.field(br#","events":"#, |cursor| cursor.skip_with(skip::events))?;
+        self.field(br#","droppedEventsCount":"#, Cursor::number)?;
+        self.field(br#","links":"#, Cursor::skip_value)?;
+        self.field(br#","droppedLinksCount":"#, Cursor::number)?;
+        let status = self.field(br#","status":"#, |cursor| cursor.status().map(Some))?;
         self.fixed(b"}")?;
         self.depth -= 1;
         Some(Span {
