@@ -48,7 +48,7 @@ base=$(echo "$(now) - $start" | bc)
 rm -rf "$work/ci-tracing"
 start=$(now)
 GITHUB_TOKEN=$token /usr/bin/time -v -o "$work/time.txt" \
-  "$bin" --no-progress --api-url "$api" fetch-traces --pr 1234 --repo "$repo" \
+  "$bin" --no-progress fetch-traces --api-url "$api" --pr 1234 --repo "$repo" \
   --dir "$work/ci-tracing" >"$work/fetch.out"
 ours=$(echo "$(now) - $start" | bc)
 rss_kib=$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$work/time.txt")

@@ -38,7 +38,7 @@ echo "== ci-tracing fetch-traces --pr 1234 (in a fresh git checkout)"
 cd "$demo/checkout"
 git init -q .
 git remote add origin "https://github.com/$(value repo).git"
-GITHUB_TOKEN=$(value token) "$bin" --api-url "$(value api-url)" fetch-traces --pr 1234
+GITHUB_TOKEN=$(value token) "$bin" fetch-traces --api-url "$(value api-url)" --pr 1234
 cmp -s .github/tracing/trace-data "$OLDPWD/examples/trace-data.jsonl"
 echo "(byte-identical to examples/trace-data.jsonl)"
 

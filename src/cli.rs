@@ -1,19 +1,64 @@
 //! The command line as clap sees it: raw flags only, no resolution.
 //!
-//! Turning these into settings (tokens, repositories, endpoints, paths) happens in
-//! `config.rs`, so that every default and environment fallback has one home. Nothing here
-//! reads the environment except through clap's documented `env` fallbacks.
+//! Turning these into plans (tokens, repositories, endpoints, paths) happens in
+//! `config/`, so that every default and environment fallback has one home; nothing here
+//! reads the environment. The help teaches: each command's long help ends with examples
+//! and its exit statuses, and GitHub options appear only on the commands that talk to
+//! GitHub. A wrong invocation prints one line and exits 2.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::secret::Secret;
 
-/// Parses the process arguments; `--help`, `--version` and usage errors exit here
-/// (usage errors with status 2, as SPEC.md says).
+/// Parses the process arguments. `--help` and `--version` print and exit 0; a usage
+/// error prints its first line (what is wrong) and where to read more, and exits 2.
 pub fn parse() -> Cli {
-    Cli::parse()
+    Cli::try_parse().unwrap_or_else(|err| {
+        use clap::error::ErrorKind::{
+            DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
+        };
+        let shows_help = matches!(
+            err.kind(),
+            DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        if shows_help || !err.use_stderr() {
+            err.exit();
+        }
+        eprintln!("{}", usage_line(&err.render().to_string()));
+        std::process::exit(i32::from(crate::exit::USAGE));
+    })
+}
+
+/// The first line of a clap error, with the pointer to `--help` on the same line.
+fn usage_line(rendered: &str) -> String {
+    let first = rendered.lines().find(|line| !line.trim().is_empty());
+    let first = first.unwrap_or("error: wrong invocation").trim_end();
+    let tip = rendered
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("tip:"))
+        .map(|tip| format!(" ({tip})"))
+        .unwrap_or_default();
+    format!("{first}{tip}; see `ci-tracing --help`")
+}
+
+/// Writes the completion script of `shell` to standard output.
+pub fn write_completions(shell: clap_complete::Shell) {
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "ci-tracing",
+        &mut std::io::stdout(),
+    );
+}
+
+/// The man page `docs/man/ci-tracing.1`, as roff.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    Ok(page)
 }
 
 /// Carry OpenTelemetry traces of CI smoke tests from the CI run to your desk.
@@ -22,7 +67,8 @@ pub fn parse() -> Cli {
     name = "ci-tracing",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_long_help = "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing replay --shift-to-now\n  ci-tracing summary\n\nExit status: 0 success, 1 the work failed, 2 wrong invocation (bad flag, missing token or\nrepository, unreadable input)."
 )]
 pub struct Cli {
     /// Options every command takes.
@@ -36,18 +82,6 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).
-    #[arg(
-        long,
-        global = true,
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        value_name = "URL"
-    )]
-    pub api_url: String,
-    /// GitHub token [default: $GITHUB_TOKEN, then $GH_TOKEN, then `gh auth token`].
-    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<Secret>,
     /// Say more (repeat for more detail).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -59,21 +93,84 @@ pub struct GlobalArgs {
     pub no_progress: bool,
 }
 
+/// Options of the commands that talk to the GitHub REST API.
+#[derive(Debug, Clone, Args)]
+pub struct GithubArgs {
+    /// GitHub REST API base URL [default: derived from the host (https://HOST/api/v3 for
+    /// GitHub Enterprise Server), else $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// GitHub token [default: $GH_TOKEN, then $GITHUB_TOKEN (for GitHub Enterprise Server
+    /// hosts: $GH_ENTERPRISE_TOKEN, then $GITHUB_ENTERPRISE_TOKEN), then `gh auth token`].
+    #[arg(long, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decide from the pull request's labels whether this job traces (writes enabled=true|false).
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing gate\n  ci-tracing gate --label 'trace me' --live\n  ci-tracing gate --force\n\n",
+        "Exit status: 0 decided (tracing on or off), 1 the outputs cannot be written, 2 wrong\ninvocation (no event payload outside Actions: pass --force)."
+    ))]
     Gate(GateArgs),
     /// Validate trace files and upload them as a workflow artifact (in GitHub Actions).
+    ///
+    /// Runs inside the ci-tracing action: it needs the runner's ACTIONS_RUNTIME_TOKEN and
+    /// ACTIONS_RESULTS_URL, which the runner gives only to JavaScript and Docker actions
+    /// (not to `run:` steps). The artifact service is not available on GitHub Enterprise
+    /// Server.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7\n  ci-tracing upload 'out/**/*.json' --if-no-files-found error --overwrite\n\n",
+        "Exit status: 0 uploaded (or gated off, or no files with --if-no-files-found warn|ignore),\n1 the upload failed or no files with --if-no-files-found error, 2 wrong invocation (no\nruntime token, bad name, unreadable file)."
+    ))]
     Upload(UploadArgs),
     /// Download a pull request's newest trace-data artifact into .github/tracing/trace-data.
+    ///
+    /// Like `gh run download`: name a pull request (number or URL) or a workflow run
+    /// (--run-id or its URL); the repository comes from a URL, -R, $GITHUB_REPOSITORY or
+    /// the `origin` remote, and its host says which GitHub (and which token) to use.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --list\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
+        "Exit status: 0 written (or listed), 1 nothing to download or GitHub failed, 2 wrong\ninvocation (no token, bad repository, trace-data exists without --force)."
+    ))]
     FetchTraces(FetchTracesArgs),
     /// Send a trace-data file to an OTLP/HTTP endpoint.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing replay --shift-to-now\n  ci-tracing replay trace-data --endpoint http://localhost:4318/v1/traces --gzip\n  ci-tracing replay - --json < trace-data\n\n",
+        "Exit status: 0 every span accepted, 1 a line failed, spans were rejected or the receiver\nwas unreachable (the lines not accepted are in FILE.failed), 2 wrong invocation or\nunreadable input, or --strict met an invalid line."
+    ))]
     Replay(ReplayArgs),
     /// Show what a trace-data file holds: counts, services, the slowest traces.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing summary\n  ci-tracing summary trace-data --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  ci-tracing summary - --format json < trace-data\n\n",
+        "Exit status: 0 summarised (invalid lines are counted, not fatal), 1 the output cannot be\nwritten, 2 wrong invocation or unreadable input."
+    ))]
     Summary(SummaryArgs),
     /// Write a self-contained HTML report with a waterfall per trace.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing report\n  ci-tracing report trace-data -o smoke.html --force\n\n",
+        "Exit status: 0 written, 1 the report cannot be written, 2 wrong invocation, unreadable\ninput, or the output exists without --force."
+    ))]
     Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing completions bash > ~/.local/share/bash-completion/completions/ci-tracing\n  ci-tracing completions zsh > \"${fpath[1]}/_ci-tracing\"\n  ci-tracing completions fish > ~/.config/fish/completions/ci-tracing.fish\n\n",
+        "Exit status: 0 printed, 2 unknown shell."
+    ))]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), as kept in docs/man/ci-tracing.1.
+    #[command(hide = true)]
+    Man,
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options of `gate`, also taken by `upload`, which runs the gate first.
@@ -88,6 +185,9 @@ pub struct GateArgs {
     /// Trace even when the event is not a pull request or the label is missing.
     #[arg(long)]
     pub force: bool,
+    /// The REST API, for --live.
+    #[command(flatten)]
+    pub github: GithubArgs,
 }
 
 /// What `upload` does when no file matches.
@@ -111,19 +211,19 @@ pub struct UploadArgs {
     )]
     pub paths: Vec<String>,
     /// Artifact name.
-    #[arg(long, default_value = "trace-data")]
+    #[arg(long, value_name = "NAME", default_value = "trace-data")]
     pub name: String,
     /// Days to keep the artifact (1-90; capped by the repository setting).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=90))]
     pub retention_days: Option<u16>,
-    /// Zip compression level (0 = store, 9 = smallest).
-    #[arg(long, value_name = "0-9", default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
+    /// Zip compression level, 0 (store) to 9 (smallest).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
     pub compression_level: u8,
     /// Replace an artifact of the same name in this run.
     #[arg(long)]
     pub overwrite: bool,
     /// What to do when no file matches.
-    #[arg(long, value_enum, default_value_t = IfNoFilesFound::Warn)]
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = IfNoFilesFound::Warn)]
     pub if_no_files_found: IfNoFilesFound,
     /// The gate that runs first.
     #[command(flatten)]
@@ -133,24 +233,36 @@ pub struct UploadArgs {
 /// Options of `fetch-traces`.
 #[derive(Debug, Args)]
 pub struct FetchTracesArgs {
-    /// Pull request number.
-    #[arg(long, value_name = "N")]
-    pub pr: u64,
+    /// A pull request (number or URL) or a workflow run URL.
+    #[arg(value_name = "PR|URL")]
+    pub target: Option<String>,
+    /// Pull request number (the same as giving it as the argument).
+    #[arg(long, value_name = "N", conflicts_with = "target")]
+    pub pr: Option<u64>,
     /// Repository [default: $GITHUB_REPOSITORY, then the `origin` remote].
-    #[arg(long, value_name = "OWNER/NAME")]
+    #[arg(short = 'R', long, value_name = "[HOST/]OWNER/REPO")]
     pub repo: Option<String>,
-    /// Take the artifact from this workflow run instead of searching.
+    /// Take the artifact from this workflow run (no pull request needed).
     #[arg(long, value_name = "ID")]
     pub run_id: Option<u64>,
     /// Artifact name.
-    #[arg(long, default_value = "trace-data")]
+    #[arg(short, long, value_name = "NAME", default_value = "trace-data")]
     pub name: String,
     /// Directory to write into [default: <repository root>/.github/tracing].
-    #[arg(long, value_name = "DIR")]
+    #[arg(short = 'D', long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Replace an existing trace-data file.
     #[arg(long)]
     pub force: bool,
+    /// List the runs that have the artifact (run, attempt, commit, size, expiry); download nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Print the result as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// The REST API.
+    #[command(flatten)]
+    pub github: GithubArgs,
 }
 
 /// Options of `replay`.
@@ -164,7 +276,7 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Extra request header (repeatable), added to $OTEL_EXPORTER_OTLP_HEADERS.
-    #[arg(long = "header", value_name = "K=V")]
+    #[arg(long = "header", value_name = "NAME=VALUE")]
     pub headers: Vec<String>,
     /// Requests in flight [default: 4 per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -181,6 +293,9 @@ pub struct ReplayArgs {
     /// Stop at the first invalid line instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Print the tally as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Output formats of `summary`.
@@ -201,7 +316,7 @@ pub struct SummaryArgs {
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
 }
 
@@ -212,7 +327,7 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Where to write the HTML report.
-    #[arg(short, long, value_name = "FILE.html", default_value = "traces.html")]
+    #[arg(short, long, value_name = "FILE", default_value = "traces.html")]
     pub output: PathBuf,
     /// Replace an existing output file.
     #[arg(long)]
@@ -226,5 +341,14 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line() {
+        let rendered = "error: invalid value 'abc' for '--pr <N>': invalid digit found in string\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(rendered),
+            "error: invalid value 'abc' for '--pr <N>': invalid digit found in string; see `ci-tracing --help`"
+        );
     }
 }

@@ -35,6 +35,12 @@ pub enum Error {
     /// Summaries and reports.
     #[error(transparent)]
     Report(#[from] report::Error),
+    /// The async runtime could not start (out of threads or memory): the machine's
+    /// trouble, not the invocation's.
+    #[error(
+        "cannot start the async runtime: {0}; try again when the system has resources to spare"
+    )]
+    Runtime(String),
     /// Ctrl-C (SIGINT) arrived; temporary files were removed.
     #[error("interrupted: nothing was left half-written; run the command again to finish")]
     Interrupted,
@@ -45,7 +51,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) => USAGE,
-            Error::Interrupted => FAILED,
+            Error::Interrupted | Error::Runtime(_) => FAILED,
             Error::Trace(err) => err.exit_code(),
             Error::Actions(err) => err.exit_code(),
             Error::Github(err) => err.exit_code(),

@@ -52,13 +52,10 @@ impl Backoff {
     }
 }
 
-/// The factor from `CI_TRACING_RETRY_SCALE`, for tests that must not sleep for seconds.
+/// The factor from `CI_TRACING_RETRY_SCALE` (see [`crate::tuning`]), for tests that must
+/// not sleep for seconds.
 pub fn retry_scale() -> f64 {
-    std::env::var("CI_TRACING_RETRY_SCALE")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .unwrap_or(1.0)
+    crate::tuning::get().retry_scale
 }
 
 /// `Retry-After` as a delay: delta-seconds or an HTTP date (a past date means now).

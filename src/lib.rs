@@ -18,10 +18,12 @@ pub mod github;
 pub mod http;
 pub mod log;
 pub mod otlp;
+pub mod path_error;
 pub mod report;
 pub mod secret;
 pub mod time;
 pub mod trace;
+pub mod tuning;
 
 /// The generator of realistic trace files, shared with the tests and the dev tools.
 #[cfg(test)]
@@ -32,26 +34,31 @@ use std::io::IsTerminal;
 
 pub use error::{Error, Result};
 
-use cli::{Cli, Command};
-use config::Settings;
+use cli::Cli;
+use config::Plan;
 
-/// Runs one parsed command line.
+/// Runs one parsed command line: resolves it into its command's plan, then runs that.
 pub fn run(cli: &Cli) -> Result<()> {
     let global = &cli.global;
     log::init(log::Verbosity {
         verbose: global.verbose,
         quiet: global.quiet,
         progress: !global.no_progress && std::io::stderr().is_terminal(),
-        in_actions: config::env_var("GITHUB_ACTIONS").as_deref() == Some("true"),
+        in_actions: config::in_actions(),
     });
-    let settings = Settings::new(global)?;
-    match &cli.command {
-        Command::Gate(args) => block_on(commands::gate::run(&settings, args)),
-        Command::Upload(args) => block_on(commands::upload::run(&settings, args)),
-        Command::FetchTraces(args) => block_on(commands::fetch_traces::run(&settings, args)),
-        Command::Replay(args) => block_on(commands::replay::run(&settings, args)),
-        Command::Summary(args) => commands::summary::run(args),
-        Command::Report(args) => commands::report::run(args),
+    tuning::install(config::tuning());
+    match Plan::build(cli)? {
+        Plan::Gate(plan) => block_on(commands::gate::run(&plan)),
+        Plan::Upload(plan) => block_on(commands::upload::run(&plan)),
+        Plan::Fetch(plan) => block_on(commands::fetch_traces::run(&plan)),
+        Plan::Replay(plan) => block_on(commands::replay::run(&plan)),
+        Plan::Summary(plan) => commands::summary::run(&plan),
+        Plan::Report(plan) => commands::report::run(&plan),
+        Plan::Completions(shell) => {
+            cli::write_completions(shell);
+            Ok(())
+        }
+        Plan::Man => commands::man::run(),
     }
 }
 
@@ -62,11 +69,7 @@ fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|err| {
-            Error::Config(config::Error::Invalid(format!(
-                "cannot start the async runtime: {err}"
-            )))
-        })?;
+        .map_err(|err| Error::Runtime(path_error::io_reason(&err)))?;
     runtime.block_on(async {
         tokio::select! {
             result = future => result,

@@ -126,7 +126,7 @@ fn without_a_token_nothing_is_asked() {
     cmd.env("PATH", dir.path());
     run(cmd).fails(
         2,
-        "error: no GitHub token: pass --token, set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`",
+        "error: no GitHub token: pass --token, set GH_TOKEN or GITHUB_TOKEN, or log in with `gh auth login`",
     );
     assert!(fake.api.requests().is_empty());
 }
@@ -307,14 +307,11 @@ fn live_labels_reads_the_current_labels_of_the_pull_request() {
     let mut scenario = Scenario::new();
     scenario.labels = vec!["bug".to_owned(), "Enable Tracing".to_owned()];
     let fake = FakeGithub::start(scenario);
-    let global = ci_tracing::cli::GlobalArgs {
-        api_url: fake.api.url(),
-        token: Some(ci_tracing::secret::Secret::new(TOKEN)),
-        verbose: 0,
-        quiet: false,
-        no_progress: true,
+    let settings = ci_tracing::config::GithubAccess {
+        api_url: ci_tracing::config::parse_http_url("--api-url", &fake.api.url()).unwrap(),
+        host: "127.0.0.1".to_owned(),
+        token: ci_tracing::secret::Secret::new(TOKEN),
     };
-    let settings = ci_tracing::config::Settings::new(&global).unwrap();
     let repo = ci_tracing::config::Repo::parse("--repo", "octo-org/octo-repo").unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let labels = runtime

@@ -267,9 +267,9 @@ fn ctrl_c_during_the_download_leaves_no_partial_files() {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
     cmd.args([
         "--no-progress",
+        "fetch-traces",
         "--api-url",
         &fake.api.url(),
-        "fetch-traces",
     ])
     .args(["--repo", "octo-org/octo-repo", "--pr", "1347"])
     .current_dir(dir.path())

@@ -76,10 +76,8 @@ impl Event {
 
 /// The pull request of the payload file at `path`.
 pub fn read_pull_request(path: &str) -> Result<PullRequest, Error> {
-    let text = std::fs::read(path).map_err(|err| Error::EventUnreadable {
-        path: path.to_owned(),
-        reason: crate::config::io_reason(&err),
-    })?;
+    let text = std::fs::read(path)
+        .map_err(|err| Error::EventUnreadable(crate::path_error::IoOnPath::new(path, &err)))?;
     let malformed = |reason: String| Error::EventMalformed {
         path: path.to_owned(),
         reason,

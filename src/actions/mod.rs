@@ -1,9 +1,11 @@
 //! The GitHub Actions runtime as a step sees it: environment, workflow commands,
 //! outputs, the job summary and the event payload.
 //!
-//! Everything here reads the documented `GITHUB_*`/`ACTIONS_*` variables through
-//! [`crate::config::env_var`], so tests can run the binary outside Actions with a
-//! cleaned environment. It must never write a token to the log or to an output file.
+//! This is the runtime adapter: besides `config`, which builds each command's plan, it is
+//! the only place that reads the environment (the documented `GITHUB_*` variables of the
+//! event and the file commands, through [`crate::config::env_var`], an empty one counting
+//! as unset), so tests can run the binary outside Actions with a cleaned environment. It
+//! must never write a token to the log or to an output file.
 
 pub mod commands;
 pub mod event;
@@ -18,14 +20,9 @@ pub enum Error {
     Environment(String),
     /// The event payload cannot be read.
     #[error(
-        "cannot read the event payload {path}: {reason} (GITHUB_EVENT_PATH must name the file the runner wrote)"
+        "cannot read the event payload {0} (GITHUB_EVENT_PATH must name the file the runner wrote)"
     )]
-    EventUnreadable {
-        /// The file named by `GITHUB_EVENT_PATH`.
-        path: String,
-        /// The operating system's reason.
-        reason: String,
-    },
+    EventUnreadable(crate::path_error::IoOnPath),
     /// The event payload is not the JSON the runner writes.
     #[error("the event payload {path} is not valid: {reason}")]
     EventMalformed {
@@ -35,14 +32,12 @@ pub enum Error {
         reason: String,
     },
     /// `GITHUB_OUTPUT` or `GITHUB_STEP_SUMMARY` cannot be written.
-    #[error("cannot write to {path} ({variable}): {reason}")]
+    #[error("cannot write to {} ({variable}): {}", .failure.path, .failure.reason)]
     FileCommand {
         /// `GITHUB_OUTPUT` or `GITHUB_STEP_SUMMARY`.
         variable: &'static str,
-        /// The file it names.
-        path: String,
-        /// The operating system's reason.
-        reason: String,
+        /// The file it names and why it cannot be written.
+        failure: crate::path_error::IoOnPath,
     },
 }
 
@@ -50,9 +45,9 @@ impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Environment(_)
-            | Error::EventUnreadable { .. }
-            | Error::EventMalformed { .. } => crate::exit::USAGE,
+            Error::Environment(_) | Error::EventUnreadable(_) | Error::EventMalformed { .. } => {
+                crate::exit::USAGE
+            }
             Error::FileCommand { .. } => crate::exit::FAILED,
         }
     }

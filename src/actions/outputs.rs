@@ -47,8 +47,7 @@ fn append(variable: &'static str, text: &str) -> Result<(), Error> {
     };
     let failed = |err: std::io::Error| Error::FileCommand {
         variable,
-        path: path.clone(),
-        reason: crate::config::io_reason(&err),
+        failure: crate::path_error::IoOnPath::new(&path, &err),
     };
     let mut file = std::fs::OpenOptions::new()
         .append(true)

@@ -16,9 +16,6 @@ use zip::ZipArchive;
 
 use super::Error;
 
-/// Default limit of the unzipped size: far above any trace file worth replaying.
-pub const DEFAULT_MAX_UNZIPPED: u64 = 32 << 30;
-
 /// The spans of an archive, in a temporary file next to their destination.
 #[derive(Debug)]
 pub struct Extracted {
@@ -30,13 +27,6 @@ pub struct Extracted {
     pub bytes: u64,
     /// The entries taken, in order.
     pub entries: Vec<String>,
-}
-
-/// The unzipped-size limit: `CI_TRACING_MAX_UNZIPPED_BYTES` (for tests), else the default.
-pub fn max_unzipped() -> u64 {
-    crate::config::env_var("CI_TRACING_MAX_UNZIPPED_BYTES")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_MAX_UNZIPPED)
 }
 
 /// Checks every entry of `zip`, then writes the JSON entries into a temporary file in `dir`.
@@ -184,10 +174,8 @@ fn copy_bounded(
         if copied > declared {
             return Err(inflates(name, declared));
         }
-        out.write_all(&buffer[..read]).map_err(|err| Error::Io {
-            path: "the temporary trace file".to_owned(),
-            reason: err.to_string(),
-        })?;
+        out.write_all(&buffer[..read])
+            .map_err(|err| Error::io(Path::new("the temporary trace file"), &err))?;
     }
 }
 

@@ -47,13 +47,8 @@ pub enum Error {
         found: String,
     },
     /// A local file operation failed.
-    #[error("cannot write {path}: {reason}")]
-    Io {
-        /// The file or directory.
-        path: String,
-        /// The operating system's reason.
-        reason: String,
-    },
+    #[error("cannot write {0}")]
+    Io(crate::path_error::IoOnPath),
 }
 
 impl Error {
@@ -66,16 +61,13 @@ impl Error {
             | Error::Inflates { .. }
             | Error::TooLarge { .. }
             | Error::NoTraceFile { .. }
-            | Error::Io { .. } => crate::exit::FAILED,
+            | Error::Io(_) => crate::exit::FAILED,
         }
     }
 
     /// An I/O failure on `path`.
     pub fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
-        Error::Io {
-            path: path.display().to_string(),
-            reason: crate::config::io_reason(err),
-        }
+        Error::Io(crate::path_error::IoOnPath::new(path, err))
     }
 }
 

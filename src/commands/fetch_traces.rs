@@ -9,50 +9,117 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::archive::extract::{Extracted, extract_spans, max_unzipped};
+use serde_json::json;
+
+use crate::archive::extract::{Extracted, extract_spans};
 use crate::atomic;
-use crate::cli::FetchTracesArgs;
-use crate::config::{Repo, Settings, tracing_dir};
+use crate::config::{FetchPlan, Repo};
 use crate::github::Error;
 use crate::github::client::Client;
 use crate::github::models::short_sha;
-use crate::github::select::{Selection, select};
+use crate::github::select::{Listed, Selection, list, select};
 use crate::log;
+use crate::report::job_summary::human_size;
 
 /// The file the spans end up in, whatever the archive called them.
 pub const TRACE_FILE: &str = "trace-data";
 
 /// Runs `fetch-traces`.
-pub async fn run(settings: &Settings, args: &FetchTracesArgs) -> crate::Result<()> {
-    let token = settings.token()?;
-    let repo = Repo::resolve(args.repo.as_deref())?;
-    let dir = args.dir.clone().unwrap_or_else(tracing_dir);
+pub async fn run(plan: &FetchPlan) -> crate::Result<()> {
+    let client = Client::new(&plan.github)?;
+    if plan.list {
+        let listed = list(&client, &plan.repo, plan.pr, &plan.name, plan.run_id).await?;
+        print_list(plan, &listed);
+        return Ok(());
+    }
+    let (repo, dir) = (&plan.repo, &plan.dir);
     let target = dir.join(TRACE_FILE);
-    refuse_existing(&target, args.force)?;
-    let client = Client::new(settings, token)?;
-    let selection = select(&client, &repo, args.pr, &args.name, args.run_id).await?;
+    refuse_existing(&target, plan.force)?;
+    let selection = select(&client, repo, plan.pr, &plan.name, plan.run_id).await?;
     log::info(&format!(
         "downloading artifact {} ({} bytes) of workflow run {}",
         selection.artifact.id, selection.artifact.size_in_bytes, selection.run_id
     ));
-    let extracted = download_and_extract(&client, &repo, &selection, &dir).await?;
+    let extracted = download_and_extract(&client, plan, &selection).await?;
     let (lines, bytes) = (extracted.lines, extracted.bytes);
-    install(extracted, &target, args.force)?;
-    println!(
-        "{}",
-        success_message(&target, args, lines, bytes, &selection)
-    );
+    install(extracted, &target, plan.force)?;
+    let message = if plan.json {
+        json!({
+            "path": display_path(&target),
+            "lines": lines,
+            "bytes": bytes,
+            "repository": repo.to_string(),
+            "pull_request": plan.pr,
+            "run_id": selection.run_id,
+            "commit": selection.sha,
+            "artifact": {
+                "id": selection.artifact.id,
+                "name": selection.artifact.name,
+                "size_in_bytes": selection.artifact.size_in_bytes,
+            },
+        })
+        .to_string()
+    } else {
+        success_message(&target, plan, lines, bytes, &selection)
+    };
+    println!("{message}");
     Ok(())
+}
+
+/// The artifacts `--list` found: a table, or one JSON object with `--json`.
+fn print_list(plan: &FetchPlan, listed: &[Listed]) {
+    if plan.json {
+        let artifacts: Vec<_> = listed
+            .iter()
+            .map(|l| {
+                json!({
+                    "run_id": l.run_id,
+                    "run_attempt": l.attempt,
+                    "commit": l.sha,
+                    "artifact_id": l.artifact.id,
+                    "name": l.artifact.name,
+                    "size_in_bytes": l.artifact.size_in_bytes,
+                    "expires_at": l.artifact.expires_at,
+                    "expired": l.artifact.expired,
+                })
+            })
+            .collect();
+        let object = json!({
+            "repository": plan.repo.to_string(),
+            "pull_request": plan.pr,
+            "name": plan.name,
+            "artifacts": artifacts,
+        });
+        println!("{object}");
+        return;
+    }
+    if listed.is_empty() {
+        log::warn(&format!("no `{}` artifact found", plan.name));
+        return;
+    }
+    println!("RUN          ATTEMPT  COMMIT   ARTIFACT     SIZE        EXPIRES");
+    for l in listed {
+        let attempt = l.attempt.map_or_else(|| "-".to_owned(), |a| a.to_string());
+        let expires = l.artifact.expires_at.as_deref().unwrap_or("-");
+        let gone = if l.artifact.expired { " (expired)" } else { "" };
+        println!(
+            "{:<12} {attempt:<8} {:<8} {:<12} {:<11} {expires}{gone}",
+            l.run_id,
+            short_sha(&l.sha),
+            l.artifact.id,
+            human_size(l.artifact.size_in_bytes),
+        );
+    }
 }
 
 /// Streams the artifact into a temporary zip in `dir` and extracts its spans into
 /// another temporary file there; the zip is deleted on return, whatever happens.
 async fn download_and_extract(
     client: &Client,
-    repo: &Repo,
+    plan: &FetchPlan,
     selection: &Selection,
-    dir: &Path,
 ) -> crate::Result<Extracted> {
+    let (repo, dir): (&Repo, &Path) = (&plan.repo, &plan.dir);
     std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
     let mut zip = tempfile::Builder::new()
         .prefix(".trace-data.")
@@ -61,7 +128,7 @@ async fn download_and_extract(
         .map_err(|err| Error::io(dir, &err))?;
     crate::github::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
     let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
-    let extracted = extract_spans(reopened, dir, max_unzipped())?;
+    let extracted = extract_spans(reopened, dir, plan.max_unzipped)?;
     log::debug(&format!("took {}", extracted.entries.join(", ")));
     Ok(extracted)
 }
@@ -69,25 +136,29 @@ async fn download_and_extract(
 /// Where the spans are, how many, where from, and the command to run next.
 fn success_message(
     target: &Path,
-    args: &FetchTracesArgs,
+    plan: &FetchPlan,
     lines: u64,
     bytes: u64,
     selection: &Selection,
 ) -> String {
     let shown = display_path(target);
-    let replay = match &args.dir {
-        None => "ci-tracing replay".to_owned(),
-        Some(_) => format!("ci-tracing replay {}", shown.display()),
+    let replay = if plan.dir_given {
+        format!("ci-tracing replay {}", shown.display())
+    } else {
+        "ci-tracing replay".to_owned()
     };
     let commit = if selection.sha.is_empty() {
         "an unknown commit".to_owned()
     } else {
         format!("commit {}", short_sha(&selection.sha))
     };
+    let source = plan
+        .pr
+        .map(|pr| format!("pull request #{pr}, "))
+        .unwrap_or_default();
     format!(
-        "wrote {} ({lines} lines, {bytes} bytes) from pull request #{}, {commit}, workflow run {}\nnext: {replay}",
+        "wrote {} ({lines} lines, {bytes} bytes) from {source}{commit}, workflow run {}\nnext: {replay}",
         shown.display(),
-        args.pr,
         selection.run_id
     )
 }

@@ -9,21 +9,20 @@
 use crate::actions::event::{Event, PullRequest};
 use crate::actions::gate::{Decision, decide_from_labels, payload_labels};
 use crate::actions::outputs;
-use crate::cli::GateArgs;
-use crate::config::{Repo, Settings};
+use crate::config::{GatePlan, GithubAccess, Repo};
 use crate::log;
 
 /// Runs `gate`.
-pub async fn run(settings: &Settings, args: &GateArgs) -> crate::Result<()> {
-    let decision = decide(settings, args).await?;
+pub async fn run(plan: &GatePlan) -> crate::Result<()> {
+    let decision = decide(plan).await?;
     println!("{}", decision.reason);
     outputs::set_outputs(&[("enabled", decision.enabled.to_string())])?;
     Ok(())
 }
 
 /// Decides from the event (and, with `--live`, the REST API) whether to trace.
-pub async fn decide(settings: &Settings, args: &GateArgs) -> crate::Result<Decision> {
-    if args.force {
+pub async fn decide(plan: &GatePlan) -> crate::Result<Decision> {
+    if plan.force {
         // The PR number is still useful for the job summary; a broken payload is not.
         let pull_request = Event::from_env()
             .ok()
@@ -45,25 +44,27 @@ pub async fn decide(settings: &Settings, args: &GateArgs) -> crate::Result<Decis
             pull_request: None,
         });
     };
-    let labels = if args.live {
-        current_labels(settings, &pull_request).await
-    } else {
-        payload_labels(&pull_request)
+    let labels = match &plan.live {
+        Some(live) => current_labels(live, &pull_request).await,
+        None => payload_labels(&pull_request),
     };
     Ok(decide_from_labels(
         pull_request.number,
         &labels,
-        &args.label,
+        &plan.label,
     ))
 }
 
 /// The PR's labels from the REST API, else (with a warning) those of the payload.
-async fn current_labels(settings: &Settings, pull_request: &PullRequest) -> Vec<String> {
-    let result = match Repo::resolve(None) {
-        Ok(repo) => crate::github::live_labels(settings, &repo, pull_request.number)
+async fn current_labels(
+    live: &Result<(GithubAccess, Repo), String>,
+    pull_request: &PullRequest,
+) -> Vec<String> {
+    let result = match live {
+        Ok((access, repo)) => crate::github::live_labels(access, repo, pull_request.number)
             .await
             .map_err(|err| err.to_string()),
-        Err(err) => Err(err.to_string()),
+        Err(reason) => Err(reason.clone()),
     };
     match result {
         Ok(labels) => labels,

@@ -7,6 +7,7 @@
 
 pub mod fetch_traces;
 pub mod gate;
+pub mod man;
 pub mod replay;
 pub mod report;
 pub mod summary;

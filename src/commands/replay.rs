@@ -20,11 +20,9 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::ReplayArgs;
-use crate::config::{Input, Settings};
+use crate::config::{Input, ReplayPlan};
 use crate::log;
 use crate::otlp::Error;
-use crate::otlp::endpoint;
 use crate::otlp::failed::{self, FailedLines, Written};
 use crate::otlp::pipeline::{self, Context, Stop};
 use crate::otlp::rewrite;
@@ -32,19 +30,14 @@ use crate::otlp::send::{Encoding, Sender};
 use crate::trace::lines;
 
 /// Runs `replay`.
-pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
-    let input = Input::resolve(args.file.as_deref());
-    let url = endpoint::resolve_endpoint(args.endpoint.as_deref())?;
-    let headers = endpoint::resolve_headers(&args.headers)?;
-    let shown = endpoint::display_endpoint(&url);
-    let concurrency = args
-        .concurrency
-        .map_or_else(default_concurrency, usize::from);
+pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
+    let (input, shown, concurrency) = (&plan.input, &plan.shown, plan.concurrency);
     let encoding = Encoding {
-        protobuf: args.protobuf,
-        gzip: args.gzip,
+        protobuf: plan.protobuf,
+        gzip: plan.gzip,
     };
-    let names: Vec<&str> = headers
+    let names: Vec<&str> = plan
+        .headers
         .keys()
         .map(reqwest::header::HeaderName::as_str)
         .collect();
@@ -58,13 +51,18 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
             names.join(", ")
         }
     ));
-    let (reader, shift, size) = open_input(&input, args.shift_to_now).await?;
-    let sender = Sender::new(url, headers, encoding, concurrency)
-        .map_err(|err| Error::Client(err.to_string()))?;
-    let failed = FailedLines::new(failed::path_for(&input));
+    let (reader, shift, size) = open_input(input, plan.shift_to_now).await?;
+    let sender = Sender::new(
+        plan.endpoint.clone(),
+        plan.headers.clone(),
+        encoding,
+        concurrency,
+    )
+    .map_err(|err| Error::Client(err.to_string()))?;
+    let failed = FailedLines::new(failed::path_for(input));
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
-    context.strict = args.strict;
+    context.strict = plan.strict;
     context.progress = progress_bar(size);
     let context = Arc::new(context);
     let started = Instant::now();
@@ -81,12 +79,7 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
     let _ = context.slots.acquire_many(all).await;
     context.progress.finish_and_clear();
     let read_result = read.and_then(|r| r);
-    finish(&context, &input, &shown, started, read_result)
-}
-
-/// 4 per core, as the command line documents.
-fn default_concurrency() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    finish(&context, plan, started, read_result)
 }
 
 fn describe_encoding(encoding: Encoding) -> &'static str {
@@ -179,17 +172,21 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
 /// Prints what happened, saves `.failed`, and turns the counts into the exit status.
 fn finish(
     context: &Context,
-    input: &Input,
-    shown: &str,
+    plan: &ReplayPlan,
     started: Instant,
     read: io::Result<u64>,
 ) -> crate::Result<()> {
+    let (input, shown) = (&plan.input, plan.shown.as_str());
     let seconds = started.elapsed().as_secs_f64();
     log::info(&format!(
         "replayed {} to {shown} in {seconds:.1} s",
         input.display()
     ));
-    print_summary(context);
+    if plan.json {
+        print_json(context, input, shown, seconds);
+    } else {
+        print_summary(context);
+    }
     warn_about_content(context);
     let path = save_failed(context)?;
     let tally = &context.tally;
@@ -222,6 +219,27 @@ fn finish(
         None => return Ok(()),
     };
     Err(error.into())
+}
+
+/// The tally as one JSON object on standard output, for scripts.
+fn print_json(context: &Context, input: &Input, shown: &str, seconds: f64) {
+    let tally = &context.tally;
+    let kinds = context.kinds.lock().expect("not poisoned");
+    let failures: serde_json::Map<String, serde_json::Value> = kinds
+        .iter()
+        .map(|(kind, n)| (kind.clone(), serde_json::json!(n)))
+        .collect();
+    let object = serde_json::json!({
+        "input": input.display(),
+        "endpoint": shown,
+        "seconds": (seconds * 1000.0).round() / 1000.0,
+        "lines_sent": tally.delivered.load(Relaxed),
+        "spans_accepted": tally.spans_accepted.load(Relaxed),
+        "spans_rejected": tally.spans_rejected.load(Relaxed),
+        "lines_failed": tally.failed.load(Relaxed),
+        "failures": failures,
+    });
+    let _ = writeln!(io::stdout().lock(), "{object}");
 }
 
 /// The four counts on standard output, with the kinds of failure.

@@ -8,21 +8,20 @@
 use std::io::{BufWriter, Write};
 
 use crate::atomic;
-use crate::cli::ReportArgs;
-use crate::config::Input;
+use crate::config::ReportPlan;
 use crate::report::Error;
 use crate::report::html::{LARGE, write_page};
 use crate::trace::lines;
 
 /// Runs `report`.
-pub fn run(args: &ReportArgs) -> crate::Result<()> {
-    let input = Input::resolve(args.file.as_deref());
-    let output = args.output.as_path();
+pub fn run(plan: &ReportPlan) -> crate::Result<()> {
+    let input = &plan.input;
+    let output = plan.output.as_path();
     let shown = output.display().to_string();
-    if !args.force && output.exists() {
+    if !plan.force && output.exists() {
         return Err(Error::Exists(shown).into());
     }
-    let reader = lines::open(&input)?;
+    let reader = lines::open(input)?;
     let write_error = |err: std::io::Error| Error::Write(format!("cannot write {shown}: {err}"));
     let mut builder = tempfile::Builder::new();
     builder.prefix(".ci-tracing-report-").suffix(".tmp");
@@ -37,7 +36,7 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
         .map_err(|err| Error::Write(format!("{shown} was not written: {err}")))?;
     out.flush().map_err(write_error)?;
     drop(out);
-    atomic::install(temp, output, args.force).map_err(|err| {
+    atomic::install(temp, output, plan.force).map_err(|err| {
         if err.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(shown.clone())
         } else {

@@ -6,17 +6,16 @@
 
 use std::io::Write;
 
-use crate::cli::{SummaryArgs, SummaryFormat};
-use crate::config::Input;
+use crate::config::SummaryPlan;
+use crate::config::plans::SummaryFormat;
 use crate::report::{Error, json, markdown, text};
 use crate::trace::summarize;
 
 /// Runs `summary`.
-pub fn run(args: &SummaryArgs) -> crate::Result<()> {
-    let input = Input::resolve(args.file.as_deref());
-    let with_chart = args.format == SummaryFormat::Markdown;
-    let summary = summarize(&input, with_chart)?;
-    let output = match args.format {
+pub fn run(plan: &SummaryPlan) -> crate::Result<()> {
+    let with_chart = plan.format == SummaryFormat::Markdown;
+    let summary = summarize(&plan.input, with_chart)?;
+    let output = match plan.format {
         SummaryFormat::Text => text::render(&summary),
         SummaryFormat::Markdown => markdown::job_summary_markdown(&summary),
         SummaryFormat::Json => json::render(&summary),

@@ -17,12 +17,10 @@ use crate::artifact::blob::BlobUpload;
 use crate::artifact::pipeline::{self, Archived, Source};
 use crate::artifact::twirp::Twirp;
 use crate::artifact::{Error, files, mask_signature, token};
-use crate::cli::{IfNoFilesFound, UploadArgs};
 use crate::commands::gate;
-use crate::config::{Settings, env_var};
+use crate::config::{UploadPlan, WhenNoFiles};
 use crate::log;
 use crate::report::job_summary::{self as summary, Uploaded};
-use crate::secret::Secret;
 
 /// Characters an artifact name cannot hold (toolkit's list).
 const INVALID_NAME_CHARACTERS: &[(char, &str)] = &[
@@ -40,8 +38,8 @@ const INVALID_NAME_CHARACTERS: &[(char, &str)] = &[
 ];
 
 /// Runs `upload`.
-pub async fn run(settings: &Settings, args: &UploadArgs) -> crate::Result<()> {
-    let decision = gate::decide(settings, &args.gate).await?;
+pub async fn run(args: &UploadPlan) -> crate::Result<()> {
+    let decision = gate::decide(&args.gate).await?;
     if !decision.enabled {
         println!("{}; nothing uploaded", decision.reason);
         return Ok(());
@@ -52,7 +50,7 @@ pub async fn run(settings: &Settings, args: &UploadArgs) -> crate::Result<()> {
     if found.files.is_empty() {
         return nothing_found(args, &found.unmatched);
     }
-    if args.if_no_files_found != IfNoFilesFound::Ignore {
+    if args.if_no_files_found != WhenNoFiles::Ignore {
         for pattern in &found.unmatched {
             log::warn(&format!("no files found at `{pattern}`"));
         }
@@ -67,7 +65,7 @@ pub async fn run(settings: &Settings, args: &UploadArgs) -> crate::Result<()> {
         .zip(names)
         .map(|(path, name)| Source { path, name })
         .collect();
-    let twirp = connect()?;
+    let twirp = connect(args)?;
     let uploaded = upload(&twirp, args, sources, decision.pull_request).await?;
     report(&uploaded)
 }
@@ -75,14 +73,14 @@ pub async fn run(settings: &Settings, args: &UploadArgs) -> crate::Result<()> {
 /// Creates, fills and finalizes the artifact.
 async fn upload(
     twirp: &Twirp,
-    args: &UploadArgs,
+    args: &UploadPlan,
     sources: Vec<Source>,
     pull_request: Option<u64>,
 ) -> crate::Result<Uploaded> {
     if args.overwrite {
         delete_namesakes(twirp, &args.name).await?;
     }
-    let expires_at = expires_at(args.retention_days);
+    let expires_at = expires_at(args.retention_days, args.retention_limit);
     let signed_url = twirp
         .create_artifact(&args.name, expires_at.as_deref())
         .await?;
@@ -105,7 +103,10 @@ async fn upload(
     Ok(Uploaded {
         name: args.name.clone(),
         id,
-        url: artifact_url(id),
+        url: args
+            .run_page
+            .as_ref()
+            .map(|page| format!("{page}/artifacts/{id}")),
         pull_request,
         files,
         archived,
@@ -191,7 +192,7 @@ fn trace_summaries(files: &[std::path::PathBuf]) -> String {
     markdown
 }
 
-fn nothing_found(args: &UploadArgs, unmatched: &[String]) -> crate::Result<()> {
+fn nothing_found(args: &UploadPlan, unmatched: &[String]) -> crate::Result<()> {
     let message = format!(
         "no files found at {}: nothing uploaded (did the collector write its file there?)",
         unmatched
@@ -201,12 +202,12 @@ fn nothing_found(args: &UploadArgs, unmatched: &[String]) -> crate::Result<()> {
             .join(", ")
     );
     match args.if_no_files_found {
-        IfNoFilesFound::Error => Err(Error::NoFiles(message).into()),
-        IfNoFilesFound::Warn => {
+        WhenNoFiles::Error => Err(Error::NoFiles(message).into()),
+        WhenNoFiles::Warn => {
             log::warn(&message);
             Ok(())
         }
-        IfNoFilesFound::Ignore => {
+        WhenNoFiles::Ignore => {
             log::info(&message);
             Ok(())
         }
@@ -214,14 +215,17 @@ fn nothing_found(args: &UploadArgs, unmatched: &[String]) -> crate::Result<()> {
 }
 
 /// The results service client, from `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_RESULTS_URL`.
-fn connect() -> Result<Twirp, Error> {
-    let token = env_var("ACTIONS_RUNTIME_TOKEN")
-        .map(Secret::new)
+fn connect(plan: &UploadPlan) -> Result<Twirp, Error> {
+    let token = plan
+        .runtime_token
+        .clone()
         .ok_or(Error::MissingRuntime("ACTIONS_RUNTIME_TOKEN"))?;
-    let results_url =
-        env_var("ACTIONS_RESULTS_URL").ok_or(Error::MissingRuntime("ACTIONS_RESULTS_URL"))?;
+    let results_url = plan
+        .results_url
+        .as_deref()
+        .ok_or(Error::MissingRuntime("ACTIONS_RESULTS_URL"))?;
     let ids = token::backend_ids(&token)?;
-    Twirp::new(&results_url, token, ids)
+    Twirp::new(results_url, token, ids)
 }
 
 async fn delete_namesakes(twirp: &Twirp, name: &str) -> Result<(), Error> {
@@ -270,9 +274,8 @@ fn validate_entry_name(name: &str) -> Result<(), Error> {
 }
 
 /// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`.
-fn expires_at(retention_days: Option<u16>) -> Option<String> {
+fn expires_at(retention_days: Option<u16>, limit: Option<u16>) -> Option<String> {
     let mut days = retention_days?;
-    let limit = env_var("GITHUB_RETENTION_DAYS").and_then(|v| v.trim().parse::<u16>().ok());
     if let Some(limit) = limit.filter(|&limit| days > limit) {
         log::warn(&format!(
             "--retention-days {days} is more than the repository allows; keeping the artifact {limit} days"
@@ -281,17 +284,6 @@ fn expires_at(retention_days: Option<u16>) -> Option<String> {
     }
     let when = SystemTime::now() + Duration::from_secs(u64::from(days) * 86_400);
     Some(crate::time::rfc3339(when))
-}
-
-/// The artifact's page, from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`.
-fn artifact_url(id: u64) -> Option<String> {
-    let server = env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-    let repository = env_var("GITHUB_REPOSITORY")?;
-    let run = env_var("GITHUB_RUN_ID")?;
-    Some(format!(
-        "{}/{repository}/actions/runs/{run}/artifacts/{id}",
-        server.trim_end_matches('/')
-    ))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use reqwest::{Response, Url};
 use super::Error;
 use super::models::{Artifact, ArtifactPage, Commit, Page, PullRequest, RunPage, WorkflowRun};
 use super::status::{Retry, classify};
-use crate::config::{Repo, Settings};
+use crate::config::{GithubAccess, Repo};
 use crate::http::{Backoff, retry_scale};
 use crate::log;
 use crate::secret::Secret;
@@ -41,8 +41,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `settings.api_url` that authenticates with `token`.
-    pub fn new(settings: &Settings, token: Secret) -> Result<Self, Error> {
+    /// A client for the access's API that authenticates with its token.
+    pub fn new(access: &GithubAccess) -> Result<Self, Error> {
         let http = crate::http::client_builder()
             .build()
             .map_err(|err| Error::Network {
@@ -51,8 +51,8 @@ impl Client {
             })?;
         Ok(Self {
             http,
-            api: settings.api_url.clone(),
-            token,
+            api: access.api_url.clone(),
+            token: access.token.clone(),
         })
     }
 
@@ -269,15 +269,13 @@ mod tests {
 
     #[test]
     fn urls_keep_the_path_of_a_github_enterprise_api() {
-        let global = crate::cli::GlobalArgs {
-            api_url: "https://ghe.example.com/api/v3/".to_owned(),
-            token: None,
-            verbose: 0,
-            quiet: false,
-            no_progress: true,
+        let access = GithubAccess {
+            api_url: crate::config::parse_http_url("--api-url", "https://ghe.example.com/api/v3/")
+                .unwrap(),
+            host: "ghe.example.com".to_owned(),
+            token: Secret::new("t"),
         };
-        let settings = Settings::new(&global).unwrap();
-        let client = Client::new(&settings, Secret::new("t")).unwrap();
+        let client = Client::new(&access).unwrap();
         let repo = Repo::parse("--repo", "o/r").unwrap();
         assert_eq!(
             client.repo_url(&repo, "pulls/7", &[]).as_str(),

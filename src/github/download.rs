@@ -87,10 +87,10 @@ async fn attempt_download(
         .await
         .map_err(Failure::Final)?;
     let io = |err: std::io::Error| {
-        Failure::Final(Error::Io {
-            path: "the temporary download file".to_owned(),
-            reason: err.to_string(),
-        })
+        Failure::Final(Error::io(
+            std::path::Path::new("the temporary download file"),
+            &err,
+        ))
     };
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;

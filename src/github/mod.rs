@@ -111,11 +111,11 @@ pub enum Error {
     },
     /// Only expired artifacts.
     #[error(
-        "every `{name}` artifact of pull request #{pr} has expired (the newest on {when}): re-run the workflow to make a new one"
+        "every `{name}` artifact of {place} has expired (the newest on {when}): re-run the workflow to make a new one"
     )]
     Expired {
-        /// The pull request.
-        pr: u64,
+        /// Where it was looked for (`pull request #7`, `workflow run 42`).
+        place: String,
         /// The artifact name.
         name: String,
         /// When the newest one expired.
@@ -148,13 +148,8 @@ pub enum Error {
         path: String,
     },
     /// A local file operation failed.
-    #[error("cannot write {path}: {reason}")]
-    Io {
-        /// The file or directory.
-        path: String,
-        /// The operating system's reason.
-        reason: String,
-    },
+    #[error("cannot write {0}")]
+    Io(crate::path_error::IoOnPath),
 }
 
 impl Error {
@@ -171,21 +166,18 @@ impl Error {
 
     /// An I/O failure on `path`.
     pub fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
-        Error::Io {
-            path: path.display().to_string(),
-            reason: crate::config::io_reason(err),
-        }
+        Error::Io(crate::path_error::IoOnPath::new(path, err))
     }
 }
 
 /// The current labels of a pull request, for `gate --live` (the event payload of a
 /// re-run job is stale).
 pub async fn live_labels(
-    settings: &crate::config::Settings,
+    access: &crate::config::GithubAccess,
     repo: &crate::config::Repo,
     number: u64,
 ) -> Result<Vec<String>, Error> {
-    let client = client::Client::new(settings, settings.token()?)?;
+    let client = client::Client::new(access)?;
     let pull = client.pull_request(repo, number).await?;
     Ok(pull.labels.into_iter().map(|label| label.name).collect())
 }

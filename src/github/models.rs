@@ -51,6 +51,8 @@ pub struct WorkflowRun {
     pub id: u64,
     /// The workflow's name.
     pub name: Option<String>,
+    /// Which attempt of the run this is (1 unless re-run).
+    pub run_attempt: Option<u64>,
     /// The commit it ran on.
     pub head_sha: String,
 }

@@ -32,19 +32,28 @@ struct Seen {
     newest_expiry: Option<String>,
 }
 
-/// Finds the artifact to download for pull request `pr`.
+/// Finds the artifact to download for pull request `pr`, or of run `run_id`.
 pub async fn select(
     client: &Client,
     repo: &Repo,
-    pr: u64,
+    pr: Option<u64>,
     name: &str,
     run_id: Option<u64>,
 ) -> Result<Selection, Error> {
     let mut seen = Seen::default();
+    let owner = match (pr, run_id) {
+        (Some(pr), _) => format!("pull request #{pr}"),
+        (None, Some(run_id)) => format!("workflow run {run_id}"),
+        (None, None) => return Err(Error::Config(crate::config::Error::NoTarget)),
+    };
     if let Some(run_id) = run_id {
         let found = search_run(client, repo, run_id, name, &mut seen).await?;
-        return found.ok_or_else(|| seen.into_error(pr, name, &format!("workflow run {run_id}")));
+        let place = format!("workflow run {run_id}");
+        return found.ok_or_else(|| seen.into_error(&owner, name, &place));
     }
+    let Some(pr) = pr else {
+        return Err(Error::Config(crate::config::Error::NoTarget));
+    };
     let pull = client.pull_request(repo, pr).await?;
     let head = pull.head.sha;
     if let Some(found) = search_commit(client, repo, &head, name, &mut seen).await? {
@@ -68,7 +77,7 @@ pub async fn select(
         });
     }
     let place = format!("the {} workflow run(s) of pull request #{pr}", seen.runs);
-    Err(seen.into_error(pr, name, &place))
+    Err(seen.into_error(&owner, name, &place))
 }
 
 /// The newest run of `sha` that has the artifact.
@@ -132,12 +141,70 @@ async fn search_run(
         }))
 }
 
+/// An artifact of the name, and the run that made it, for `--list`.
+#[derive(Debug)]
+pub struct Listed {
+    /// The run.
+    pub run_id: u64,
+    /// The run's attempt, when the run listing said.
+    pub attempt: Option<u64>,
+    /// The commit the run ran on.
+    pub sha: String,
+    /// The artifact (expired ones included).
+    pub artifact: Artifact,
+}
+
+/// Every artifact named `name` of run `run_id`, or of every run of every commit of pull
+/// request `pr` (head commit first, then earlier commits newest first).
+pub async fn list(
+    client: &Client,
+    repo: &Repo,
+    pr: Option<u64>,
+    name: &str,
+    run_id: Option<u64>,
+) -> Result<Vec<Listed>, Error> {
+    let mut runs = Vec::new();
+    if let Some(run_id) = run_id {
+        runs.push((run_id, None, String::new()));
+    } else if let Some(pr) = pr {
+        let head = client.pull_request(repo, pr).await?.head.sha;
+        let commits = client.pull_request_commits(repo, pr).await?;
+        let older = commits
+            .into_iter()
+            .rev()
+            .map(|c| c.sha)
+            .filter(|s| *s != head);
+        for sha in std::iter::once(head.clone()).chain(older) {
+            for run in client.runs_for_commit(repo, &sha).await? {
+                runs.push((run.id, run.run_attempt, run.head_sha));
+            }
+        }
+    }
+    let mut listed = Vec::new();
+    for (run_id, attempt, sha) in runs {
+        for artifact in client.run_artifacts(repo, run_id).await? {
+            if artifact.name == name {
+                let from_artifact = artifact.workflow_run.as_ref().map(|r| r.head_sha.clone());
+                listed.push(Listed {
+                    run_id,
+                    attempt,
+                    sha: from_artifact
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| sha.clone()),
+                    artifact,
+                });
+            }
+        }
+    }
+    Ok(listed)
+}
+
 impl Seen {
     /// Expired when only expired ones were seen, else missing.
-    fn into_error(self, pr: u64, name: &str, place: &str) -> Error {
+    fn into_error(self, owner: &str, name: &str, place: &str) -> Error {
         if self.newest_expiry.is_some() || self.names.contains(name) {
             return Error::Expired {
-                pr,
+                place: owner.to_owned(),
                 name: name.to_owned(),
                 when: self
                     .newest_expiry

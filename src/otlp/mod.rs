@@ -1,12 +1,11 @@
-//! OTLP, the protocol: where to send (`endpoint`), how a line is encoded (`protobuf`,
-//! `rewrite`), sending with retries (`send`, `pipeline`), what the receiver answered
-//! (`response`), and the lines it did not accept (`failed`).
+//! OTLP, the protocol: how a line is encoded (`protobuf`, `rewrite`), sending with retries (`send`, `pipeline`), what the receiver answered
+//! (`response`), and the lines it did not accept (`failed`). Where to send is resolved
+//! with the other settings, in `crate::config::otlp`.
 //!
 //! Reading and checking trace files is the trace core's job (`crate::trace`); this
 //! folder only speaks the protocol. Lines can be many megabytes, files many gigabytes:
 //! everything here streams one line at a time and never rewrites the input file.
 
-pub mod endpoint;
 pub mod failed;
 pub mod pipeline;
 pub mod protobuf;

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 
 use crate::config::{self, Input};
+use crate::path_error::IoOnPath;
 
 /// Read buffer size; large enough that multi-megabyte lines need few reads.
 const BUFFER: usize = 1 << 20;
@@ -20,8 +21,7 @@ pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
         Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUFFER, io::stdin()))),
         Input::Path(path) => {
             let file = File::open(path).map_err(|err| config::Error::Unreadable {
-                path: path.display().to_string(),
-                reason: config::io_reason(&err),
+                failure: IoOnPath::new(path, &err),
                 hint: if err.kind() == io::ErrorKind::NotFound {
                     " (download one with `ci-tracing fetch-traces --pr N`, or name a file)"
                 } else {
@@ -30,8 +30,10 @@ pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
             })?;
             if file.metadata().is_ok_and(|m| m.is_dir()) {
                 return Err(config::Error::Unreadable {
-                    path: path.display().to_string(),
-                    reason: "is a directory".to_owned(),
+                    failure: IoOnPath {
+                        path: path.display().to_string(),
+                        reason: "is a directory".to_owned(),
+                    },
                     hint: " (name the trace-data file inside it)",
                 });
             }

@@ -37,16 +37,16 @@ impl Outcome {
     }
 }
 
-/// `ci-tracing -v --no-progress --api-url FAKE fetch-traces ARGS` in `dir`, with no
+/// `ci-tracing -v --no-progress fetch-traces --api-url FAKE ARGS` in `dir`, with no
 /// token and no retry scaling yet.
 pub fn fetch_cmd(dir: &Path, fake: &FakeGithub, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = super::ci_tracing(dir);
     cmd.args([
         "-v",
         "--no-progress",
+        "fetch-traces",
         "--api-url",
         &fake.api.url(),
-        "fetch-traces",
     ])
     .args(args);
     cmd

@@ -12,13 +12,13 @@
 use reqwest::Url;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
-use crate::config::{self, env_var};
+use super::{Error, env_var};
 
 /// The endpoint used when nothing else names one.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:3100/v1/traces";
 
 /// The traces endpoint, from the flag or the environment.
-pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, config::Error> {
+pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, Error> {
     if let Some(value) = flag {
         return parse_endpoint("--endpoint", value);
     }
@@ -33,11 +33,11 @@ pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, config::Error> {
 }
 
 /// Parses an http(s) URL without changing its path.
-fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, config::Error> {
+fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, Error> {
     let url = Url::parse(value.trim())
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
-    url.ok_or_else(|| config::Error::BadUrl {
+    url.ok_or_else(|| Error::BadUrl {
         origin,
         value: value.to_owned(),
     })
@@ -55,7 +55,7 @@ pub fn display_endpoint(url: &Url) -> String {
 
 /// Extra request headers from the environment and `--header` flags. Every value is
 /// marked sensitive so that no `Debug` output of the client shows it.
-pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
+pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, Error> {
     let mut headers = HeaderMap::new();
     for variable in [
         "OTEL_EXPORTER_OTLP_HEADERS",
@@ -81,35 +81,30 @@ pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
 }
 
 /// `K=V` into a trimmed name and value; the error never shows the value.
-fn split_pair(origin: &str, pair: &str) -> Result<(String, String), config::Error> {
+fn split_pair(origin: &str, pair: &str) -> Result<(String, String), Error> {
     let (name, value) = pair.split_once('=').ok_or_else(|| {
         let name: String = pair.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-        config::Error::Invalid(format!(
+        Error::Invalid(format!(
             "{origin}: a header must be written NAME=VALUE (the one starting with `{name}` has no `=`)"
         ))
     })?;
     Ok((name.trim().to_owned(), value.trim().to_owned()))
 }
 
-fn insert(
-    headers: &mut HeaderMap,
-    origin: &str,
-    name: &str,
-    value: &str,
-) -> Result<(), config::Error> {
+fn insert(headers: &mut HeaderMap, origin: &str, name: &str, value: &str) -> Result<(), Error> {
     let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        config::Error::Invalid(format!(
+        Error::Invalid(format!(
             "{origin}: `{}` is not a valid HTTP header name",
             name.chars().take(60).collect::<String>()
         ))
     })?;
     if header_name == CONTENT_TYPE || header_name == CONTENT_ENCODING {
-        return Err(config::Error::Invalid(format!(
+        return Err(Error::Invalid(format!(
             "{origin}: {header_name} is set by ci-tracing (use --protobuf or --gzip instead)"
         )));
     }
     let mut header_value = HeaderValue::from_str(value).map_err(|_| {
-        config::Error::Invalid(format!(
+        Error::Invalid(format!(
             "{origin}: the value of header `{header_name}` holds characters HTTP does not allow"
         ))
     })?;

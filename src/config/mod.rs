@@ -1,0 +1,204 @@
+//! Flags and environment resolved into one plan per command, failing early with clear
+//! messages.
+//!
+//! Every default and fallback chain lives here (token, host and API URL in `github`,
+//! repository in `repo`, what `fetch-traces` fetches in `target`, the OTLP endpoint and
+//! headers in `otlp`, the plans in `plans`), so commands receive values, not options.
+//! Besides the Actions runtime adapter (`crate::actions`), this is the only place that
+//! reads the environment, the `CI_TRACING_*` test knobs included ([`tuning`]). A failure
+//! here is always the caller's to fix, so it exits with status 2. Nothing here may print
+//! or embed a token in an error.
+
+pub mod github;
+pub mod otlp;
+pub mod plans;
+pub mod repo;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use reqwest::Url;
+
+pub use github::GithubAccess;
+pub use plans::{
+    FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, SummaryPlan, UploadPlan, WhenNoFiles,
+};
+pub use repo::Repo;
+
+/// Invocation problems: exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No token anywhere in the chain.
+    #[error(
+        "no GitHub token: pass --token, set GH_TOKEN or GITHUB_TOKEN, or log in with `gh auth login`"
+    )]
+    NoToken,
+    /// No token for a GitHub Enterprise Server host.
+    #[error(
+        "no token for {host}: pass --token, set GH_ENTERPRISE_TOKEN or GITHUB_ENTERPRISE_TOKEN, or log in with `gh auth login --hostname {host}`"
+    )]
+    NoEnterpriseToken {
+        /// The host.
+        host: String,
+    },
+    /// A host that cannot be part of a URL.
+    #[error("`{0}` is not a host name: expected HOST[:PORT], for example ghe.example.com")]
+    BadHost(String),
+    /// The argument of `fetch-traces` is neither a number nor a pull-request or run URL.
+    #[error(
+        "`{0}` is not a pull request or workflow run: expected a number, https://HOST/OWNER/REPO/pull/N or https://HOST/OWNER/REPO/actions/runs/ID"
+    )]
+    BadTarget(String),
+    /// `fetch-traces` without a pull request or run.
+    #[error(
+        "which pull request? pass its number or URL (`fetch-traces 1234`), a run URL, or --run-id ID"
+    )]
+    NoTarget,
+    /// No repository anywhere in the chain.
+    #[error(
+        "cannot tell which repository to use: pass --repo OWNER/NAME, set GITHUB_REPOSITORY, or run inside a git checkout with an `origin` remote on GitHub"
+    )]
+    NoRepository,
+    /// `--repo` (or its fallbacks) is not `OWNER/NAME`.
+    #[error(
+        "{origin} `{value}` is not a repository: expected OWNER/NAME, for example octo-org/node"
+    )]
+    BadRepository {
+        /// Where the value came from (`--repo`, `GITHUB_REPOSITORY`, …).
+        origin: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A URL flag or variable does not parse.
+    #[error("{origin} `{value}` is not a valid http(s) URL")]
+    BadUrl {
+        /// Where the value came from.
+        origin: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// An input file cannot be read.
+    #[error("cannot read {failure}{hint}")]
+    Unreadable {
+        /// The path as given and the operating system's reason.
+        failure: crate::path_error::IoOnPath,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// Anything else the user must change.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A non-empty environment variable (an empty one counts as unset, as in Actions).
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Parses an http(s) URL and drops a trailing slash from its path.
+pub fn parse_http_url(origin: &'static str, value: &str) -> Result<Url, Error> {
+    let bad = || Error::BadUrl {
+        origin,
+        value: value.to_owned(),
+    };
+    let mut url = Url::parse(value.trim()).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad());
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// Runs git in the current directory and returns its trimmed output on success.
+pub(crate) fn git(args: &[&str]) -> Option<String> {
+    let output = Command::new("git")
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// The root of the git checkout around the current directory, else the current directory
+/// (as an empty relative path, so that messages read `.github/tracing/…`).
+pub fn repo_root() -> PathBuf {
+    git(&["rev-parse", "--show-toplevel"]).map_or_else(PathBuf::new, PathBuf::from)
+}
+
+/// `<repository root>/.github/tracing`, where `fetch-traces` writes.
+pub fn tracing_dir() -> PathBuf {
+    repo_root().join(".github").join("tracing")
+}
+
+/// The trace file a command reads when none is named: `.github/tracing/trace-data`.
+pub fn default_trace_file() -> PathBuf {
+    tracing_dir().join("trace-data")
+}
+
+/// Where a command's input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// `-`
+    Stdin,
+    /// A file.
+    Path(PathBuf),
+}
+
+impl Input {
+    /// `FILE` as given, `-` for standard input, or the default trace file.
+    pub fn resolve(file: Option<&Path>) -> Self {
+        match file {
+            Some(path) if path == Path::new("-") => Input::Stdin,
+            Some(path) => Input::Path(path.to_owned()),
+            None => Input::Path(default_trace_file()),
+        }
+    }
+
+    /// How to name this input in messages.
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "standard input".to_owned(),
+            Input::Path(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// The test knobs from the environment (see [`crate::tuning`]); unset or unreadable
+/// values keep their defaults.
+pub fn tuning() -> crate::tuning::Tuning {
+    let defaults = crate::tuning::Tuning::default();
+    crate::tuning::Tuning {
+        retry_scale: env_var("CI_TRACING_RETRY_SCALE")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .unwrap_or(defaults.retry_scale),
+        max_unzipped: env_var("CI_TRACING_MAX_UNZIPPED_BYTES")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(defaults.max_unzipped),
+        github_http: env_var("CI_TRACING_GITHUB_HTTP").is_some_and(|v| v.trim() == "1"),
+    }
+}
+
+/// Whether this runs in a GitHub Actions job (`GITHUB_ACTIONS=true`).
+pub fn in_actions() -> bool {
+    env_var("GITHUB_ACTIONS").as_deref() == Some("true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_trailing_slash() {
+        let url = parse_http_url("--api-url", "https://ghe.example.com/api/v3/").unwrap();
+        assert_eq!(url.as_str(), "https://ghe.example.com/api/v3");
+        assert!(parse_http_url("--api-url", "ftp://x").is_err());
+        assert!(parse_http_url("--api-url", "not a url").is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! One resolved plan per command, built from its clap arguments and the environment.
+//!
+//! A plan holds values a command can use as they are: paths, URLs, tokens, numbers.
+//! Commands never see a clap struct and never read the environment; whatever order of
+//! fallbacks a value has is decided here, once.
+
+use std::path::PathBuf;
+
+use reqwest::Url;
+use reqwest::header::HeaderMap;
+
+use super::github::{GithubAccess, resolve_api};
+use super::repo::{Located, Repo};
+use super::target::parse_target;
+use super::{Error, Input, env_var, otlp, tracing_dir};
+use crate::cli::{self, Cli, Command};
+use crate::secret::Secret;
+
+/// What to run, resolved.
+#[derive(Debug)]
+pub enum Plan {
+    /// `gate`.
+    Gate(GatePlan),
+    /// `upload`.
+    Upload(Box<UploadPlan>),
+    /// `fetch-traces`.
+    Fetch(FetchPlan),
+    /// `replay`.
+    Replay(ReplayPlan),
+    /// `summary`.
+    Summary(SummaryPlan),
+    /// `report`.
+    Report(ReportPlan),
+    /// `completions`.
+    Completions(clap_complete::Shell),
+    /// `man`.
+    Man,
+}
+
+/// `gate`: the label rule and, with `--live`, where to ask for current labels.
+#[derive(Debug, Clone)]
+pub struct GatePlan {
+    /// The label that turns tracing on.
+    pub label: String,
+    /// Trace whatever the event.
+    pub force: bool,
+    /// With `--live`: the API and repository to ask, or why they cannot be had (the
+    /// gate then warns and uses the payload's labels).
+    pub live: Option<Result<(GithubAccess, Repo), String>>,
+}
+
+/// What `upload` does when no file matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenNoFiles {
+    /// Warn and succeed.
+    Warn,
+    /// Fail the step.
+    Error,
+    /// Succeed quietly.
+    Ignore,
+}
+
+/// `upload`: the gate, the files, the artifact and the runner's runtime values.
+#[derive(Debug)]
+pub struct UploadPlan {
+    /// The gate that runs first.
+    pub gate: GatePlan,
+    /// Files, directories or glob patterns.
+    pub paths: Vec<String>,
+    /// Artifact name.
+    pub name: String,
+    /// `--retention-days`.
+    pub retention_days: Option<u16>,
+    /// The repository's limit (`GITHUB_RETENTION_DAYS`).
+    pub retention_limit: Option<u16>,
+    /// Zip compression level.
+    pub compression_level: u8,
+    /// Replace a namesake.
+    pub overwrite: bool,
+    /// What to do when no file matches.
+    pub if_no_files_found: WhenNoFiles,
+    /// `ACTIONS_RUNTIME_TOKEN`, when the runner gave it.
+    pub runtime_token: Option<Secret>,
+    /// `ACTIONS_RESULTS_URL`, when the runner gave it.
+    pub results_url: Option<String>,
+    /// The run's page (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`).
+    pub run_page: Option<String>,
+}
+
+/// `fetch-traces`: where from, what, and where to.
+#[derive(Debug)]
+pub struct FetchPlan {
+    /// The API and token.
+    pub github: GithubAccess,
+    /// The repository.
+    pub repo: Repo,
+    /// The pull request, when one was named.
+    pub pr: Option<u64>,
+    /// The workflow run, when one was named.
+    pub run_id: Option<u64>,
+    /// Artifact name.
+    pub name: String,
+    /// The directory `trace-data` goes into.
+    pub dir: PathBuf,
+    /// Whether `--dir` named it (the next command then names the file).
+    pub dir_given: bool,
+    /// Replace an existing `trace-data`.
+    pub force: bool,
+    /// List, do not download.
+    pub list: bool,
+    /// One JSON object on standard output.
+    pub json: bool,
+    /// Limit of the unzipped size.
+    pub max_unzipped: u64,
+}
+
+/// `replay`: input, endpoint, headers and how to send.
+#[derive(Debug)]
+pub struct ReplayPlan {
+    /// The trace file.
+    pub input: Input,
+    /// The traces endpoint.
+    pub endpoint: Url,
+    /// The endpoint as it may be shown (no credentials, no query).
+    pub shown: String,
+    /// Extra headers (values marked sensitive).
+    pub headers: HeaderMap,
+    /// Requests in flight.
+    pub concurrency: usize,
+    /// Protobuf instead of JSON.
+    pub protobuf: bool,
+    /// Gzip the bodies.
+    pub gzip: bool,
+    /// Move timestamps to now.
+    pub shift_to_now: bool,
+    /// Stop at the first invalid line.
+    pub strict: bool,
+    /// The tally as JSON.
+    pub json: bool,
+}
+
+/// Output forms of `summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFormat {
+    /// For a terminal.
+    Text,
+    /// For a job summary.
+    Markdown,
+    /// For scripts.
+    Json,
+}
+
+/// `summary`.
+#[derive(Debug)]
+pub struct SummaryPlan {
+    /// The trace file.
+    pub input: Input,
+    /// The form.
+    pub format: SummaryFormat,
+}
+
+/// `report`.
+#[derive(Debug)]
+pub struct ReportPlan {
+    /// The trace file.
+    pub input: Input,
+    /// The HTML file to write.
+    pub output: PathBuf,
+    /// Replace an existing output.
+    pub force: bool,
+}
+
+impl Plan {
+    /// Resolves the command line and the environment into the plan of its command.
+    pub fn build(cli: &Cli) -> Result<Self, Error> {
+        Ok(match &cli.command {
+            Command::Gate(args) => Plan::Gate(gate(args)),
+            Command::Upload(args) => Plan::Upload(Box::new(upload(args))),
+            Command::FetchTraces(args) => Plan::Fetch(fetch(args)?),
+            Command::Replay(args) => Plan::Replay(replay(args)?),
+            Command::Summary(args) => Plan::Summary(SummaryPlan {
+                input: Input::resolve(args.file.as_deref()),
+                format: match args.format {
+                    cli::SummaryFormat::Text => SummaryFormat::Text,
+                    cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
+                    cli::SummaryFormat::Json => SummaryFormat::Json,
+                },
+            }),
+            Command::Report(args) => Plan::Report(ReportPlan {
+                input: Input::resolve(args.file.as_deref()),
+                output: args.output.clone(),
+                force: args.force,
+            }),
+            Command::Completions(args) => Plan::Completions(args.shell),
+            Command::Man => Plan::Man,
+        })
+    }
+}
+
+fn gate(args: &cli::GateArgs) -> GatePlan {
+    let live = args.live.then(|| {
+        let located = Repo::resolve(None).map_err(|err| err.to_string())?;
+        let api = resolve_api(
+            args.github.api_url.as_deref(),
+            None,
+            located.host.as_deref(),
+        )
+        .map_err(|err| err.to_string())?;
+        let access = api
+            .with_token(args.github.token.as_ref())
+            .map_err(|err| err.to_string())?;
+        Ok((access, located.repo))
+    });
+    GatePlan {
+        label: args.label.clone(),
+        force: args.force,
+        live,
+    }
+}
+
+fn upload(args: &cli::UploadArgs) -> UploadPlan {
+    let run_page = (|| {
+        let server =
+            env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
+        let repository = env_var("GITHUB_REPOSITORY")?;
+        let run = env_var("GITHUB_RUN_ID")?;
+        Some(format!(
+            "{}/{repository}/actions/runs/{run}",
+            server.trim_end_matches('/')
+        ))
+    })();
+    UploadPlan {
+        gate: gate(&args.gate),
+        paths: args.paths.clone(),
+        name: args.name.clone(),
+        retention_days: args.retention_days,
+        retention_limit: env_var("GITHUB_RETENTION_DAYS").and_then(|v| v.trim().parse().ok()),
+        compression_level: args.compression_level,
+        overwrite: args.overwrite,
+        if_no_files_found: match args.if_no_files_found {
+            cli::IfNoFilesFound::Warn => WhenNoFiles::Warn,
+            cli::IfNoFilesFound::Error => WhenNoFiles::Error,
+            cli::IfNoFilesFound::Ignore => WhenNoFiles::Ignore,
+        },
+        runtime_token: env_var("ACTIONS_RUNTIME_TOKEN").map(Secret::new),
+        results_url: env_var("ACTIONS_RESULTS_URL"),
+        run_page,
+    }
+}
+
+fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
+    let target = args.target.as_deref().map(parse_target).transpose()?;
+    let (mut pr, mut run_id, from_url) = match target {
+        Some(target) => (target.pr, target.run_id, target.located),
+        None => (None, None, None),
+    };
+    pr = pr.or(args.pr);
+    if let (Some(flag), Some(url)) = (args.run_id, run_id) {
+        if flag != url {
+            return Err(Error::Invalid(format!(
+                "--run-id {flag} and the run URL ({url}) name different runs: give one of them"
+            )));
+        }
+    }
+    run_id = run_id.or(args.run_id);
+    if pr.is_none() && run_id.is_none() {
+        return Err(Error::NoTarget);
+    }
+    let named = args.repo.is_some() || from_url.is_some();
+    let located = repository(args.repo.as_deref(), from_url)?;
+    let host = located.host.as_deref();
+    let (named_host, remote_host) = if named { (host, None) } else { (None, host) };
+    let api = resolve_api(args.github.api_url.as_deref(), named_host, remote_host)?;
+    let github = api.with_token(args.github.token.as_ref())?;
+    Ok(FetchPlan {
+        github,
+        repo: located.repo,
+        pr,
+        run_id,
+        name: args.name.clone(),
+        dir: args.dir.clone().unwrap_or_else(tracing_dir),
+        dir_given: args.dir.is_some(),
+        force: args.force,
+        list: args.list,
+        json: args.json,
+        max_unzipped: crate::tuning::get().max_unzipped,
+    })
+}
+
+/// The repository of a URL argument, checked against `-R` when both are given.
+fn repository(flag: Option<&str>, from_url: Option<Located>) -> Result<Located, Error> {
+    match (flag, from_url) {
+        (Some(flag), Some(url)) => {
+            let given = Repo::parse_spec(flag)?;
+            if given.repo != url.repo {
+                return Err(Error::Invalid(format!(
+                    "--repo {} and the URL's repository {} differ: give one of them",
+                    given.repo, url.repo
+                )));
+            }
+            Ok(url)
+        }
+        (None, Some(url)) => Ok(url),
+        (flag, None) => Repo::resolve(flag),
+    }
+}
+
+fn replay(args: &cli::ReplayArgs) -> Result<ReplayPlan, Error> {
+    let endpoint = otlp::resolve_endpoint(args.endpoint.as_deref())?;
+    Ok(ReplayPlan {
+        input: Input::resolve(args.file.as_deref()),
+        shown: otlp::display_endpoint(&endpoint),
+        endpoint,
+        headers: otlp::resolve_headers(&args.headers)?,
+        concurrency: args
+            .concurrency
+            .map_or_else(default_concurrency, usize::from),
+        protobuf: args.protobuf,
+        gzip: args.gzip,
+        shift_to_now: args.shift_to_now,
+        strict: args.strict,
+        json: args.json,
+    })
+}
+
+/// 4 per core, as the command line documents.
+fn default_concurrency() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
