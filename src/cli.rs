@@ -31,17 +31,22 @@ pub fn parse() -> Cli {
     })
 }
 
-/// The first line of a clap error, with the pointer to `--help` on the same line.
+/// The first line of a clap error, with its tip or possible values and the pointer to
+/// `--help` on the same line.
 fn usage_line(rendered: &str) -> String {
     let first = rendered.lines().find(|line| !line.trim().is_empty());
     let first = first.unwrap_or("error: wrong invocation").trim_end();
-    let tip = rendered
+    let notes: Vec<&str> = rendered
         .lines()
         .map(str::trim)
-        .find(|line| line.starts_with("tip:"))
-        .map(|tip| format!(" ({tip})"))
-        .unwrap_or_default();
-    format!("{first}{tip}; see `ci-tracing --help`")
+        .filter(|line| line.starts_with("tip:") || line.starts_with("[possible values:"))
+        .collect();
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    };
+    format!("{first}{notes}; see `ci-tracing --help`")
 }
 
 /// Writes the completion script of `shell` to standard output.
@@ -54,11 +59,25 @@ pub fn write_completions(shell: clap_complete::Shell) {
     );
 }
 
-/// The man page `docs/man/ci-tracing.1`, as roff.
-pub fn man_page() -> std::io::Result<Vec<u8>> {
+/// The man page of `command` (empty: of `ci-tracing` itself) as roff, with its file
+/// name in `docs/man/`; `None` for an unknown or hidden command.
+pub fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    cli.build();
+    let chosen = if command.is_empty() {
+        Some(cli)
+    } else {
+        cli.get_subcommands()
+            .find(|sub| sub.get_name() == command && !sub.is_hide_set())
+            .cloned()
+    };
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let man = clap_mangen::Man::new(chosen);
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    Ok(page)
+    man.render(&mut page)?;
+    Ok(Some((man.get_filename(), page)))
 }
 
 /// Carry OpenTelemetry traces of CI smoke tests from the CI run to your desk.
@@ -160,9 +179,17 @@ pub enum Command {
         "Exit status: 0 printed, 2 unknown shell."
     ))]
     Completions(CompletionsArgs),
-    /// Print the man page (roff), as kept in docs/man/ci-tracing.1.
+    /// Print a man page (roff), as kept in docs/man/ (scripts/man.sh writes them all).
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
+}
+
+/// Options of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print [default: the page of ci-tracing itself].
+    #[arg(value_name = "COMMAND", default_value = "")]
+    pub command: String,
 }
 
 /// Options of `completions`.

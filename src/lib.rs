@@ -58,7 +58,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             cli::write_completions(shell);
             Ok(())
         }
-        Plan::Man => commands::man::run(),
+        Plan::Man(command) => commands::man::run(&command),
     }
 }
 

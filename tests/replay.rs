@@ -290,3 +290,30 @@ fn requests_run_concurrently_on_kept_alive_connections() {
         "more than one request in flight: {connections:?}"
     );
 }
+
+#[test]
+fn json_prints_the_tally_as_one_object() {
+    let case = Case::new(SAMPLE, |_| ok());
+    let run = case.replay(&["--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    let tally: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(tally["lines_sent"], 2);
+    assert_eq!(tally["spans_accepted"], 3);
+    assert_eq!(tally["spans_rejected"], 0);
+    assert_eq!(tally["lines_failed"], 0);
+    assert_eq!(tally["failures"], serde_json::json!({}));
+    assert_eq!(tally["endpoint"], endpoint(&case.server));
+
+    let refusing = Case::new(SAMPLE, |_| Reply::new(400, "bad"));
+    let run = refusing.replay(&["--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let tally: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(tally["lines_sent"], 0);
+    assert_eq!(tally["lines_failed"], 2);
+    let failures = tally["failures"].as_object().unwrap();
+    assert_eq!(
+        failures.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        2
+    );
+}

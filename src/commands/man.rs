@@ -1,13 +1,20 @@
-//! `ci-tracing man` (hidden): print the man page that `docs/man/ci-tracing.1` keeps.
+//! `ci-tracing man [COMMAND]` (hidden): print a man page that `docs/man/` keeps.
 //!
-//! The page is generated from the same clap definition as `--help`, so it cannot drift;
-//! a test regenerates it and compares it with the checked-in file.
+//! The pages are generated from the same clap definition as `--help`, so they cannot
+//! drift: a test regenerates each one and compares it with the checked-in file, and
+//! `scripts/man.sh` rewrites them all.
 
 use std::io::Write;
 
 /// Runs `man`.
-pub fn run() -> crate::Result<()> {
-    let page = crate::cli::man_page().map_err(|err| write_error(&err))?;
+pub fn run(command: &str) -> crate::Result<()> {
+    let page = crate::cli::man_page(command).map_err(|err| write_error(&err))?;
+    let Some((_, page)) = page else {
+        return Err(crate::config::Error::Invalid(format!(
+            "no man page for `{command}`: name a command of `ci-tracing --help`"
+        ))
+        .into());
+    };
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&page)

@@ -33,8 +33,8 @@ pub enum Plan {
     Report(ReportPlan),
     /// `completions`.
     Completions(clap_complete::Shell),
-    /// `man`.
-    Man,
+    /// `man`: the page of this command (empty: of `ci-tracing`).
+    Man(String),
 }
 
 /// `gate`: the label rule and, with `--live`, where to ask for current labels.
@@ -192,7 +192,7 @@ impl Plan {
                 force: args.force,
             }),
             Command::Completions(args) => Plan::Completions(args.shell),
-            Command::Man => Plan::Man,
+            Command::Man(args) => Plan::Man(args.command.clone()),
         })
     }
 }

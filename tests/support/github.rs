@@ -89,6 +89,9 @@ pub struct Scenario {
     pub artifacts: Vec<Artifact>,
     /// Items per page of every listing (GitHub: `per_page`, here smaller to paginate).
     pub page_size: usize,
+    /// Where the REST API lives on the host: `""` as on api.github.com, `"/api/v3"` as on
+    /// GitHub Enterprise Server (every other path is a 404 then).
+    pub api_prefix: &'static str,
 }
 
 /// A commit id made of one repeated hex digit pattern, easy to read in failures.
@@ -107,6 +110,7 @@ impl Scenario {
             runs: Vec::new(),
             artifacts: Vec::new(),
             page_size: 100,
+            api_prefix: "",
         }
     }
 
@@ -249,8 +253,8 @@ fn route(scenario: &Scenario, blob_url: &str, request: &Request) -> Reply {
     if request.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
         return error(401, "Bad credentials");
     }
-    let repos_prefix = format!("/repos/{}/", scenario.repo);
-    let id_prefix = format!("/repositories/{REPO_ID}/");
+    let repos_prefix = format!("{}/repos/{}/", scenario.api_prefix, scenario.repo);
+    let id_prefix = format!("{}/repositories/{REPO_ID}/", scenario.api_prefix);
     let Some(tail) = request
         .path()
         .strip_prefix(&repos_prefix)
@@ -338,7 +342,7 @@ fn paged(
         query.push(&next);
         reply = reply.header(
             "link",
-            &format!("<http://{host}/repositories/{REPO_ID}/{tail}?{}>; rel=\"next\", <http://{host}/repositories/{REPO_ID}/{tail}?page=99>; rel=\"last\"", query.join("&")),
+            &format!("<http://{host}{prefix}/repositories/{REPO_ID}/{tail}?{}>; rel=\"next\", <http://{host}{prefix}/repositories/{REPO_ID}/{tail}?page=99>; rel=\"last\"", query.join("&"), prefix = scenario.api_prefix),
         );
     }
     reply

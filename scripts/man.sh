@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Rewrites docs/man/*.1 from the command-line definition (tests/cli_help.rs checks them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --locked --quiet
+bin=target/debug/ci-tracing
+mkdir -p docs/man
+rm -f docs/man/*.1
+"$bin" man > docs/man/ci-tracing.1
+for command in gate upload fetch-traces replay summary report completions; do
+  "$bin" man "$command" > "docs/man/ci-tracing-$command.1"
+done
