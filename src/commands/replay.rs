@@ -58,10 +58,13 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
             names.join(", ")
         }
     ));
+    let failed_path = failed::path_for(&input);
+    crate::atomic::check_target(&failed_path)
+        .map_err(|err| Error::FailedTarget(err.to_string()))?;
     let (reader, shift, size) = open_input(&input, args.shift_to_now).await?;
     let sender = Sender::new(url, headers, encoding, concurrency)
         .map_err(|err| Error::Client(err.to_string()))?;
-    let failed = FailedLines::new(failed::path_for(&input));
+    let failed = FailedLines::new(failed_path);
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
     context.strict = args.strict;
