@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rewrites docs/man/*.1 from the command-line definition (tests/cli_help.rs checks them).
+# Rewrites docs/man/*.1 from the command-line definition (tests/cli.rs checks them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked --quiet

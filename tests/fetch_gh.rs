@@ -28,6 +28,13 @@ fn fetch_plain(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
     run(cmd)
 }
 
+/// `ci-tracing -v fetch-traces --api-url FAKE ARGS` with the sentinel token in `GH_TOKEN`.
+fn fetch_with_gh_token(dir: &Path, fake: &FakeGithub, args: &[&str]) -> Outcome {
+    let mut cmd = fetch_cmd(dir, fake, args);
+    cmd.env("GH_TOKEN", TOKEN);
+    run(cmd)
+}
+
 /// The fake as a GitHub Enterprise Server: the API under `/api/v3`.
 fn ghes() -> FakeGithub {
     let mut scenario = one_artifact();
@@ -69,34 +76,26 @@ fn run_id_alone_needs_no_pull_request() {
 }
 
 #[test]
-fn a_pull_request_url_names_the_repository_and_the_pull_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGithub::start(one_artifact());
-    let url = "https://github.com/octo-org/octo-repo/pull/1347/files";
-    let mut cmd = fetch_cmd(dir.path(), &fake, &[url]);
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
-    assert_fetched(dir.path(), &out);
-    assert!(
-        out.stdout
-            .contains("from pull request #1347, commit 0202020"),
-        "{}",
-        out.stdout
-    );
-    assert_eq!(fake.api_hits("/repos/octo-org/octo-repo/pulls/1347"), 1);
-}
-
-#[test]
-fn a_run_url_names_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGithub::start(one_artifact());
-    let url = "https://github.com/octo-org/octo-repo/actions/runs/500/job/7";
-    let mut cmd = fetch_cmd(dir.path(), &fake, &[url]);
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
-    assert_fetched(dir.path(), &out);
-    assert!(out.stdout.contains("workflow run 500"), "{}", out.stdout);
-    assert_eq!(fake.api_hits("/pulls"), 0);
+fn pull_request_and_run_urls_name_the_repository_and_what_to_fetch() {
+    for (url, says, pulls) in [
+        (
+            "https://github.com/octo-org/octo-repo/pull/1347/files",
+            "from pull request #1347, commit 0202020",
+            1,
+        ),
+        (
+            "https://github.com/octo-org/octo-repo/actions/runs/500/job/7",
+            "from commit 0202020, workflow run 500",
+            0,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = FakeGithub::start(one_artifact());
+        let out = fetch_with_gh_token(dir.path(), &fake, &[url]);
+        assert_fetched(dir.path(), &out);
+        assert!(out.stdout.contains(says), "{}", out.stdout);
+        assert_eq!(fake.api_hits("/repos/octo-org/octo-repo/pulls/1347"), pulls);
+    }
 }
 
 #[test]
@@ -246,7 +245,7 @@ fn short_flags_name_the_artifact_and_the_directory() {
         &spans_zip(),
     ));
     let dest = dir.path().join("here");
-    let mut cmd = fetch_cmd(
+    let out = fetch_with_gh_token(
         dir.path(),
         &fake,
         &[
@@ -259,8 +258,6 @@ fn short_flags_name_the_artifact_and_the_directory() {
             "1347",
         ],
     );
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(files_in(&dest), ["trace-data"]);
 }
@@ -277,13 +274,11 @@ fn list_shows_the_runs_that_have_the_artifact_and_downloads_nothing() {
             .artifact(71, "trace-data", 500, &spans_zip())
             .artifact(72, "other", 500, b"x"),
     );
-    let mut cmd = fetch_cmd(
+    let out = fetch_with_gh_token(
         dir.path(),
         &fake,
         &["-R", "octo-org/octo-repo", "1347", "--list"],
     );
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let rows: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(rows.len(), 3, "{}", out.stdout);
@@ -301,13 +296,11 @@ fn list_shows_the_runs_that_have_the_artifact_and_downloads_nothing() {
     assert!(fake.blobs.requests().is_empty());
     assert!(!tracing_dir(dir.path()).exists());
 
-    let mut cmd = fetch_cmd(
+    let out = fetch_with_gh_token(
         dir.path(),
         &fake,
         &["-R", "octo-org/octo-repo", "1347", "--list", "--json"],
     );
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
     let json: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
     assert_eq!(json["repository"], "octo-org/octo-repo");
     assert_eq!(json["pull_request"], 1347);
@@ -330,13 +323,11 @@ fn list_shows_the_runs_that_have_the_artifact_and_downloads_nothing() {
 fn json_prints_the_result_as_one_object() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start(one_artifact());
-    let mut cmd = fetch_cmd(
+    let out = fetch_with_gh_token(
         dir.path(),
         &fake,
         &["-R", "octo-org/octo-repo", "1347", "--json"],
     );
-    cmd.env("GH_TOKEN", TOKEN);
-    let out = run(cmd);
     assert_fetched(dir.path(), &out);
     assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
     let json: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
