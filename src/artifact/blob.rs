@@ -140,10 +140,11 @@ fn refused(what: &str, response: &reqwest::Response) -> Error {
         .and_then(|v| v.to_str().ok())
         .map(|code| format!(" ({code})"))
         .unwrap_or_default();
-    Error::Blob(format!(
-        "blob storage refused {what}: HTTP {}{code}; the signed upload URL may have expired, re-run the job",
-        response.status().as_u16()
-    ))
+    Error::BlobRefused {
+        what: what.to_owned(),
+        status: response.status().as_u16(),
+        code,
+    }
 }
 
 fn joined(result: Option<Result<Result<(), Error>, tokio::task::JoinError>>) -> Result<(), Error> {

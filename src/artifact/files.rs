@@ -40,10 +40,10 @@ pub fn find(patterns: &[String]) -> Result<Found, Error> {
             };
             let matches =
                 glob::glob_with(&cwd.join(pattern).to_string_lossy(), options).map_err(|err| {
-                    Error::Input(format!(
-                        "`{pattern}` is not a valid glob pattern: {}",
-                        err.msg
-                    ))
+                    Error::BadPattern {
+                        pattern: pattern.clone(),
+                        reason: err.msg.to_owned(),
+                    }
                 })?;
             for path in matches.flatten() {
                 add_path(&path, &mut files)?;
@@ -106,11 +106,7 @@ fn check_readable(file: &Path) -> Result<(), Error> {
 }
 
 fn unreadable(path: &Path, err: &std::io::Error) -> Error {
-    Error::Input(format!(
-        "cannot read {}: {}; fix its permissions or leave it out of PATH",
-        path.display(),
-        err.kind()
-    ))
+    Error::Unreadable(crate::path_error::IoOnPath::new(path, err))
 }
 
 #[cfg(test)]

@@ -18,23 +18,77 @@ pub mod twirp;
 /// Errors of the artifact protocol.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The results service refused the request.
+    /// The results service could not be reached or kept failing.
     #[error("{0}")]
     Service(String),
+    /// The results service refused a call with 401 or 403.
+    #[error(
+        "{method} was refused (HTTP {status}){message}: the runtime token is not valid for this job"
+    )]
+    Unauthorized {
+        /// The RPC.
+        method: String,
+        /// The HTTP status.
+        status: u16,
+        /// `: ` and the service's message, or nothing.
+        message: String,
+    },
+    /// The results service answered a call with another final error status.
+    #[error("{method} failed with HTTP {status}{message}")]
+    Refused {
+        /// The RPC.
+        method: String,
+        /// The HTTP status.
+        status: u16,
+        /// `: ` and the service's message, or nothing.
+        message: String,
+    },
+    /// The results service answered `ok: false`.
+    #[error(
+        "{method}: the results service answered but did not accept the request (ok: false); re-run the job"
+    )]
+    NotAccepted {
+        /// The RPC.
+        method: String,
+    },
+    /// An answer that is not what the protocol promises.
+    #[error("{method}: {problem}")]
+    BadAnswer {
+        /// The RPC.
+        method: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// `ACTIONS_RUNTIME_TOKEN` or `ACTIONS_RESULTS_URL` is missing.
     #[error(
         "{0} is not set: the runner gives it only to JavaScript and Docker actions, not to `run:` steps or composite actions; upload with the ci-tracing action (`uses: OWNER/ci-tracing@v1`) instead of running the binary"
     )]
     MissingRuntime(&'static str),
-    /// The runtime token does not carry the ids the upload needs.
-    #[error("{0}")]
-    RuntimeToken(String),
+    /// The runtime token or results URL the runner gave cannot be used.
+    #[error("{variable} {problem}; the action must run in a job of a GitHub Actions workflow run")]
+    RuntimeToken {
+        /// `ACTIONS_RUNTIME_TOKEN` or `ACTIONS_RESULTS_URL`.
+        variable: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The artifact name cannot be used.
     #[error("{0}")]
     InvalidName(String),
-    /// Files to upload are missing or unreadable.
+    /// Files to upload cannot be used.
     #[error("{0}")]
     Input(String),
+    /// A file to upload cannot be read.
+    #[error("cannot read {0}; fix its permissions or leave it out of PATH")]
+    Unreadable(crate::path_error::IoOnPath),
+    /// A glob pattern does not parse.
+    #[error("`{pattern}` is not a valid glob pattern: {reason}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The glob parser's reason.
+        reason: String,
+    },
     /// No file matched and `--if-no-files-found error`.
     #[error("{0}")]
     NoFiles(String),
@@ -46,9 +100,21 @@ pub enum Error {
     /// The network failed (after retries).
     #[error("{0}")]
     Network(String),
-    /// The blob store refused the upload.
+    /// The blob upload kept failing or stopped.
     #[error("{0}")]
     Blob(String),
+    /// The blob store refused a request for good.
+    #[error(
+        "blob storage refused {what}: HTTP {status}{code}; the signed upload URL may have expired, re-run the job"
+    )]
+    BlobRefused {
+        /// What was being uploaded (`a block`, `the block list`).
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// ` (x-ms-error-code)`, or nothing.
+        code: String,
+    },
 }
 
 impl Error {
@@ -56,14 +122,21 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::MissingRuntime(_)
-            | Error::RuntimeToken(_)
+            | Error::RuntimeToken { .. }
             | Error::InvalidName(_)
-            | Error::Input(_) => crate::exit::USAGE,
+            | Error::Input(_)
+            | Error::Unreadable(_)
+            | Error::BadPattern { .. } => crate::exit::USAGE,
             Error::Service(_)
+            | Error::Unauthorized { .. }
+            | Error::Refused { .. }
+            | Error::NotAccepted { .. }
+            | Error::BadAnswer { .. }
             | Error::NoFiles(_)
             | Error::Conflict(_)
             | Error::Network(_)
-            | Error::Blob(_) => crate::exit::FAILED,
+            | Error::Blob(_)
+            | Error::BlobRefused { .. } => crate::exit::FAILED,
         }
     }
 }
@@ -98,5 +171,42 @@ pub fn mask_signature(url: &crate::secret::Secret) {
                 println!("{}", crate::actions::commands::add_mask(&decoded));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use crate::path_error::IoOnPath;
+
+    #[test]
+    fn structured_failures_read_as_one_line_with_their_exit_status() {
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let unreadable = Error::Unreadable(IoOnPath::new("t/trace.json", &denied));
+        assert_eq!(
+            unreadable.to_string(),
+            "cannot read t/trace.json: permission denied; fix its permissions or leave it out of PATH"
+        );
+        assert_eq!(unreadable.exit_code(), crate::exit::USAGE);
+        let refused = Error::BlobRefused {
+            what: "a block".to_owned(),
+            status: 403,
+            code: " (AuthenticationFailed)".to_owned(),
+        };
+        assert!(
+            refused
+                .to_string()
+                .starts_with("blob storage refused a block: HTTP 403 (AuthenticationFailed);")
+        );
+        assert_eq!(refused.exit_code(), crate::exit::FAILED);
+        let token = Error::RuntimeToken {
+            variable: "ACTIONS_RUNTIME_TOKEN",
+            problem: "is not a JWT".to_owned(),
+        };
+        assert_eq!(
+            token.to_string(),
+            "ACTIONS_RUNTIME_TOKEN is not a JWT; the action must run in a job of a GitHub Actions workflow run"
+        );
+        assert_eq!(token.exit_code(), crate::exit::USAGE);
     }
 }

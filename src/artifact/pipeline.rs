@@ -96,13 +96,8 @@ fn add_source(
     source: &Source,
     progress: &ProgressBar,
 ) -> Result<Counts, Error> {
-    let unreadable = |err: &io::Error| {
-        Error::Input(format!(
-            "cannot read {}: {}; fix its permissions or leave it out of PATH",
-            source.path.display(),
-            err.kind()
-        ))
-    };
+    let unreadable =
+        |err: &io::Error| Error::Unreadable(crate::path_error::IoOnPath::new(&source.path, err));
     let mut file = std::fs::File::open(&source.path).map_err(|err| unreadable(&err))?;
     let size = file.metadata().map_err(|err| unreadable(&err))?.len();
     let modified = file

@@ -22,10 +22,9 @@ pub struct BackendIds {
 
 /// The backend ids in the `Actions.Results` scope of `token`.
 pub fn backend_ids(token: &Secret) -> Result<BackendIds, Error> {
-    let invalid = |what: &str| {
-        Error::RuntimeToken(format!(
-            "ACTIONS_RUNTIME_TOKEN {what}; the action must run in a job of a GitHub Actions workflow run"
-        ))
+    let invalid = |what: &str| Error::RuntimeToken {
+        variable: "ACTIONS_RUNTIME_TOKEN",
+        problem: what.to_owned(),
     };
     let payload = token
         .expose()

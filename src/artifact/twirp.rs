@@ -41,11 +41,12 @@ pub struct Listed {
 impl Twirp {
     /// A client for the service at `results_url` (only its origin is used).
     pub fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
-        let bad = || {
-            Error::RuntimeToken(format!(
-                "ACTIONS_RESULTS_URL `{}` is not an http(s) URL; the action must run in a job of a GitHub Actions workflow run",
+        let bad = || Error::RuntimeToken {
+            variable: "ACTIONS_RESULTS_URL",
+            problem: format!(
+                "`{}` is not an http(s) URL",
                 crate::config::shown_url(results_url)
-            ))
+            ),
         };
         let url = Url::parse(results_url.trim()).map_err(|_| bad())?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -194,10 +195,9 @@ impl Twirp {
         };
         crate::log::debug(&format!("{method}: HTTP {}", status.as_u16()));
         if status.is_success() {
-            return Attempt::Done(serde_json::from_str(&text).map_err(|_| {
-                Error::Service(format!(
-                    "{method}: the results service answered with something that is not JSON"
-                ))
+            return Attempt::Done(serde_json::from_str(&text).map_err(|_| Error::BadAnswer {
+                method: method.clone(),
+                problem: "the results service answered with something that is not JSON".to_owned(),
             }));
         }
         if is_retryable_status(status) {
@@ -221,11 +221,16 @@ fn status_error(method: &str, status: StatusCode, body: &str) -> Error {
         .unwrap_or_default();
     match status.as_u16() {
         409 => Error::Conflict(String::new()),
-        401 | 403 => Error::Service(format!(
-            "{method} was refused (HTTP {}){message}: the runtime token is not valid for this job",
-            status.as_u16()
-        )),
-        code => Error::Service(format!("{method} failed with HTTP {code}{message}")),
+        401 | 403 => Error::Unauthorized {
+            method: method.to_owned(),
+            status: status.as_u16(),
+            message,
+        },
+        code => Error::Refused {
+            method: method.to_owned(),
+            status: code,
+            message,
+        },
     }
 }
 
@@ -233,14 +238,17 @@ fn require_ok(method: &str, reply: &Value) -> Result<(), Error> {
     if reply.get("ok").and_then(Value::as_bool) == Some(true) {
         Ok(())
     } else {
-        Err(Error::Service(format!(
-            "{method}: the results service answered but did not accept the request (ok: false); re-run the job"
-        )))
+        Err(Error::NotAccepted {
+            method: method.to_owned(),
+        })
     }
 }
 
 fn missing(method: &str, key: &str) -> Error {
-    Error::Service(format!("{method}: the response has no `{key}`"))
+    Error::BadAnswer {
+        method: method.to_owned(),
+        problem: format!("the response has no `{key}`"),
+    }
 }
 
 /// A response field under its proto name or its lowerCamelCase JSON name.

@@ -127,7 +127,9 @@ async fn transfer(blob: &BlobUpload, sources: Vec<Source>, level: u8) -> crate::
         zipped.map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
     // A failed read explains a stopped upload better than the upload's own error.
     let (archived, block_ids) = match (zipped, staged) {
-        (Err(err @ Error::Input(_)), _) | (_, Err(err)) | (Err(err), Ok(_)) => {
+        (Err(err @ (Error::Input(_) | Error::Unreadable(_))), _)
+        | (_, Err(err))
+        | (Err(err), Ok(_)) => {
             return Err(err.into());
         }
         (Ok(archived), Ok(ids)) => (archived, ids),
