@@ -26,14 +26,23 @@ pub fn parse() -> Cli {
         if shows_help || !err.use_stderr() {
             err.exit();
         }
-        eprintln!("{}", usage_line(&err.render().to_string()));
+        let command = Cli::command();
+        let named = std::env::args().skip(1).find(|arg| {
+            command
+                .get_subcommands()
+                .any(|sub| !sub.is_hide_set() && sub.get_name() == arg)
+        });
+        eprintln!(
+            "{}",
+            usage_line(&err.render().to_string(), named.as_deref())
+        );
         std::process::exit(i32::from(crate::exit::USAGE));
     })
 }
 
 /// The first line of a clap error, with its tip or possible values and the pointer to
-/// `--help` on the same line.
-fn usage_line(rendered: &str) -> String {
+/// the `--help` of the command named (if any) on the same line.
+fn usage_line(rendered: &str, command: Option<&str>) -> String {
     let first = rendered.lines().find(|line| !line.trim().is_empty());
     let first = first.unwrap_or("error: wrong invocation").trim_end();
     let notes: Vec<&str> = rendered
@@ -46,7 +55,11 @@ fn usage_line(rendered: &str) -> String {
     } else {
         format!(" ({})", notes.join("; "))
     };
-    format!("{first}{notes}; see `ci-tracing --help`")
+    let help = command.map_or_else(
+        || "ci-tracing --help".to_owned(),
+        |name| format!("ci-tracing {name} --help"),
+    );
+    format!("{first}{notes}; see `{help}`")
 }
 
 /// Writes the completion script of `shell` to standard output.
@@ -374,8 +387,13 @@ mod tests {
     fn a_usage_error_is_one_line() {
         let rendered = "error: invalid value 'abc' for '--pr <N>': invalid digit found in string\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            super::usage_line(rendered),
-            "error: invalid value 'abc' for '--pr <N>': invalid digit found in string; see `ci-tracing --help`"
+            super::usage_line(rendered, Some("fetch-traces")),
+            "error: invalid value 'abc' for '--pr <N>': invalid digit found in string; see `ci-tracing fetch-traces --help`"
+        );
+        let rendered = "error: invalid value 'yaml' for '--format <FORMAT>'\n  [possible values: text, markdown, json]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(rendered, None),
+            "error: invalid value 'yaml' for '--format <FORMAT>' ([possible values: text, markdown, json]); see `ci-tracing --help`"
         );
     }
 }

@@ -74,7 +74,10 @@ mod tests {
     fn a_runtime_that_cannot_start_is_failed_work_not_a_usage_error() {
         let err = Error::Runtime("Resource temporarily unavailable".to_owned());
         assert_eq!(err.exit_code(), crate::exit::FAILED);
-        assert!(err.to_string().starts_with("cannot start the async runtime: "));
+        assert!(
+            err.to_string()
+                .starts_with("cannot start the async runtime: ")
+        );
         let usage = Error::Config(crate::config::Error::NoTarget);
         assert_eq!(usage.exit_code(), crate::exit::USAGE);
     }

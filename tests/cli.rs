@@ -216,6 +216,14 @@ fn a_usage_error_is_one_line_and_exit_2_while_help_and_version_stay_whole() {
         .output()
         .unwrap();
     assert!(text(&out.stderr).contains("possible values: text, markdown, json"));
+    let out = ci_tracing(dir.path())
+        .args(["fetch-traces", "--pr", "abc"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stderr),
+        "error: invalid value 'abc' for '--pr <N>': invalid digit found in string; see `ci-tracing fetch-traces --help`\n"
+    );
     let out = ci_tracing(dir.path()).arg("--help").output().unwrap();
     assert!(out.status.success() && text(&out.stdout).lines().count() > 10);
     let out = ci_tracing(dir.path()).arg("--version").output().unwrap();
