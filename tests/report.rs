@@ -134,6 +134,44 @@ fn the_page_lists_sorts_filters_draws_and_shows_untrusted_names_as_text() {
     check_in_chromium(&html, &expect, screenshot.as_deref());
 }
 
+/// Lines that `summary` accepts but whose attributes, events, links, kind, scope and
+/// resource have odd shapes (strings or numbers for values, `null` entries, objects for
+/// lists, keys named `toString`), with parent loops, missing names and two days.
+const HOSTILE: &str = include_str!("fixtures/report-hostile.jsonl");
+
+#[test]
+fn odd_shapes_summary_accepts_never_break_the_page_and_parent_loops_stay_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("trace-data");
+    std::fs::write(&input, HOSTILE).unwrap();
+    let out = ci_tracing(dir.path())
+        .args(["summary", "trace-data", "--format", "json"])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        (&summary["lines"], &summary["invalid_lines"]),
+        (&HOSTILE.lines().count().into(), &0.into()),
+        "summary accepts every line of the fixture"
+    );
+    let counts = Counts::scan(HOSTILE.as_bytes()).unwrap();
+    let html = write_report(dir.path(), &input);
+    let id = |tag: &str| format!("{tag:0>16}");
+    let expect = serde_json::json!({
+        "traces": counts.traces.len() + usize::from(counts.spans_without_ids > 0),
+        "spans": counts.spans,
+        "dated": true,
+        // A→B→A is cut at A, D→F→E→D at D, and 99 is its own parent.
+        "marks": {"cycle": [id("a1"), id("d1"), id("99")], "orphan": [id("e"), ""]},
+    });
+    let expect_file = html.with_extension("expect.json");
+    std::fs::write(&expect_file, expect.to_string()).unwrap();
+    run_browser_script(
+        "every-span.mjs",
+        &[html.as_os_str(), expect_file.as_os_str()],
+    );
+}
+
 #[test]
 fn two_hundred_thousand_spans_load_and_the_list_responds() {
     let dir = tempfile::tempdir().unwrap();
@@ -195,8 +233,99 @@ fn an_existing_report_is_kept_unless_forced() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A `BROWSER` script that writes its arguments to `opened.txt` next to it.
+fn recording_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    let script = dir.join("browser.sh");
+    let record = dir.join("opened.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    (script, record)
+}
+
+/// What the recording browser was given, once it has written it (a bounded wait: the
+/// binary leaves a browser that is slow to start running).
+fn recorded(record: &Path) -> String {
+    for _ in 0..600 {
+        if let Ok(text) = std::fs::read_to_string(record) {
+            if text.ends_with('\n') {
+                return text;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the browser never wrote {}", record.display());
+}
+
 #[test]
-fn the_job_summary_chart_renders_in_mermaid_whatever_the_span_names() {
+fn open_hands_the_page_to_the_browser_and_failing_to_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = trace_file(dir.path(), 5, "");
+    let (script, record) = recording_browser(dir.path());
+    // Without --open nothing is opened.
+    let quiet = ci_tracing(dir.path())
+        .args(["report", input.to_str().unwrap(), "-o", "a.html"])
+        .env("BROWSER", &script)
+        .assert()
+        .success();
+    assert!(!text(&quiet.get_output().stderr).contains("warning"));
+    assert!(!record.exists(), "a browser was started without --open");
+    // The first entry of the list cannot start: the next one gets the file for its %s.
+    let browser = format!(
+        "{}/missing-browser:{} --new-tab %s",
+        dir.path().display(),
+        script.display()
+    );
+    let opened = ci_tracing(dir.path())
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            "a b.html",
+            "--open",
+        ])
+        .env("BROWSER", &browser)
+        .assert()
+        .success();
+    let stderr = text(&opened.get_output().stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let page = std::fs::canonicalize(dir.path().join("a b.html")).unwrap();
+    assert_eq!(
+        recorded(&record),
+        format!("--new-tab\n{}\n", page.display())
+    );
+    // No browser can start: the report is still written, with one warning and exit 0.
+    let failed = ci_tracing(dir.path())
+        .args(["report", input.to_str().unwrap(), "-o", "c.html", "--open"])
+        .env(
+            "BROWSER",
+            format!("{}/missing-browser:false", dir.path().display()),
+        )
+        .assert()
+        .success();
+    let stderr = text(&failed.get_output().stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("could not open c.html") && warnings[0].contains("`false` failed"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("c.html").exists());
+}
+
+#[test]
+fn the_job_summary_chart_renders_in_mermaid_whatever_the_names_one_section_per_service() {
     let dir = tempfile::tempdir().unwrap();
     let trace = "5107e570000000000000000000000001";
     let evil = [
@@ -208,22 +337,63 @@ fn the_job_summary_chart_renders_in_mermaid_whatever_the_span_names() {
         "<img src=x onerror=alert(1)>",
         "title: x",
     ];
+    let base = 1_795_000_000_000_000_000_u64;
+    let span = |id: String, parent: &str, name: &str, start: u64, end: u64, error: u8| {
+        format!(
+            r#"{{"traceId":"{trace}","spanId":"{id}","parentSpanId":"{parent}","name":{},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","status":{{"code":{error}}}}}"#,
+            serde_json::to_string(name).unwrap()
+        )
+    };
     let spans: Vec<String> = evil
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let (parent, error) = if i == 0 { ("", 2) } else { ("00000000000000e0", 0) };
-            let start = 1_795_000_000_000_000_000_u64 + i as u64 * 1_000_000_000;
-            format!(
-                r#"{{"traceId":"{trace}","spanId":"00000000000000e{i}","parentSpanId":"{parent}","name":{},"startTimeUnixNano":"{start}","endTimeUnixNano":"{}","status":{{"code":{error}}}}}"#,
-                serde_json::to_string(name).unwrap(),
-                start + 900_000_000_000 / (i as u64 + 1)
+            let (parent, error) = if i == 0 {
+                ("", 2)
+            } else {
+                ("00000000000000e0", 0)
+            };
+            let start = base + i as u64 * 1_000_000_000;
+            let end = start + 900_000_000_000 / (i as u64 + 1);
+            span(
+                format!("00000000000000e{i}"),
+                parent,
+                name,
+                start,
+                end,
+                error,
             )
         })
         .collect();
+    // A second service whose spans start between the first one's, one of no length.
+    let others: Vec<String> = (0..3_u64)
+        .map(|i| {
+            let start = base + i * 2_000_000_000 + 500_000_000;
+            let end = if i == 1 {
+                start
+            } else {
+                start + 60_000_000_000
+            };
+            span(
+                format!("00000000000000f{i}"),
+                "00000000000000e0",
+                &format!("other {i}"),
+                start,
+                end,
+                0,
+            )
+        })
+        .collect();
+    let batch = |service: &str, spans: &[String]| {
+        format!(
+            r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}"#,
+            spans.join(",")
+        )
+    };
     let line = format!(
-        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc: x; #y"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        spans.join(",")
+        r#"{{"resourceSpans":[{},{}]}}"#,
+        batch("svc: x; #y", &spans),
+        batch("other", &others)
     );
     let (input, _) = trace_file(dir.path(), 100, &format!("{line}\n"));
     let out = ci_tracing(dir.path())

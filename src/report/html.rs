@@ -4,7 +4,8 @@
 //! The page (`assets/`: HTML, CSS and JavaScript, embedded at build time) does the
 //! layout; this module streams the spans into it (see `data`) and puts the file in
 //! place: written to a temporary file next to the target, then renamed, never over an
-//! existing file without `--force`. It never loads the whole trace file.
+//! existing file without `--force`. It never loads the whole trace file. With `--open`
+//! it then hands the file to the browser (`crate::browser`).
 
 use std::io::{BufWriter, Write};
 
@@ -82,6 +83,13 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
             "{} of {} lines are not valid trace data and were left out (see `ci-tracing summary`)",
             counts.invalid_lines, counts.lines
         ));
+    }
+    if args.open {
+        if let Err(why) = crate::browser::open(output) {
+            crate::log::warn(&format!(
+                "could not open {shown} in a browser ({why}); open it yourself"
+            ));
+        }
     }
     Ok(())
 }
