@@ -1,14 +1,15 @@
 //! `ci-tracing report`: the file it writes (self-contained, escaped, never over an
-//! existing file without `--force`) and the page in real headless Chromium, driven by
-//! `tests/browser/report.mjs` through playwright-core.
+//! existing file without `--force`), the page in real headless Chromium, driven by
+//! `tests/browser/report.mjs` through playwright-core, `--open`, and the job summary's
+//! Mermaid chart. Pages of odd shapes: `tests/report_shapes.rs`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ci_tracing::generate::{self, Options};
 use ci_tracing::otlp::stats::Counts;
+use support::browser::{run_browser_script, write_report};
 use support::{ci_tracing, text};
 
 const XSS_TRACE: &str = "0badc0de0badc0de0badc0de0badc0de";
@@ -59,48 +60,6 @@ fn trace_file(dir: &Path, lines: u64, extra: &str) -> (PathBuf, Counts) {
     (path, Counts::scan(bytes.as_slice()).unwrap())
 }
 
-fn write_report(dir: &Path, input: &Path) -> PathBuf {
-    let out = dir.join("traces.html");
-    ci_tracing(dir)
-        .args([
-            "report",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    out
-}
-
-/// Runs a `tests/browser` script; fails (never skips) when Chromium or Node is missing.
-fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: run scripts/setup.sh (it installs Debian's chromium)"
-    );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for package in ["playwright-core", "mermaid"] {
-        assert!(
-            root.join("node_modules").join(package).exists(),
-            "node_modules/{package} is missing: run scripts/setup.sh"
-        );
-    }
-    let output = Command::new("node")
-        .arg(root.join("tests/browser").join(script))
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("node is missing: run scripts/setup.sh");
-    assert!(
-        output.status.success(),
-        "browser checks failed:\n{}{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
-
 /// Checks a report page in Chromium against what the file holds.
 fn check_in_chromium(html: &Path, expect: &serde_json::Value, screenshot: Option<&Path>) {
     let expect_file = html.with_extension("expect.json");
@@ -132,44 +91,6 @@ fn the_page_lists_sorts_filters_draws_and_shows_untrusted_names_as_text() {
         "xss": true,
     });
     check_in_chromium(&html, &expect, screenshot.as_deref());
-}
-
-/// Lines that `summary` accepts but whose attributes, events, links, kind, scope and
-/// resource have odd shapes (strings or numbers for values, `null` entries, objects for
-/// lists, keys named `toString`), with parent loops, missing names and two days.
-const HOSTILE: &str = include_str!("fixtures/report-hostile.jsonl");
-
-#[test]
-fn odd_shapes_summary_accepts_never_break_the_page_and_parent_loops_stay_visible() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("trace-data");
-    std::fs::write(&input, HOSTILE).unwrap();
-    let out = ci_tracing(dir.path())
-        .args(["summary", "trace-data", "--format", "json"])
-        .assert()
-        .success();
-    let summary: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(
-        (&summary["lines"], &summary["invalid_lines"]),
-        (&HOSTILE.lines().count().into(), &0.into()),
-        "summary accepts every line of the fixture"
-    );
-    let counts = Counts::scan(HOSTILE.as_bytes()).unwrap();
-    let html = write_report(dir.path(), &input);
-    let id = |tag: &str| format!("{tag:0>16}");
-    let expect = serde_json::json!({
-        "traces": counts.traces.len() + usize::from(counts.spans_without_ids > 0),
-        "spans": counts.spans,
-        "dated": true,
-        // A→B→A is cut at A, D→F→E→D at D, and 99 is its own parent.
-        "marks": {"cycle": [id("a1"), id("d1"), id("99")], "orphan": [id("e"), ""]},
-    });
-    let expect_file = html.with_extension("expect.json");
-    std::fs::write(&expect_file, expect.to_string()).unwrap();
-    run_browser_script(
-        "every-span.mjs",
-        &[html.as_os_str(), expect_file.as_os_str()],
-    );
 }
 
 #[test]

@@ -24,9 +24,9 @@ export function tooltips() {
   return { missing, truncated };
 }
 
-// In the page: the key cells of the details panel that wrap somewhere else than after
-// a dot, a hyphen or a space (allowed only inside a part wider than the cell on its
-// own), and how many key cells wrap at all.
+// In the page: the key cells of the details panel that wrap inside a word (between two
+// letters or digits; allowed only in a part, between dots or spaces, that is
+// wider than the cell on its own), and how many key cells wrap at all.
 export function keyBreaks() {
   const bad = [];
   let wrapped = 0;
@@ -44,18 +44,20 @@ export function keyBreaks() {
         if (rect) chars.push({ char: node.data[k], top: rect.top, width: rect.width });
       }
     }
-    // The width of the part (between break opportunities) that holds character i.
+    const word = (i) => /[\p{L}\p{N}_]/u.test(chars[i].char);
+    const part = (i) => !/[.\s]/.test(chars[i].char);
+    // The width of the part that holds characters i - 1 and i.
     const partWidth = (i) => {
-      let [from, to] = [i, i];
-      while (from > 0 && !/[.\s-]/.test(chars[from - 1].char)) from--;
-      while (to < chars.length - 1 && !/[.\s-]/.test(chars[to].char)) to++;
+      let [from, to] = [i - 1, i];
+      while (from > 0 && part(from - 1)) from--;
+      while (to < chars.length - 1 && part(to + 1)) to++;
       return chars.slice(from, to + 1).reduce((sum, c) => sum + c.width, 0);
     };
     let breaks = 0;
     for (let i = 1; i < chars.length; i++) {
       if (chars[i].top <= chars[i - 1].top + 2) continue;
       breaks++;
-      if (!/[.\s-]/.test(chars[i - 1].char) && partWidth(i) <= room) {
+      if (word(i - 1) && word(i) && partWidth(i) <= room) {
         bad.push(cell.textContent + ' breaks after "' + cell.textContent.slice(0, i) + '"');
       }
     }

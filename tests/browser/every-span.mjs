@@ -8,7 +8,8 @@
 //   node tests/browser/every-span.mjs REPORT.html EXPECT.json
 //
 // EXPECT.json: {"traces": N, "spans": N, "dated": bool,
-//               "marks": {"cycle": [span ids], "orphan": [span ids]}}.
+//               "marks": {"cycle": [span ids], "orphan": [span ids]}  (marks left out: not checked),
+//               "layout_cases": bool  (the file has a name long enough to be cut and a key long enough to wrap)}.
 // Every failed check is one line; exits non-zero if any. Run by tests/report.rs.
 import { withChromium } from './chromium.mjs';
 import { keyBreaks, tooltips } from './checks.mjs';
@@ -72,9 +73,11 @@ await withChromium('every span', async (browser, problems) => {
     }
   }
   check(drawn === expect.spans, `${drawn} spans drawn in all, expected ${expect.spans}`);
-  check(truncated > 0, 'no truncated name was checked: the file needs a longer name');
-  check(wrapped > 0, 'no attribute key wrapped: the file needs a longer key');
-  for (const [mark, ids] of Object.entries(expect.marks)) {
+  if (expect.layout_cases) {
+    check(truncated > 0, 'no truncated name was checked: the file needs a longer name');
+    check(wrapped > 0, 'no attribute key wrapped: the file needs a longer key');
+  }
+  for (const [mark, ids] of Object.entries(expect.marks || {})) {
     check(JSON.stringify(marks[mark].sort()) === JSON.stringify([...ids].sort()),
       `${mark} marks on ${JSON.stringify(marks[mark])}, expected ${JSON.stringify(ids)}`);
   }
