@@ -29,9 +29,9 @@
   const services = Array.from(new Set(resources.map((r) => r.service))).sort();
   const colours = new Map(services.map((name, i) => [name, 'hsl(' + Math.round((i * 137.508) % 360) + ' 62% 56%)']));
 
+  const absent = (v) => v === null || v === undefined;
   // Any JSON value as text. Never String(value) on an object: one from the file may
   // have a "toString" key that is not a function, and String() would throw.
-  const absent = (v) => v === null || v === undefined;
   function text(v) {
     if (absent(v)) return '';
     if (typeof v === 'string') return v;
@@ -361,6 +361,7 @@
     const heading = el('h2', null, nameOf(s));
     heading.title = nameOf(s);
     details.replaceChildren(heading);
+    details.scrollTop = 0;
     const offset = (s[SEC] - t.sec) * 1e9 + (s[NANOS] - t.nanos);
     const parentKnown = t.spans.some((j) => spans[j][SPAN] === s[PARENT]);
     table(details, 'Span', [
