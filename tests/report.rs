@@ -7,9 +7,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use ci_tracing::generate::{self, Options};
-use ci_tracing::otlp::stats::Counts;
+use ci_tracing::trace::counts::Counts;
 use support::browser::{run_browser_script, write_report};
+use support::generate::{self, Options};
 use support::{ci_tracing, text};
 
 const XSS_TRACE: &str = "0badc0de0badc0de0badc0de0badc0de";

@@ -5,7 +5,7 @@
 
 mod support;
 
-use ci_tracing::otlp::stats::Counts;
+use ci_tracing::trace::counts::Counts;
 use serde_json::{Value, json};
 use support::browser::{run_browser_script, write_report};
 use support::ci_tracing;

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod fetch;
+pub mod generate;
 pub mod github;
 pub mod http;
 pub mod job;
