@@ -147,6 +147,12 @@ pub enum Error {
         /// The target file.
         path: String,
     },
+    /// The target is a device, a FIFO, a socket or a directory.
+    #[error("{reason}")]
+    NotAFile {
+        /// What is there, and what to do.
+        reason: String,
+    },
     /// A local file operation failed.
     #[error("cannot write {path}: {reason}")]
     Io {
@@ -164,7 +170,8 @@ impl Error {
             Error::Config(_)
             | Error::BadCredentials { .. }
             | Error::Forbidden { .. }
-            | Error::Exists { .. } => USAGE,
+            | Error::Exists { .. }
+            | Error::NotAFile { .. } => USAGE,
             _ => FAILED,
         }
     }
