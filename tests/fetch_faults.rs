@@ -213,6 +213,32 @@ fn a_digest_mismatch_writes_nothing() {
     assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
 }
 
+/// Regression: `SHA256:` in capitals was not recognised, and an algorithm that cannot be
+/// checked (`md5:`) was accepted unchecked.
+#[test]
+fn the_digest_algorithm_is_read_ignoring_case_and_an_unknown_one_is_refused() {
+    let zip = spans_zip();
+    let dir = tempfile::tempdir().unwrap();
+    let upper = sha256(&zip).replacen("sha256", "SHA256", 1).to_uppercase();
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(upper.clone())));
+    assert_eq!(fetch(dir.path(), &fake, &[]).code, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = sha256(b"other").replacen("sha256", "Sha256", 1);
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(wrong.clone())));
+    assert_eq!(fetch(dir.path(), &fake, &[]).code, 1, "a mismatch is caught in capitals too");
+
+    let dir = tempfile::tempdir().unwrap();
+    let md5 = "md5:0123456789abcdef0123456789abcdef".to_owned();
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(md5.clone())));
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: artifact 71 has the digest `md5:0123456789abcdef0123456789abcdef`, which cannot be checked (only sha256:<64 hex digits> can): refusing to use it unverified",
+    );
+    assert!(fake.blobs.requests().is_empty(), "refused before downloading");
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
 #[test]
 fn an_artifact_that_expires_before_its_download_is_gone() {
     let dir = tempfile::tempdir().unwrap();

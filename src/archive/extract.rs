@@ -80,6 +80,11 @@ pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Err
 /// Every entry's name and whether it is a file; refuses unsafe names, symlinks and a
 /// declared total past `limit`.
 fn check_entries(archive: &mut ZipArchive<File>, limit: u64) -> Result<Vec<(String, bool)>, Error> {
+    // The archive keeps one entry per name: a second entry of the same name hides the
+    // first, so which bytes are "the" file would be the archive's choice, not ours.
+    if archive.has_duplicate_names() {
+        return Err(Error::DuplicateNames);
+    }
     let mut names = Vec::with_capacity(archive.len());
     let mut declared = 0u64;
     for index in 0..archive.len() {

@@ -141,6 +141,16 @@ pub enum Error {
         /// The digest of the bytes received.
         actual: String,
     },
+    /// The digest names an algorithm this tool cannot check, or is malformed.
+    #[error(
+        "artifact {id} has the digest `{digest}`, which cannot be checked (only sha256:<64 hex digits> can): refusing to use it unverified"
+    )]
+    UnsupportedDigest {
+        /// The artifact.
+        id: u64,
+        /// The digest GitHub gave (shortened).
+        digest: String,
+    },
     /// The target exists and `--force` was not given.
     #[error("{path} already exists: pass --force to replace it")]
     Exists {

@@ -14,8 +14,31 @@ const BUFFER: usize = 1 << 20;
 /// A line buffer that grew past this is given back after use.
 const KEEP_CAPACITY: usize = 16 << 20;
 
-/// Opens an input for reading, with the error a user can act on.
+/// Opens an input for reading, with the error a user can act on. A UTF-8 byte order
+/// mark at the start (some editors and tools on Windows write one) is skipped, so that
+/// line 1 reads like every other line.
 pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
+    let mut reader = open_raw(input)?;
+    skip_bom(&mut reader).map_err(|err| config::Error::Unreadable {
+        path: input.display(),
+        reason: config::io_reason(&err),
+        hint: "",
+    })?;
+    Ok(reader)
+}
+
+/// The UTF-8 encoding of U+FEFF, the byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Consumes a byte order mark at the start of `reader`, if there is one.
+fn skip_bom(reader: &mut impl BufRead) -> io::Result<()> {
+    if reader.fill_buf()?.starts_with(BOM) {
+        reader.consume(BOM.len());
+    }
+    Ok(())
+}
+
+fn open_raw(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
     match input {
         Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUFFER, io::stdin()))),
         Input::Path(path) => {
