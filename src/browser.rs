@@ -16,12 +16,14 @@ use std::time::{Duration, Instant};
 const SETTLE: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
 
-/// Opens `file` in the browser. `Err` says why not, for a warning.
-pub(crate) fn open(file: &Path) -> Result<(), String> {
+/// Opens `file` in the browser, with the commands of `browser_var` (the value of
+/// `BROWSER`, resolved with the report's plan) when it is set. `Err` says why not, for
+/// a warning.
+pub(crate) fn open(file: &Path, browser_var: Option<&str>) -> Result<(), String> {
     let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let file = file.to_string_lossy();
-    let commands = match crate::config::env_var("BROWSER") {
-        Some(list) => from_browser_var(&list, &file),
+    let commands = match browser_var {
+        Some(list) => from_browser_var(list, &file),
         None => vec![desktop_opener(&file)],
     };
     let mut failures = Vec::new();

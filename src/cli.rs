@@ -182,7 +182,7 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Write a self-contained HTML report with a waterfall per trace.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing report\n  ci-tracing report trace-data -o smoke.html --force\n\n",
+        "Examples:\n  ci-tracing report --open\n  ci-tracing report trace-data -o smoke.html --force\n\n",
         "Exit status: 0 written, 1 the report cannot be written, 2 wrong invocation, unreadable\ninput, or the output exists without --force."
     ))]
     Report(ReportArgs),

@@ -58,8 +58,8 @@ pub fn run(plan: &ReportPlan) -> crate::Result<()> {
             counts.invalid_lines, counts.lines
         ));
     }
-    if args.open {
-        if let Err(why) = crate::browser::open(output) {
+    if plan.open {
+        if let Err(why) = crate::browser::open(output, plan.browser.as_deref()) {
             crate::log::warn(&format!(
                 "could not open {shown} in a browser ({why}); open it yourself"
             ));

@@ -168,6 +168,10 @@ pub struct ReportPlan {
     pub output: PathBuf,
     /// Replace an existing output.
     pub force: bool,
+    /// Open the report in a browser once written.
+    pub open: bool,
+    /// `BROWSER`, the commands to open it with, when set.
+    pub browser: Option<String>,
 }
 
 impl Plan {
@@ -190,6 +194,8 @@ impl Plan {
                 input: Input::resolve(args.file.as_deref()),
                 output: args.output.clone(),
                 force: args.force,
+                open: args.open,
+                browser: args.open.then(|| env_var("BROWSER")).flatten(),
             }),
             Command::Completions(args) => Plan::Completions(args.shell),
             Command::Man(args) => Plan::Man(args.command.clone()),
