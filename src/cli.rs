@@ -115,13 +115,19 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Say more (repeat for more detail).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 900)]
     pub verbose: u8,
     /// Print only warnings and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 901
+    )]
     pub quiet: bool,
     /// Never draw progress bars (they are drawn only on a terminal anyway).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 902)]
     pub no_progress: bool,
 }
 
