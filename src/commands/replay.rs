@@ -287,9 +287,8 @@ fn save_failed(context: &Context) -> Result<String, Error> {
         }
         Ok(None) => Ok(path),
         Err(source) => Err(Error::FailedFile {
-            path,
+            failure: crate::path_error::IoOnPath::new(&path, &source),
             lines: context.tally.failed.load(Relaxed),
-            source,
         }),
     }
 }

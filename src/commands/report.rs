@@ -24,7 +24,8 @@ pub fn run(plan: &ReportPlan) -> crate::Result<()> {
         return Err(Error::Exists(shown).into());
     }
     let reader = lines::open(input)?;
-    let write_error = |err: std::io::Error| Error::Write(format!("cannot write {shown}: {err}"));
+    let write_error =
+        |err: std::io::Error| Error::Unwritable(crate::path_error::IoOnPath::new(output, &err));
     let mut temp = atomic::temp_in(atomic::dir_of(output), ".ci-tracing-report-", ".tmp")
         .map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());

@@ -53,16 +53,12 @@ pub enum Error {
         path: String,
     },
     /// `.failed` could not be written.
-    #[error(
-        "cannot write {path}: {source}; {lines} lines were not accepted and are not saved anywhere"
-    )]
+    #[error("cannot write {failure}; {lines} lines were not accepted and are not saved anywhere")]
     FailedFile {
-        /// The target path.
-        path: String,
+        /// The target path and the operating system's reason.
+        failure: crate::path_error::IoOnPath,
         /// Lines that were meant for it.
         lines: u64,
-        /// The error.
-        source: std::io::Error,
     },
     /// Where `.failed` would go stands a device, a FIFO, a socket or a directory.
     #[error("{0}; nothing was sent")]

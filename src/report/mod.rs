@@ -23,6 +23,9 @@ pub enum Error {
     /// Writing the output failed.
     #[error("{0}")]
     Write(String),
+    /// The output file cannot be written.
+    #[error("cannot write {0}")]
+    Unwritable(crate::path_error::IoOnPath),
     /// The output path is a device, a FIFO, a socket or a directory.
     #[error("{0}")]
     NotAFile(String),
@@ -35,7 +38,7 @@ impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write(_) => crate::exit::FAILED,
+            Error::Write(_) | Error::Unwritable(_) => crate::exit::FAILED,
             Error::Exists(_) | Error::NotAFile(_) => crate::exit::USAGE,
         }
     }
