@@ -13,6 +13,7 @@ mod browser;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod exit;
 pub mod github;

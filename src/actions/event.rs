@@ -8,7 +8,7 @@
 use serde::Deserialize;
 
 use super::Error;
-use crate::config::env_var;
+use crate::env::env_var;
 
 /// Events whose payload carries a pull request and whose labels turn tracing on.
 pub const PULL_REQUEST_EVENTS: &[&str] = &["pull_request", "pull_request_target"];

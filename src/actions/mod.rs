@@ -3,7 +3,7 @@
 //!
 //! This is the runtime adapter: besides `config`, which builds each command's plan, it is
 //! the only place that reads the environment (the documented `GITHUB_*` variables of the
-//! event and the file commands, through [`crate::config::env_var`], an empty one counting
+//! event and the file commands, through [`crate::env::env_var`], an empty one counting
 //! as unset), so tests can run the binary outside Actions with a cleaned environment. It
 //! must never write a token to the log or to an output file.
 

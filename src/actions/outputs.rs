@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use super::Error;
-use crate::config::env_var;
+use crate::env::env_var;
 
 /// Formats one output for `GITHUB_OUTPUT`.
 pub fn format_output(name: &str, value: &str) -> String {

@@ -4,7 +4,7 @@
 //! Every default and fallback chain lives here (token, host and API URL in `github`,
 //! repository in `repo`, what `fetch-traces` fetches in `target`, the OTLP endpoint and
 //! headers in `otlp`, the plans in `plans`), so commands receive values, not options.
-//! Besides the Actions runtime adapter (`crate::actions`), this is the only place that
+//! Besides the Actions runtime adapter (the `actions` folder), this is the only place that
 //! reads the environment, the `CI_TRACING_*` test knobs included ([`tuning`]). A failure
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
@@ -91,12 +91,7 @@ pub enum Error {
     Invalid(String),
 }
 
-/// A non-empty environment variable (an empty one counts as unset, as in Actions).
-pub fn env_var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-}
+pub use crate::env::env_var;
 
 /// A URL as a message may show it: without user, password, query or fragment, which can
 /// hold secrets (`https://user:token@host`, a signed URL's `sig`). A value that does not
