@@ -372,3 +372,31 @@ fn wrong_targets_are_one_line_and_exit_2_before_any_request() {
     }
     assert!(fake.api.requests().is_empty());
 }
+
+#[test]
+fn the_origin_remote_of_a_ghes_checkout_names_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = ghes();
+    let remote = format!("{}/octo-org/octo-repo.git", fake.api.url());
+    for args in [&["init", "-q"][..], &["remote", "add", "origin", &remote]] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir.path())
+            .status()
+            .expect("git is installed");
+        assert!(status.success(), "git {args:?}");
+    }
+    let mut cmd = support::ci_tracing(dir.path());
+    cmd.args(["-v", "--no-progress", "fetch-traces", "1347"])
+        .env("CI_TRACING_GITHUB_HTTP", "1")
+        .env("GH_TOKEN", GITHUB_COM_TOKEN)
+        .env("GH_ENTERPRISE_TOKEN", TOKEN);
+    let out = run(cmd);
+    assert_fetched(dir.path(), &out);
+    assert_eq!(
+        fake.api_hits("/api/v3/repos/octo-org/octo-repo/pulls/1347"),
+        1
+    );
+}
