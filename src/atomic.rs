@@ -5,11 +5,38 @@
 //! it, and rename it to the target: a crash leaves the old file or the new one, never
 //! half of one. An existing target is replaced only when the caller says so (`--force`,
 //! or a file that is the tool's own).
+//!
+//! Temporary files are made by [`temp_file`], which remembers their paths: on SIGINT or
+//! SIGTERM the process exits without running destructors, and [`remove_temps`] deletes
+//! what would otherwise be left behind.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
+
+/// Paths of the temporary files made by [`temp_file`] and not yet installed.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary file in `dir`, named as `builder` says, removed by [`remove_temps`]
+/// unless [`install`]ed first.
+pub fn temp_file(builder: &tempfile::Builder, dir: &Path) -> io::Result<NamedTempFile> {
+    let temp = builder.tempfile_in(dir)?;
+    if let Ok(mut temps) = TEMPS.lock() {
+        temps.push(temp.path().to_path_buf());
+    }
+    Ok(temp)
+}
+
+/// Deletes every temporary file [`temp_file`] made that is still there (for an exit
+/// that skips destructors).
+pub fn remove_temps() {
+    let temps = TEMPS.lock().map(|mut t| std::mem::take(&mut *t));
+    for path in temps.unwrap_or_default() {
+        let _ = std::fs::remove_file(path);
+    }
+}
 
 /// The directory that holds `target` (`.` for a bare file name): where its temporary
 /// file goes.
@@ -23,6 +50,9 @@ pub fn dir_of(target: &Path) -> &Path {
 /// Syncs `temp` to disk and renames it to `target`, replacing an existing file only with
 /// `replace` (otherwise an [`io::ErrorKind::AlreadyExists`] error).
 pub fn install(temp: NamedTempFile, target: &Path, replace: bool) -> io::Result<()> {
+    if let Ok(mut temps) = TEMPS.lock() {
+        temps.retain(|path| path != temp.path());
+    }
     // On disk before the rename, so that a crash cannot leave a renamed but empty file.
     temp.as_file().sync_all()?;
     let persisted = if replace {

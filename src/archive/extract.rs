@@ -44,11 +44,9 @@ pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Err
     let mut archive = ZipArchive::new(zip).map_err(|err| Error::Damaged(err.to_string()))?;
     let names = check_entries(&mut archive, limit)?;
     let chosen = choose_trace_entries(&names)?;
-    let file = tempfile::Builder::new()
-        .prefix(".trace-data.")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|err| Error::io(dir, &err))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".trace-data.").suffix(".part");
+    let file = crate::atomic::temp_file(&builder, dir).map_err(|err| Error::io(dir, &err))?;
     let mut out = Counter::new(BufWriter::with_capacity(1 << 20, file.as_file()));
     let mut total = 0u64;
     for &index in &chosen {

@@ -29,9 +29,7 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
     // A report is for sharing: readable like any file a user writes (not 0600).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut temp = builder
-        .tempfile_in(atomic::dir_of(output))
-        .map_err(write_error)?;
+    let mut temp = atomic::temp_file(&builder, atomic::dir_of(output)).map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
     let counts = write_page(reader, &mut out, &input.display())
         .map_err(|err| Error::Write(format!("{shown} was not written: {err}")))?;

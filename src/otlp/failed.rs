@@ -82,9 +82,9 @@ impl FailedLines {
 
     fn write(&mut self, line: &[u8]) -> io::Result<()> {
         if self.temp.is_none() {
-            let temp = tempfile::Builder::new()
-                .prefix(".replay-failed-")
-                .tempfile_in(atomic::dir_of(&self.target))?;
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".replay-failed-");
+            let temp = atomic::temp_file(&builder, atomic::dir_of(&self.target))?;
             self.temp = Some(BufWriter::with_capacity(1 << 16, temp));
         }
         let writer = self.temp.as_mut().expect("created above");
