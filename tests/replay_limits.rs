@@ -9,6 +9,12 @@ mod support;
 use replay_support::{Case, SAMPLE, lines, ok, replay};
 use support::http::Reply;
 
+/// Flags and environment variables of one run.
+type Setting = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
 /// A receiver that never answers in time.
 fn hanging() -> Case {
     Case::new(&SAMPLE.repeat(2), |_| {
@@ -19,7 +25,7 @@ fn hanging() -> Case {
 
 #[test]
 fn a_receiver_that_never_answers_times_out_per_request() {
-    let settings: [(&[&str], &[(&str, &str)]); 3] = [
+    let settings: [Setting; 3] = [
         (&["--timeout", "300ms"], &[]),
         (&[], &[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "300")]),
         (&[], &[("OTEL_EXPORTER_OTLP_TIMEOUT", "300")]),

@@ -93,7 +93,7 @@ fn twirp_caps_retry_after() {
     job.write("trace-data.json", SAMPLE.as_bytes());
     fake.busy_once("/CreateArtifact", FOREVER);
     let mut cmd = job.std_upload(&fake);
-    cmd.arg("trace-data.json");
+    cmd.args(["-v", "trace-data.json"]);
     let (code, stderr) = run_capped(cmd);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -110,7 +110,7 @@ fn the_blob_put_caps_retry_after() {
     job.write("trace-data.json", SAMPLE.as_bytes());
     fake.busy_once("PUT /blob/", FOREVER);
     let mut cmd = job.std_upload(&fake);
-    cmd.arg("trace-data.json");
+    cmd.args(["-v", "trace-data.json"]);
     let (code, stderr) = run_capped(cmd);
     assert_eq!(code, 0, "{stderr}");
     assert!(

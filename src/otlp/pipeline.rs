@@ -256,6 +256,11 @@ pub fn dispatch(
             .min(BYTE_BUDGET_KIB);
         let budget = handle.block_on(context.bytes.clone().acquire_many_owned(kib));
         let slot = handle.block_on(context.slots.clone().acquire_owned());
+        if context.halted() {
+            // Stopped while this line waited: kept in order, behind the lines in flight.
+            context.fail(&job.line, job.spans, "not sent");
+            continue;
+        }
         let context = context.clone();
         handle.spawn(async move {
             deliver(&context, job).await;
