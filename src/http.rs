@@ -62,6 +62,17 @@ pub struct GaveUp<E> {
     pub retry: Retry,
 }
 
+impl<E> GaveUp<E> {
+    /// The last error when it was final, else the one `exhausted` makes from the
+    /// attempts made and the last reason.
+    pub fn or_exhausted(self, exhausted: impl FnOnce(u32, String) -> E) -> E {
+        match self.retry {
+            Retry::Never => self.error,
+            _ => exhausted(self.attempts, self.reason),
+        }
+    }
+}
+
 /// Attempts, backoff and deadline of one kind of request; the one place that waits.
 ///
 /// Backoff delays grow `base × factor^n` up to `max`, with ±25 % jitter. A server's

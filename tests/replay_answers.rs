@@ -171,7 +171,7 @@ fn nothing_listening_ends_the_replay_at_once_without_a_failed_copy() {
     run.says(&format!("replay {} again", file.display()));
     assert!(!dir.path().join("trace-data.failed").exists());
     assert_eq!(
-        files_in(dir.path()),
+        support::fetch::files_in(dir.path()),
         ["trace-data"],
         "no temporary file left"
     );
@@ -219,14 +219,4 @@ fn a_receiver_failing_lines_in_a_row_stops_the_replay_and_keeps_the_rest() {
         kept == lines(&content)[1..],
         "every line but the accepted one, in order"
     );
-}
-
-/// Every file name in `dir`.
-fn files_in(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }

@@ -86,37 +86,30 @@ fn github_rest_caps_retry_after() {
     assert_eq!(fake.api_hits("/pulls/1347"), 2);
 }
 
-#[test]
-fn twirp_caps_retry_after() {
+/// Uploads a trace file while the request matching `matches` is answered once with
+/// `Retry-After: 99999`; the upload must succeed with `announced` in its output.
+fn upload_past(matches: &str, announced: &str) -> FakeResults {
     let job = Job::pull_request(&["enable tracing"]);
     let fake = FakeResults::start(&job.token);
     job.write("trace-data.json", SAMPLE.as_bytes());
-    fake.busy_once("/CreateArtifact", FOREVER);
+    fake.busy_once(matches, FOREVER);
     let mut cmd = job.std_upload(&fake);
     cmd.args(["-v", "trace-data.json"]);
     let (code, stderr) = run_capped(cmd);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("CreateArtifact: HTTP 503; retrying in"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(announced), "{stderr}");
+    fake
+}
+
+#[test]
+fn twirp_caps_retry_after() {
+    let fake = upload_past("/CreateArtifact", "CreateArtifact: HTTP 503; retrying in");
     assert_eq!(fake.artifacts().len(), 1);
 }
 
 #[test]
 fn the_blob_put_caps_retry_after() {
-    let job = Job::pull_request(&["enable tracing"]);
-    let fake = FakeResults::start(&job.token);
-    job.write("trace-data.json", SAMPLE.as_bytes());
-    fake.busy_once("PUT /blob/", FOREVER);
-    let mut cmd = job.std_upload(&fake);
-    cmd.args(["-v", "trace-data.json"]);
-    let (code, stderr) = run_capped(cmd);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("uploading a block: HTTP 503; retrying in"),
-        "{stderr}"
-    );
+    let fake = upload_past("PUT /blob/", "uploading a block: HTTP 503; retrying in");
     assert!(fake.artifacts()[0].finalized.is_some());
 }
 

@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use replay_support::{SAMPLE, endpoint, lines, ok, write};
+use support::fetch::files_in;
 use support::http::Server;
 
 /// The signals and the exit status each must give.
@@ -29,16 +30,6 @@ fn kill(child: &Child, name: &str) {
     assert!(status.success());
 }
 
-/// Every file name in `dir`, sorted.
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Waits (up to a minute) until a file whose name starts with `prefix` is in `dir`.
 fn wait_for_file(dir: &Path, prefix: &str) {
     for _ in 0..3000 {
@@ -48,6 +39,23 @@ fn wait_for_file(dir: &Path, prefix: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("no {prefix}* appeared in {}", dir.display());
+}
+
+/// Runs `ci-tracing ARGS` in `dir` on the FIFO `trace.fifo` there, and returns it with
+/// the FIFO's writing end, open once the command has opened the reading end.
+fn on_a_fifo(dir: &Path, args: &[&str]) -> (Child, std::fs::File) {
+    let fifo = dir.join("trace.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let child = support::ci_tracing_std(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening blocks until the command opens the other end; it stays open.
+    let writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    (child, writer)
 }
 
 /// The exit status, standard output and the last line of standard error.
@@ -113,17 +121,8 @@ fn replay_prints_its_tally_and_keeps_every_line_not_accepted() {
 fn report_reading_a_fifo_that_never_ends_leaves_no_temporary_file() {
     for (signal, code) in SIGNALS {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("trace.fifo");
-        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-        assert!(made.success());
-        let child = support::ci_tracing_std(dir.path())
-            .args(["report", "trace.fifo", "-o", "traces.html"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Opening blocks until the report opens the other end; it stays open.
-        let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        let (child, mut writer) =
+            on_a_fifo(dir.path(), &["report", "trace.fifo", "-o", "traces.html"]);
         writer.write_all(lines(SAMPLE)[0].as_bytes()).unwrap();
         writer.write_all(b"\n").unwrap();
         wait_for_file(dir.path(), ".ci-tracing-report-");
@@ -144,17 +143,7 @@ fn report_reading_a_fifo_that_never_ends_leaves_no_temporary_file() {
 fn summary_reading_a_fifo_that_never_ends_exits_at_once() {
     for (signal, code) in SIGNALS {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("trace.fifo");
-        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-        assert!(made.success());
-        let child = support::ci_tracing_std(dir.path())
-            .args(["summary", "trace.fifo"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Opening blocks until the summary opens the other end; it stays open.
-        let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        let (child, mut writer) = on_a_fifo(dir.path(), &["summary", "trace.fifo"]);
         writer.write_all(SAMPLE.as_bytes()).unwrap();
         kill(&child, signal);
         let (status, stdout, last) = finish(child);

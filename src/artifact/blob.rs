@@ -132,12 +132,12 @@ impl BlobUpload {
         RETRIES
             .run(&format!("uploading {what}"), attempt)
             .await
-            .map_err(|gave_up| match gave_up.retry {
-                Retry::Never => gave_up.error,
-                _ => Error::Blob(format!(
-                    "uploading {what} to blob storage failed after {} attempts: {}; re-run the job",
-                    gave_up.attempts, gave_up.reason
-                )),
+            .map_err(|gave_up| {
+                gave_up.or_exhausted(|attempts, reason| {
+                    Error::Blob(format!(
+                        "uploading {what} to blob storage failed after {attempts} attempts: {reason}; re-run the job"
+                    ))
+                })
             })
     }
 }

@@ -150,12 +150,12 @@ impl Twirp {
         RETRIES
             .run(method, || self.post(url.clone(), body))
             .await
-            .map_err(|gave_up| match gave_up.retry {
-                Retry::Never => gave_up.error,
-                _ => Error::Service(format!(
-                    "{method} failed after {} attempts: {}; the results service may be having trouble, re-run the job later",
-                    gave_up.attempts, gave_up.reason
-                )),
+            .map_err(|gave_up| {
+                gave_up.or_exhausted(|attempts, reason| {
+                    Error::Service(format!(
+                        "{method} failed after {attempts} attempts: {reason}; the results service may be having trouble, re-run the job later"
+                    ))
+                })
             })
     }
 
