@@ -46,11 +46,11 @@ pub fn run(cli: &Cli) -> Result<()> {
         progress: !global.no_progress && std::io::stderr().is_terminal(),
         in_actions: config::env_var("GITHUB_ACTIONS").as_deref() == Some("true"),
     });
-    signal::install(forced_exit).map_err(|err| {
-        Error::Config(config::Error::Invalid(format!(
-            "cannot watch for SIGINT and SIGTERM: {err}"
-        )))
-    })?;
+    if let Err(err) = signal::install(forced_exit) {
+        log::warn(&format!(
+            "cannot watch for SIGINT and SIGTERM ({err}): an interrupted run may leave temporary files"
+        ));
+    }
     let settings = Settings::new(global)?;
     match &cli.command {
         Command::Gate(args) => block_on(commands::gate::run(&settings, args)),

@@ -90,6 +90,10 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
     let _ = context.slots.acquire_many(all).await;
     context.progress.finish_and_clear();
     watcher.abort();
+    if let Some(signal) = signal::arrived() {
+        // Arrived after the last request: still said, and still 130 or 143.
+        context.stop_with(Stop::Interrupted(signal));
+    }
     let read_result = read.and_then(|r| r);
     finish(&context, &input, &shown, started, read_result)
 }

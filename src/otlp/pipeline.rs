@@ -361,7 +361,7 @@ async fn deliver(context: &Context, job: Job) {
             match how {
                 Failure::NothingListens => context.stop_with(Stop::NothingListens(reason)),
                 Failure::Stopping => {}
-                Failure::Refused | Failure::Exhausted => {
+                Failure::Final | Failure::Exhausted => {
                     context.warn_line(&format!("line {} not delivered: {reason}", job.line_no));
                     if how == Failure::Exhausted {
                         context.count_in_a_row(Some(&reason));

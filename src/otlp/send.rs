@@ -67,7 +67,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// A final answer about this line (400 bad data, 413 too large, …).
-    Refused,
+    Final,
     /// Retryable trouble that lasted through every attempt: the receiver is failing.
     Exhausted,
     /// Nothing accepts connections there, and nothing was delivered yet: not retried.
@@ -210,7 +210,7 @@ impl Sender {
         let how = if is_retryable(status) {
             Failure::Exhausted
         } else {
-            Failure::Refused
+            Failure::Final
         };
         let mut failed = verdict(&kind, reason, how, gate);
         if let (Retry::Backoff, Some(after)) = (failed.retry, retry_after) {
