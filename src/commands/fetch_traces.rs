@@ -54,9 +54,8 @@ async fn download_and_extract(
     dir: &Path,
 ) -> crate::Result<Extracted> {
     std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".trace-data.").suffix(".zip.part");
-    let mut zip = atomic::temp_file(&builder, dir).map_err(|err| Error::io(dir, &err))?;
+    let mut zip =
+        atomic::temp_in(dir, ".trace-data.", ".zip.part").map_err(|err| Error::io(dir, &err))?;
     crate::github::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
     let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
     let extracted = extract_spans(reopened, dir, max_unzipped())?;
@@ -92,7 +91,10 @@ fn success_message(
 
 /// Fails before any download when the target exists and `--force` is not given.
 fn refuse_existing(target: &Path, force: bool) -> Result<(), Error> {
-    if !force && target.symlink_metadata().is_ok() {
+    let exists = atomic::check_target(target).map_err(|err| Error::NotAFile {
+        reason: err.to_string(),
+    })?;
+    if !force && exists {
         return Err(Error::Exists {
             path: display_path(target).display().to_string(),
         });
@@ -106,6 +108,9 @@ fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
             path: display_path(target).display().to_string(),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => Err(Error::NotAFile {
+            reason: err.to_string(),
         }),
         Err(err) => Err(Error::io(target, &err)),
     }
