@@ -145,6 +145,15 @@ mod tests {
     }
 
     #[test]
+    fn any_retry_after_is_left_to_the_policy_to_cap() {
+        let far = headers(&[("retry-after", "99999")]);
+        let verdict = rate_limit(StatusCode::TOO_MANY_REQUESTS, &far, "", UNIX_EPOCH).unwrap();
+        assert_eq!(verdict.retry, Retry::After(Duration::from_secs(99_999)));
+        let verdict = classify(StatusCode::SERVICE_UNAVAILABLE, &far, b"", "x");
+        assert_eq!(verdict.retry, Retry::After(Duration::from_secs(99_999)));
+    }
+
+    #[test]
     fn a_plain_403_is_a_refusal_and_a_secondary_limit_backs_off() {
         let none = HeaderMap::new();
         assert!(
