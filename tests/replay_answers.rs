@@ -179,40 +179,27 @@ fn nothing_listening_ends_the_replay_at_once_without_a_failed_copy() {
 
 #[test]
 fn a_receiver_failing_lines_in_a_row_stops_the_replay_and_keeps_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "trace-data", &SAMPLE.repeat(10));
+    let content = SAMPLE.repeat(10);
     let sent = std::sync::atomic::AtomicBool::new(false);
     // Accepts one line, then drops every connection unanswered.
-    let server = Server::start(move |_| {
+    let case = Case::new(&content, move |_| {
         if sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
             Reply::Close
         } else {
             ok()
         }
     });
-    let url = endpoint(&server);
-    let run = replay(
-        dir.path(),
-        &[
-            file.to_str().unwrap(),
-            "--endpoint",
-            &url,
-            "--concurrency",
-            "1",
-        ],
-        &[],
-    );
+    let run = case.replay(&["--concurrency", "1"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     run.prints("lines sent:     1");
     run.prints("lines failed:   19");
     run.says("failed 5 line(s) in a row");
     assert_eq!(
-        server.requests().len(),
+        case.server.requests().len(),
         1 + 5 * 6,
         "5 lines, 6 attempts each"
     );
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
-    let content = SAMPLE.repeat(10);
+    let failed = case.failed();
     let kept = lines(&failed);
     assert_eq!(kept.len(), 19);
     assert!(
