@@ -37,6 +37,14 @@ pub enum Retry {
     After(Duration),
 }
 
+impl Retry {
+    /// Transient trouble: after the answer's `Retry-After` when it has one, else with
+    /// backoff.
+    pub fn transient(headers: &HeaderMap) -> Self {
+        retry_after(headers).map_or(Retry::Backoff, Retry::After)
+    }
+}
+
 /// A failed attempt and its protocol's verdict.
 #[derive(Debug)]
 pub struct Failed<E> {

@@ -92,7 +92,7 @@ pub fn classify(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMa
     if !matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504) {
         return Retry::Never;
     }
-    crate::http::retry_after(headers).map_or(Retry::Backoff, Retry::After)
+    Retry::transient(headers)
 }
 
 /// Tells the runner to hide the `sig` of a signed URL from the rest of the log (raw and

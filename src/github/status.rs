@@ -46,7 +46,7 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str
                 status: status.as_u16(),
                 what,
             },
-            crate::http::retry_after(headers).map_or(Retry::Backoff, Retry::After),
+            Retry::transient(headers),
         ),
         other => (
             Error::Unexpected {

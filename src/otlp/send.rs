@@ -177,16 +177,12 @@ impl Sender {
                 } else {
                     Failure::NothingListens
                 };
-                return Err(verdict(
-                    "connection",
-                    http::describe_transport_error(&err),
-                    how,
-                    gate,
-                ));
+                let reason = http::describe_transport_error(&err);
+                return Err(verdict("connection", reason, how, Retry::Backoff, gate));
             }
         };
         let status = response.status();
-        let retry_after = http::retry_after(response.headers());
+        let transient = Retry::transient(response.headers());
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -212,21 +208,23 @@ impl Sender {
         } else {
             Failure::Final
         };
-        let mut failed = verdict(&kind, reason, how, gate);
-        if let (Retry::Backoff, Some(after)) = (failed.retry, retry_after) {
-            failed.retry = Retry::After(after);
-        }
-        Err(failed)
+        Err(verdict(&kind, reason, how, transient, gate))
     }
 }
 
-/// A failed attempt: retried with backoff when `how` is retryable trouble and the
-/// replay is not stopping.
-fn verdict(kind: &str, reason: String, how: Failure, gate: &Gate) -> Failed<(String, Failure)> {
+/// A failed attempt: retried as `transient` says when `how` is retryable trouble and
+/// the replay is not stopping.
+fn verdict(
+    kind: &str,
+    reason: String,
+    how: Failure,
+    transient: Retry,
+    gate: &Gate,
+) -> Failed<(String, Failure)> {
     let stopping = gate.stopping.load(Relaxed);
     let (how, retry) = match how {
         Failure::Exhausted if stopping => (Failure::Stopping, Retry::Never),
-        Failure::Exhausted => (how, Retry::Backoff),
+        Failure::Exhausted => (how, transient),
         _ => (how, Retry::Never),
     };
     Failed {
