@@ -156,3 +156,33 @@ fn summary_reading_a_fifo_that_never_ends_exits_at_once() {
         assert_eq!(files_in(dir.path()), ["trace.fifo"]);
     }
 }
+
+#[test]
+fn a_second_signal_ends_a_replay_stuck_on_its_input_and_removes_its_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|_| ok());
+    let url = endpoint(&server);
+    let (child, mut writer) = on_a_fifo(dir.path(), &["replay", "trace.fifo", "--endpoint", &url]);
+    // An invalid line starts the temporary `.failed`; the input then never ends.
+    writer.write_all(b"not a trace\n").unwrap();
+    wait_for_file(dir.path(), ".replay-failed-");
+    kill(&child, "INT");
+    // Again until it ends: two signals sent at once may arrive as one.
+    let mut child = child;
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+    }
+    let (status, _, last) = finish(child);
+    assert_eq!(status, 130, "{last}");
+    assert_eq!(
+        last,
+        "error: interrupted by SIGINT: nothing was left half-written; run the command again to finish"
+    );
+    assert_eq!(files_in(dir.path()), ["trace.fifo"]);
+}
