@@ -5,7 +5,7 @@
 //! imports it back. The `Display` of every variant is one line that says what went
 //! wrong and what to do; it never contains a secret.
 
-use crate::exit::{FAILED, USAGE};
+use crate::exit::USAGE;
 use crate::{actions, archive, artifact, config, github, otlp, report, trace};
 
 /// Every error a command can end with.
@@ -41,9 +41,11 @@ pub enum Error {
         "cannot start the async runtime: {0}; try again when the system has resources to spare"
     )]
     Runtime(String),
-    /// Ctrl-C (SIGINT) arrived; temporary files were removed.
-    #[error("interrupted: nothing was left half-written; run the command again to finish")]
-    Interrupted,
+    /// SIGINT or SIGTERM arrived; temporary files were removed.
+    #[error(
+        "interrupted by {}: nothing was left half-written; run the command again to finish", .0.name()
+    )]
+    Interrupted(crate::signal::Signal),
 }
 
 impl Error {
@@ -51,7 +53,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) => USAGE,
-            Error::Interrupted | Error::Runtime(_) => FAILED,
+            Error::Runtime(_) => crate::exit::FAILED,
+            Error::Interrupted(signal) => signal.exit_code(),
             Error::Trace(err) => err.exit_code(),
             Error::Actions(err) => err.exit_code(),
             Error::Github(err) => err.exit_code(),

@@ -11,7 +11,8 @@
 //!
 //! Exit status: 0 when every span was accepted; 1 when any line failed, spans were
 //! rejected, lines were invalid, or the receiver could not be reached; 2 for a wrong
-//! invocation, and for `--strict` meeting an invalid line (the input is wrong).
+//! invocation, and for `--strict` meeting an invalid line (the input is wrong); 130 or
+//! 143 after SIGINT or SIGTERM, once the tally is printed and `.failed` saved.
 
 use std::io::{self, BufRead, Write as _};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use crate::otlp::failed::{self, FailedLines, Written};
 use crate::otlp::pipeline::{self, Context, Stop};
 use crate::otlp::rewrite;
 use crate::otlp::send::{Encoding, Sender};
+use crate::signal;
 use crate::trace::lines;
 
 /// Runs `replay`.
@@ -60,14 +62,21 @@ pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
         plan.headers.clone(),
         encoding,
         concurrency,
+        plan.timeout,
     )
     .map_err(|err| Error::Client(err.to_string()))?;
     let failed = FailedLines::new(failed_path);
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
     context.strict = plan.strict;
+    context.max_failures = plan.max_consecutive_failures;
     context.progress = progress_bar(size);
     let context = Arc::new(context);
+    signal::graceful();
+    let watcher = {
+        let context = context.clone();
+        tokio::spawn(async move { context.stop_with(Stop::Interrupted(signal::received().await)) })
+    };
     let started = Instant::now();
     let handle = tokio::runtime::Handle::current();
     let reading = {
@@ -81,6 +90,11 @@ pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
     let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
     let _ = context.slots.acquire_many(all).await;
     context.progress.finish_and_clear();
+    watcher.abort();
+    if let Some(signal) = signal::arrived() {
+        // Arrived after the last request: still said, and still 130 or 143.
+        context.stop_with(Stop::Interrupted(signal));
+    }
     let read_result = read.and_then(|r| r);
     finish(&context, plan, started, read_result)
 }
@@ -168,6 +182,15 @@ fn finish(
     read: io::Result<u64>,
 ) -> crate::Result<()> {
     let (input, shown) = (&plan.input, plan.shown.as_str());
+    if let Some(Stop::NothingListens(reason)) = context.stop.get() {
+        // Nothing was sent: the input is the file to replay, no `.failed` copy of it.
+        return Err(Error::NothingListens {
+            endpoint: shown.to_owned(),
+            reason: reason.clone(),
+            input: input.display(),
+        }
+        .into());
+    }
     let seconds = started.elapsed().as_secs_f64();
     log::info(&format!(
         "replayed {} to {shown} in {seconds:.1} s",
@@ -197,17 +220,24 @@ fn finish(
             reason: reason.clone(),
             path,
         },
-        Some(Stop::Unreachable(reason)) => Error::Unreachable {
+        Some(Stop::Failing { lines, reason }) => Error::Failing {
             endpoint: shown.to_owned(),
+            in_a_row: *lines,
             reason: reason.clone(),
+            failed,
             path,
         },
-        None if failed > 0 => Error::NotAccepted {
+        Some(Stop::Interrupted(signal)) => Error::Interrupted {
+            signal: *signal,
+            failed,
+            path,
+        },
+        Some(Stop::NothingListens(_)) | None if failed > 0 => Error::NotAccepted {
             failed,
             lines,
             path,
         },
-        None => return Ok(()),
+        Some(Stop::NothingListens(_)) | None => return Ok(()),
     };
     Err(error.into())
 }

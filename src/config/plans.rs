@@ -135,6 +135,10 @@ pub struct ReplayPlan {
     pub shift_to_now: bool,
     /// Stop at the first invalid line.
     pub strict: bool,
+    /// Time one request may take.
+    pub timeout: std::time::Duration,
+    /// Stop after this many lines in a row failed with nothing accepted in between.
+    pub max_consecutive_failures: u32,
     /// The tally as JSON.
     pub json: bool,
 }
@@ -325,6 +329,8 @@ fn replay(args: &cli::ReplayArgs) -> Result<ReplayPlan, Error> {
         gzip: args.gzip,
         shift_to_now: args.shift_to_now,
         strict: args.strict,
+        timeout: otlp::resolve_timeout(args.timeout.as_deref())?,
+        max_consecutive_failures: args.max_consecutive_failures,
         json: args.json,
     })
 }
