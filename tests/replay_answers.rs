@@ -207,3 +207,22 @@ fn a_receiver_failing_lines_in_a_row_stops_the_replay_and_keeps_the_rest() {
         "every line but the accepted one, in order"
     );
 }
+
+/// Regression: a 200 whose body broke off was counted as accepted. It is a transport
+/// failure: the line is tried again, and kept in `.failed` when every try breaks off.
+#[test]
+fn a_success_whose_answer_breaks_off_is_not_counted_as_accepted() {
+    let answer = br#"{"partialSuccess":{}}"#.to_vec();
+    let case = Case::new(lines(SAMPLE)[0], move |_| Reply::Truncated {
+        status: 200,
+        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        announced: 500,
+        body: answer.clone(),
+    });
+    let run = case.replay(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.says("the answer broke off");
+    assert!(case.server.requests().len() > 1, "the line was tried again");
+    assert_eq!(case.failed().trim_end(), lines(SAMPLE)[0]);
+    run.prints("spans accepted: 0");
+}

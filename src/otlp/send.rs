@@ -189,7 +189,22 @@ impl Sender {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let answer = read_answer(response).await;
+        let (answer, cut) = read_answer(response).await;
+        if let (true, Some(err)) = (status.is_success(), cut) {
+            // A success whose body broke off is no proof the line was taken: the
+            // connection failed, and the line is tried again like any other such line.
+            let reason = format!(
+                "the answer broke off: {}",
+                http::describe_transport_error(&err)
+            );
+            return Err(verdict(
+                "connection",
+                reason,
+                Failure::Exhausted,
+                Retry::Backoff,
+                gate,
+            ));
+        }
         if status.is_success() {
             let success = response::success(&content_type, &answer, self.encoding.protobuf);
             return Ok(Outcome::Delivered {
@@ -239,14 +254,20 @@ fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-/// Reads at most [`MAX_ANSWER`] bytes of an answer; a cut-off answer is what arrived.
-async fn read_answer(mut response: reqwest::Response) -> Vec<u8> {
+/// Reads at most [`MAX_ANSWER`] bytes of an answer: what arrived, and the error that cut
+/// it off, if one did before its end (or before the limit).
+async fn read_answer(mut response: reqwest::Response) -> (Vec<u8>, Option<reqwest::Error>) {
     let mut answer = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        answer.extend_from_slice(&chunk[..chunk.len().min(MAX_ANSWER - answer.len())]);
-        if answer.len() >= MAX_ANSWER {
-            break;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                answer.extend_from_slice(&chunk[..chunk.len().min(MAX_ANSWER - answer.len())]);
+                if answer.len() >= MAX_ANSWER {
+                    return (answer, None);
+                }
+            }
+            Ok(None) => return (answer, None),
+            Err(err) => return (answer, Some(err)),
         }
     }
-    answer
 }
