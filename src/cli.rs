@@ -167,8 +167,9 @@ pub enum Command {
     /// Download a pull request's newest trace-data artifact into .github/tracing/trace-data.
     ///
     /// Like `gh run download`: name a pull request (number or URL) or a workflow run
-    /// (--run-id or its URL); the repository comes from a URL, -R, $GITHUB_REPOSITORY or
-    /// the `origin` remote, and its host says which GitHub (and which token) to use.
+    /// (--run-id or its URL); the repository comes from a URL, -R, $GH_REPO,
+    /// $GITHUB_REPOSITORY or the `origin` remote, and its host says which GitHub (and which
+    /// token) to use.
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --list\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
         "Exit status: 0 written (or listed), 1 nothing to download or GitHub failed, 2 wrong\ninvocation (no token, bad repository, trace-data exists without --force)."
@@ -285,7 +286,7 @@ pub struct FetchTracesArgs {
     /// Pull request number (the same as giving it as the argument).
     #[arg(long, value_name = "N", conflicts_with = "target")]
     pub pr: Option<u64>,
-    /// Repository [default: $GITHUB_REPOSITORY, then the `origin` remote].
+    /// Repository [default: $GH_REPO, then $GITHUB_REPOSITORY, then the `origin` remote].
     #[arg(short = 'R', long, value_name = "[HOST/]OWNER/REPO")]
     pub repo: Option<String>,
     /// Take the artifact from this workflow run (no pull request needed).

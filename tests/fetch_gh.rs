@@ -400,3 +400,25 @@ fn the_origin_remote_of_a_ghes_checkout_names_the_host() {
         1
     );
 }
+
+#[test]
+fn gh_repo_names_the_repository_and_its_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = ghes();
+    let repo = format!("{}/octo-org/octo-repo", host_of(&fake));
+    let out = fetch_plain(
+        dir.path(),
+        &["1347"],
+        &[
+            ("CI_TRACING_GITHUB_HTTP", "1"),
+            ("GH_REPO", &repo),
+            ("GITHUB_REPOSITORY", "other/repo"),
+            ("GH_ENTERPRISE_TOKEN", TOKEN),
+        ],
+    );
+    assert_fetched(dir.path(), &out);
+    assert_eq!(
+        fake.api_hits("/api/v3/repos/octo-org/octo-repo/pulls/1347"),
+        1
+    );
+}

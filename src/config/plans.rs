@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-use super::github::{GithubAccess, resolve_api};
+use super::github::{Api, GithubAccess, resolve_api};
 use super::repo::{Located, Repo};
 use super::target::parse_target;
 use super::{Error, Input, env_var, otlp, tracing_dir};
@@ -210,12 +210,7 @@ impl Plan {
 fn gate(args: &cli::GateArgs) -> GatePlan {
     let live = args.live.then(|| {
         let located = Repo::resolve(None).map_err(|err| err.to_string())?;
-        let api = resolve_api(
-            args.github.api_url.as_deref(),
-            None,
-            located.host.as_deref(),
-        )
-        .map_err(|err| err.to_string())?;
+        let api = api_of(&args.github, &located).map_err(|err| err.to_string())?;
         let access = api
             .with_token(args.github.token.as_ref())
             .map_err(|err| err.to_string())?;
@@ -226,6 +221,17 @@ fn gate(args: &cli::GateArgs) -> GatePlan {
         force: args.force,
         live,
     }
+}
+
+/// The API for a repository: its host counts as named unless it is only the remote's.
+fn api_of(args: &cli::GithubArgs, located: &Located) -> Result<Api, Error> {
+    let host = located.host.as_deref();
+    let (named, remote) = if located.from_remote {
+        (None, host)
+    } else {
+        (host, None)
+    };
+    resolve_api(args.api_url.as_deref(), named, remote)
 }
 
 fn upload(args: &cli::UploadArgs) -> UploadPlan {
@@ -276,11 +282,8 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
     if pr.is_none() && run_id.is_none() {
         return Err(Error::NoTarget);
     }
-    let named = args.repo.is_some() || from_url.is_some();
     let located = repository(args.repo.as_deref(), from_url)?;
-    let host = located.host.as_deref();
-    let (named_host, remote_host) = if named { (host, None) } else { (None, host) };
-    let api = resolve_api(args.github.api_url.as_deref(), named_host, remote_host)?;
+    let api = api_of(&args.github, &located)?;
     let github = api.with_token(args.github.token.as_ref())?;
     Ok(FetchPlan {
         github,
@@ -301,7 +304,7 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
 fn repository(flag: Option<&str>, from_url: Option<Located>) -> Result<Located, Error> {
     match (flag, from_url) {
         (Some(flag), Some(url)) => {
-            let given = Repo::parse_spec(flag)?;
+            let given = Repo::parse_spec("--repo", flag)?;
             if given.repo != url.repo {
                 return Err(Error::Invalid(format!(
                     "--repo {} and the URL's repository {} differ: give one of them",

@@ -1,7 +1,8 @@
 //! Which repository a command is about: `-R/--repo` in the forms `gh` takes
-//! (`OWNER/REPO`, `HOST/OWNER/REPO`, a repository URL), else `GITHUB_REPOSITORY`, else
-//! the checkout's `origin` remote (https, ssh or scp-like), whose host then says which
-//! GitHub to ask.
+//! (`OWNER/REPO`, `HOST/OWNER/REPO`, a repository URL), else `GH_REPO` (the same forms,
+//! as `gh` reads it), else `GITHUB_REPOSITORY`, else the checkout's `origin` remote
+//! (https, ssh or scp-like), whose host then says which GitHub to ask unless another
+//! setting does.
 
 use reqwest::Url;
 
@@ -29,6 +30,9 @@ pub(crate) struct Located {
     pub repo: Repo,
     /// `host[:port]` when the value named one.
     pub host: Option<String>,
+    /// Whether the host is only the `origin` remote's (weaker than `GITHUB_API_URL` and
+    /// `GH_HOST`), not one the user named.
+    pub from_remote: bool,
 }
 
 impl Repo {
@@ -56,14 +60,22 @@ impl Repo {
         })
     }
 
-    /// `--repo`, then `GITHUB_REPOSITORY`, then the `origin` remote of the checkout.
+    /// `--repo`, then `GH_REPO`, then `GITHUB_REPOSITORY`, then the `origin` remote of
+    /// the checkout.
     pub(crate) fn resolve(flag: Option<&str>) -> Result<Located, Error> {
         if let Some(value) = flag {
-            return Self::parse_spec(value);
+            return Self::parse_spec("--repo", value);
+        }
+        if let Some(value) = env_var("GH_REPO") {
+            return Self::parse_spec("GH_REPO", &value);
         }
         if let Some(value) = env_var("GITHUB_REPOSITORY") {
             let repo = Self::parse("GITHUB_REPOSITORY", &value)?;
-            return Ok(Located { repo, host: None });
+            return Ok(Located {
+                repo,
+                host: None,
+                from_remote: false,
+            });
         }
         let remote = git(&["remote", "get-url", "origin"]).ok_or(Error::NoRepository)?;
         let (host, slug) = repo_from_remote(&remote).ok_or(Error::NoRepository)?;
@@ -71,37 +83,40 @@ impl Repo {
         Ok(Located {
             repo,
             host: Some(host),
+            from_remote: true,
         })
     }
 
     /// `-R` as `gh` takes it: `OWNER/REPO`, `HOST/OWNER/REPO` or a repository URL.
-    pub(crate) fn parse_spec(value: &str) -> Result<Located, Error> {
+    pub(crate) fn parse_spec(origin: &'static str, value: &str) -> Result<Located, Error> {
         let trimmed = value.trim();
         if trimmed.contains("://") {
             let url = Url::parse(trimmed).map_err(|_| Error::BadRepository {
-                origin: "--repo",
-                value: value.to_owned(),
+                origin,
+                value: super::shown_url(value),
             })?;
-            return Self::from_url("--repo", &url);
+            return Self::from_url(origin, &url);
         }
         let parts: Vec<&str> = trimmed.split('/').collect();
-        match parts.as_slice() {
-            [host, owner, name] => Ok(Located {
-                repo: Self::parse("--repo", &format!("{owner}/{name}"))?,
-                host: Some((*host).to_owned()),
-            }),
-            _ => Ok(Located {
-                repo: Self::parse("--repo", trimmed)?,
-                host: None,
-            }),
-        }
+        let (host, repo) = match parts.as_slice() {
+            [host, owner, name] => (
+                Some((*host).to_owned()),
+                Self::parse(origin, &format!("{owner}/{name}"))?,
+            ),
+            _ => (None, Self::parse(origin, trimmed)?),
+        };
+        Ok(Located {
+            repo,
+            host,
+            from_remote: false,
+        })
     }
 
     /// The repository of a URL on a GitHub host (`https://HOST/OWNER/REPO[.git][/…]`).
     pub(crate) fn from_url(origin: &'static str, url: &Url) -> Result<Located, Error> {
         let bad = || Error::BadRepository {
             origin,
-            value: url.to_string(),
+            value: super::shown_url(url.as_str()),
         };
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
@@ -114,6 +129,7 @@ impl Repo {
         Ok(Located {
             repo,
             host: Some(super::github::authority(url)),
+            from_remote: false,
         })
     }
 }
@@ -183,7 +199,7 @@ mod tests {
     #[test]
     fn repo_flags_take_every_form_gh_takes() {
         let spec = |value: &str| {
-            let located = Repo::parse_spec(value).unwrap();
+            let located = Repo::parse_spec("--repo", value).unwrap();
             (located.host, located.repo.to_string())
         };
         assert_eq!(spec("o/r"), (None, "o/r".to_owned()));
@@ -200,7 +216,7 @@ mod tests {
             (Some("127.0.0.1:8080".to_owned()), "o/r".to_owned())
         );
         for bad in ["o", "a/b/c/d", "https://github.com/o", "ftp://x/o/r"] {
-            assert!(Repo::parse_spec(bad).is_err(), "{bad}");
+            assert!(Repo::parse_spec("--repo", bad).is_err(), "{bad}");
         }
     }
 }
