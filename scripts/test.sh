@@ -20,6 +20,8 @@ check-jsonschema --builtin-schema vendor.github-actions action.yml
 check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 echo "== cargo test"
 cargo test --locked --all-targets 2>&1 | tee "$log_dir/cargo.log"
+echo "== cargo package (metadata, include list, licence files; the build is tested above)"
+cargo package --locked --no-verify --allow-dirty --quiet
 echo "== release dry run (scripts/release-dry-run.sh)"
 bash scripts/release-dry-run.sh 2>&1 | tee "$log_dir/release.log"
 
