@@ -2,7 +2,7 @@
 # Benchmark of `ci-tracing fetch-traces` against the obvious baseline, in one run:
 # `curl -L` of the same artifact URL (the token goes to the API only; curl drops it on
 # the redirect to the blob host) followed by `unzip`. A 512 MiB generated trace file is
-# served as PR 1234's `trace-data` artifact by examples/fake-github.rs on loopback.
+# served as PR 1234's `trace-data` artifact by tools/fake-github.rs on loopback.
 # Prints both wall times, ci-tracing's peak RSS (target <= 64 MiB) and, as the LAST
 # line, the wall-time ratio (target <= 1.2).
 set -euo pipefail

@@ -3,7 +3,7 @@
 #   (a) the shell loop `ci-tracing replay` replaces (one curl per line), timed on the
 #       first LOOP_LINES lines and extrapolated per line to the whole file;
 #   (b) `ci-tracing replay` on the whole file, with its peak RSS;
-#   (c) the ceiling: examples/otlp-blast, which POSTs the same lines with the same
+#   (c) the ceiling: tools/otlp-blast, which POSTs the same lines with the same
 #       concurrency and does nothing else (no parsing, checks, counts or retries).
 # Targets: (b) >= 0.8 x (c) throughput, >= 50 x (a), peak RSS <= 64 MiB.
 # The last line printed is the speedup over the shell loop.
@@ -55,7 +55,7 @@ loop_measured=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
 # (c) the ceiling.
 t0=$(now)
-target/release/examples/otlp-blast "$data" "$url" "$CONCURRENCY" >"$WORK/blast.out"
+target/release/tools/otlp-blast "$data" "$url" "$CONCURRENCY" >"$WORK/blast.out"
 t1=$(now)
 ceiling_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 

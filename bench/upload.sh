@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Upload benchmark: a generated trace file (512 MiB by default) uploaded to the local fake
-# results service (examples/fake-results.rs, the fake the tests prove against
+# results service (tools/fake-results.rs, the fake the tests prove against
 # @actions/artifact) by `ci-tracing upload` and by the official @actions/artifact client
 # (`uploadArtifact`) at the same compression level, in one run. Prints both wall times,
 # ci-tracing's peak RSS (target <= 100 MiB), and last the ratio ci-tracing / official

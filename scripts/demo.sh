@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the built-in example, end to end on this machine, with local stand-ins
 # for GitHub and Grafana's collector:
-#   1. a fake GitHub (examples/fake-github.rs) serves examples/trace-data.jsonl as pull
+#   1. a fake GitHub (tools/fake-github.rs) serves examples/trace-data.jsonl as pull
 #      request 1234's `trace-data` artifact, as actions/upload-artifact would have made it;
 #   2. `ci-tracing fetch-traces --pr 1234` brings it down into .github/tracing/trace-data;
 #   3. `ci-tracing summary` and `ci-tracing report` show what is in it;

@@ -1,17 +1,12 @@
 //! The one error type that reaches `main`, and the exit status each kind maps to.
 //!
-//! Exit status (SPEC.md): `0` success, `1` the work failed (network, server, nothing to
-//! download, spans rejected), `2` the invocation is wrong (bad flag, missing token or
-//! repository, unreadable input). Each protocol module has its own error type and says
-//! which of the two it is; this file only wraps them. The `Display` of every variant is
-//! one line that says what went wrong and what to do; it never contains a secret.
+//! Each protocol folder and the trace core have their own error type and say which exit
+//! status (`crate::exit`) it maps to; this file only wraps them, and nothing it wraps
+//! imports it back. The `Display` of every variant is one line that says what went
+//! wrong and what to do; it never contains a secret.
 
-use crate::{actions, archive, artifact, config, github, otlp, report};
-
-/// Exit status for failed work.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit status for a wrong invocation.
-pub const EXIT_USAGE: u8 = 2;
+use crate::exit::{FAILED, USAGE};
+use crate::{actions, archive, artifact, config, github, otlp, report, trace};
 
 /// Every error a command can end with.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +26,10 @@ pub enum Error {
     /// Zip writing and extraction.
     #[error(transparent)]
     Archive(#[from] archive::Error),
-    /// Reading trace files and sending them over OTLP.
+    /// Reading trace files.
+    #[error(transparent)]
+    Trace(#[from] trace::Error),
+    /// Sending trace files over OTLP.
     #[error(transparent)]
     Otlp(#[from] otlp::Error),
     /// Summaries and reports.
@@ -46,8 +44,9 @@ impl Error {
     /// The process exit status for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) => EXIT_USAGE,
-            Error::Interrupted => EXIT_FAILED,
+            Error::Config(_) => USAGE,
+            Error::Interrupted => FAILED,
+            Error::Trace(err) => err.exit_code(),
             Error::Actions(err) => err.exit_code(),
             Error::Github(err) => err.exit_code(),
             Error::Artifact(err) => err.exit_code(),

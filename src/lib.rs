@@ -10,9 +10,10 @@ pub mod archive;
 pub mod artifact;
 pub mod atomic;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
-pub mod generate;
+pub mod exit;
 pub mod github;
 pub mod http;
 pub mod log;
@@ -20,6 +21,12 @@ pub mod otlp;
 pub mod report;
 pub mod secret;
 pub mod time;
+pub mod trace;
+
+/// The generator of realistic trace files, shared with the tests and the dev tools.
+#[cfg(test)]
+#[path = "../tests/support/generate.rs"]
+mod generate;
 
 use std::io::IsTerminal;
 
@@ -39,12 +46,12 @@ pub fn run(cli: &Cli) -> Result<()> {
     });
     let settings = Settings::new(global)?;
     match &cli.command {
-        Command::Gate(args) => block_on(actions::gate::run(&settings, args)),
-        Command::Upload(args) => block_on(artifact::upload::run(&settings, args)),
-        Command::FetchTraces(args) => block_on(github::fetch::run(&settings, args)),
-        Command::Replay(args) => block_on(otlp::replay::run(&settings, args)),
-        Command::Summary(args) => report::summary::run(args),
-        Command::Report(args) => report::html::run(args),
+        Command::Gate(args) => block_on(commands::gate::run(&settings, args)),
+        Command::Upload(args) => block_on(commands::upload::run(&settings, args)),
+        Command::FetchTraces(args) => block_on(commands::fetch_traces::run(&settings, args)),
+        Command::Replay(args) => block_on(commands::replay::run(&settings, args)),
+        Command::Summary(args) => commands::summary::run(args),
+        Command::Report(args) => commands::report::run(args),
     }
 }
 

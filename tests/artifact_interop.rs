@@ -197,11 +197,11 @@ fn forty_mebibytes_travel_in_several_blocks() {
     let job = Job::pull_request(&[LABEL]);
     let fake = FakeResults::start(&job.token);
     let path = job.path().join("trace-data.json");
-    let generated = ci_tracing::generate::write(
-        &ci_tracing::generate::Options {
+    let generated = support::generate::write(
+        &support::generate::Options {
             bytes: Some(40 << 20),
             seed: 11,
-            ..ci_tracing::generate::Options::default()
+            ..support::generate::Options::default()
         },
         std::io::BufWriter::new(std::fs::File::create(&path).unwrap()),
     )

@@ -20,12 +20,12 @@ const LEGACY: &str = include_str!("fixtures/legacy-instrumentation-library.jsonl
 /// The fixtures and a generated file: every value kind, errors, events, links.
 fn test_lines() -> Vec<String> {
     let mut generated = Vec::new();
-    let options = ci_tracing::generate::Options {
+    let options = support::generate::Options {
         lines: Some(40),
         seed: 11,
         ..Default::default()
     };
-    ci_tracing::generate::write(&options, &mut generated).unwrap();
+    support::generate::write(&options, &mut generated).unwrap();
     let generated = String::from_utf8(generated).unwrap();
     [SAMPLE, LEGACY, &generated]
         .concat()

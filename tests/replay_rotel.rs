@@ -151,13 +151,13 @@ fn rotel_receives_exactly_the_spans_of_the_file_in_every_mode() {
     let fixtures = dir.path().join("fixtures.jsonl");
     std::fs::write(&fixtures, FIXTURES.concat()).unwrap();
     let generated_path = dir.path().join("generated.jsonl");
-    let options = ci_tracing::generate::Options {
+    let options = support::generate::Options {
         lines: Some(300),
         seed: 3,
         ..Default::default()
     };
     let mut file = std::fs::File::create(&generated_path).unwrap();
-    let generated = ci_tracing::generate::write(&options, &mut file).unwrap();
+    let generated = support::generate::write(&options, &mut file).unwrap();
     file.flush().unwrap();
     let modes: [&[&str]; 4] = [
         &[],

@@ -7,8 +7,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ci_tracing::generate::{self, Options};
-use ci_tracing::otlp::stats::Counts;
+use ci_tracing::trace::counts::Counts;
+use support::generate::{self, Options};
 use support::{ci_tracing, text};
 
 const XSS_TRACE: &str = "0badc0de0badc0de0badc0de0badc0de";

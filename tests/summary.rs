@@ -5,8 +5,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use ci_tracing::generate::{self, Generated, Options};
 use serde_json::Value;
+use support::generate::{self, Generated, Options};
 use support::{ci_tracing, text};
 
 const SAMPLE: &str = include_str!("fixtures/collector-pdata-sample.jsonl");
@@ -128,7 +128,7 @@ fn text_and_markdown_show_the_same_facts() {
 fn the_job_summary_api_reads_the_file_twice_for_its_chart() {
     let dir = tempfile::tempdir().unwrap();
     let (path, done) = generated(dir.path(), 100);
-    let summary = ci_tracing::report::summarize_file(&path).unwrap();
+    let summary = ci_tracing::trace::summarize_file(&path).unwrap();
     assert_eq!(summary.counts.spans, done.spans);
     let slowest = &summary.slowest[0];
     let spans = summary.slowest_trace_spans.as_ref().unwrap();

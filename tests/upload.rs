@@ -319,7 +319,7 @@ fn outputs_summary_and_retention_capped_by_the_repository() {
     let expected = ci_tracing::time::rfc3339(ten_days);
     let expires = fake.artifacts()[0].expires_at.clone().unwrap();
     assert_eq!(expires[..10], expected[..10]);
-    let counts = ci_tracing::otlp::stats::Counts::scan(SAMPLE).unwrap();
+    let counts = ci_tracing::trace::counts::Counts::scan(SAMPLE).unwrap();
     let outputs = job.outputs();
     assert_eq!(outputs["spans"], counts.spans.to_string());
     assert_eq!(outputs["traces"], counts.traces.len().to_string());

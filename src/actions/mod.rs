@@ -52,8 +52,8 @@ impl Error {
         match self {
             Error::Environment(_)
             | Error::EventUnreadable { .. }
-            | Error::EventMalformed { .. } => crate::error::EXIT_USAGE,
-            Error::FileCommand { .. } => crate::error::EXIT_FAILED,
+            | Error::EventMalformed { .. } => crate::exit::USAGE,
+            Error::FileCommand { .. } => crate::exit::FAILED,
         }
     }
 }

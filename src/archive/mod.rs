@@ -66,7 +66,7 @@ impl Error {
             | Error::Inflates { .. }
             | Error::TooLarge { .. }
             | Error::NoTraceFile { .. }
-            | Error::Io { .. } => crate::error::EXIT_FAILED,
+            | Error::Io { .. } => crate::exit::FAILED,
         }
     }
 

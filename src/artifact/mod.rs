@@ -2,8 +2,8 @@
 //! ids from the runtime token, Twirp calls to the results service, and the blob upload.
 //!
 //! Split by protocol: `token` (JWT claims), `twirp` (one `async fn` per RPC), `blob`
-//! (Azure block blob upload), `files` (what to upload), `upload` (the command) and
-//! `summary` (the job summary). The runtime token and signed URLs are [`Secret`]s and
+//! (Azure block blob upload), `files` (what to upload) and `pipeline` (zip, hash
+//! and upload in one pass). The runtime token and signed URLs are [`Secret`]s and
 //! must never appear in an error, a log line or an output, except the `::add-mask::`
 //! line that tells the runner to hide a URL's signature.
 //!
@@ -12,11 +12,8 @@
 pub mod blob;
 pub mod files;
 pub mod pipeline;
-pub mod summary;
 pub mod token;
 pub mod twirp;
-pub mod upload;
-pub mod validate;
 
 /// Errors of the artifact protocol.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +58,12 @@ impl Error {
             Error::MissingRuntime(_)
             | Error::RuntimeToken(_)
             | Error::InvalidName(_)
-            | Error::Input(_) => crate::error::EXIT_USAGE,
+            | Error::Input(_) => crate::exit::USAGE,
             Error::Service(_)
             | Error::NoFiles(_)
             | Error::Conflict(_)
             | Error::Network(_)
-            | Error::Blob(_) => crate::error::EXIT_FAILED,
+            | Error::Blob(_) => crate::exit::FAILED,
         }
     }
 }

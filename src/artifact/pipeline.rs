@@ -17,11 +17,12 @@ use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::Error;
 use super::blob::BLOCK_SIZE;
-use super::{Error, validate};
 use crate::archive::deflate;
 use crate::archive::write::ZipStream;
-use crate::otlp::stats::Counts;
+use crate::trace::counts::Counts;
+use crate::trace::validate;
 
 /// Chunks queued between the zipper and a validator thread (1 MiB each).
 const VALIDATION_QUEUE: usize = 8;

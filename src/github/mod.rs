@@ -11,12 +11,11 @@
 
 pub mod client;
 pub mod download;
-pub mod fetch;
 pub mod models;
 pub mod select;
 pub mod status;
 
-use crate::error::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{FAILED, USAGE};
 
 /// Errors of the GitHub REST API and of `fetch-traces`.
 #[derive(Debug, thiserror::Error)]
@@ -165,8 +164,8 @@ impl Error {
             Error::Config(_)
             | Error::BadCredentials { .. }
             | Error::Forbidden { .. }
-            | Error::Exists { .. } => EXIT_USAGE,
-            _ => EXIT_FAILED,
+            | Error::Exists { .. } => USAGE,
+            _ => FAILED,
         }
     }
 

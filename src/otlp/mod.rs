@@ -1,48 +1,81 @@
-//! Trace files and OTLP: reading `trace-data` line by line, checking each line, counting
-//! what it holds, and (in `replay`) sending it to an OTLP/HTTP receiver.
+//! OTLP, the protocol: where to send (`endpoint`), how a line is encoded (`protobuf`,
+//! `rewrite`), sending with retries (`send`, `pipeline`), what the receiver answered
+//! (`response`), and the lines it did not accept (`failed`).
 //!
-//! A trace file is JSON Lines, one OTLP/JSON `ExportTraceServiceRequest` per line, as
-//! the Collector's `file` exporter writes it. Lines can be many megabytes, files many
-//! gigabytes: everything here streams one line at a time and never rewrites the file.
+//! Reading and checking trace files is the trace core's job (`crate::trace`); this
+//! folder only speaks the protocol. Lines can be many megabytes, files many gigabytes:
+//! everything here streams one line at a time and never rewrites the input file.
 
 pub mod endpoint;
 pub mod failed;
-pub mod fast;
-pub mod lines;
-pub mod model;
 pub mod pipeline;
 pub mod protobuf;
-pub mod replay;
 pub mod response;
 pub mod rewrite;
 pub mod send;
-pub mod skip;
-pub mod stats;
 
-/// Errors of reading and sending trace data.
+/// Why a replay did not deliver everything.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading the input failed part-way.
-    #[error("reading {input} failed at line {line}: {source}")]
-    Read {
-        /// The input, as shown to the user.
-        input: String,
-        /// The line being read.
+    /// Some lines were not accepted in full.
+    #[error(
+        "{failed} of {lines} lines were not accepted in full; they are in {path} (see the warnings above, then replay that file)"
+    )]
+    NotAccepted {
+        /// Lines written to `.failed`.
+        failed: u64,
+        /// Lines read.
+        lines: u64,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// `--strict` and an invalid line.
+    #[error(
+        "line {line} is not valid ({reason}); stopped there because of --strict: it and every line after it are in {path}"
+    )]
+    Strict {
+        /// The line number.
         line: u64,
-        /// The operating system's error.
+        /// Why.
+        reason: String,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// The receiver could not be reached.
+    #[error(
+        "cannot reach the OTLP receiver at {endpoint}: {reason}; start it (`docker compose up` in .github/tracing) or pass --endpoint; the lines not sent are in {path}"
+    )]
+    Unreachable {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// The last connection error.
+        reason: String,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// `.failed` could not be written.
+    #[error(
+        "cannot write {path}: {source}; {lines} lines were not accepted and are not saved anywhere"
+    )]
+    FailedFile {
+        /// The target path.
+        path: String,
+        /// Lines that were meant for it.
+        lines: u64,
+        /// The error.
         source: std::io::Error,
     },
-    /// `replay` did not deliver everything.
-    #[error(transparent)]
-    Replay(#[from] replay::Error),
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
 }
 
 impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Read { .. } => crate::error::EXIT_FAILED,
-            Error::Replay(err) => err.exit_code(),
+            Error::Strict { .. } => crate::exit::USAGE,
+            _ => crate::exit::FAILED,
         }
     }
 }

@@ -19,12 +19,12 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use super::failed::FailedLines;
-use super::lines::Lines;
-use super::model::{self, ResourceSpans};
 use super::protobuf::Encoder;
 use super::rewrite;
 use super::send::{Encoding, Outcome, Sender};
 use crate::log;
+use crate::trace::lines::Lines;
+use crate::trace::model::{self, ResourceSpans};
 
 /// Line bytes in flight at most, in KiB (a longer line is sent alone).
 const BYTE_BUDGET_KIB: u32 = 32 * 1024;

@@ -11,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use super::lines::Lines;
-use super::model;
+use crate::trace::lines::Lines;
+use crate::trace::model;
 
 /// Renames `instrumentationLibrarySpans` to `scopeSpans` and `instrumentationLibrary`
 /// to `scope` in every resource; returns whether anything changed.

@@ -3,7 +3,7 @@
 //!
 //! The page needs what counting skips (attributes, events, links, status message,
 //! resource and scope), so spans are read with a richer borrowed model than
-//! [`crate::otlp::model`], after the same check (`parse_line`): a line `summary` calls
+//! [`crate::trace::model`], after the same check (`parse_line`): a line `summary` calls
 //! invalid is left out here too. Attribute lists pass through as raw JSON. Everything
 //! written is escaped so that no byte sequence from the file can end the script element
 //! (`<`, `>`, `&`, U+2028 and U+2029 become `\uXXXX`). Memory stays bounded: one line at
@@ -17,9 +17,9 @@ use std::io::{self, BufRead, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::otlp::lines::Lines;
-use crate::otlp::model::{self, u64_from_string_or_number};
-use crate::otlp::stats::Counts;
+use crate::trace::counts::Counts;
+use crate::trace::lines::Lines;
+use crate::trace::model::{self, u64_from_string_or_number};
 
 /// Distinct resources remembered; past this the list starts over (resources are then
 /// written again, which costs bytes, not correctness).

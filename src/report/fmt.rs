@@ -2,7 +2,7 @@
 //!
 //! Shared by the text and markdown summaries. Pure functions, no clock, no locale.
 
-use super::stats::Summary;
+use crate::trace::stats::Summary;
 
 /// The overview both summaries open with, as (label, value) pairs; values hold names
 /// from the file and must be escaped by the caller.

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::fmt::timestamp;
-use super::stats::{NameSummary, Summary, TraceSummary};
+use crate::trace::stats::{NameSummary, Summary, TraceSummary};
 
 /// The version of the JSON shape.
 pub const SCHEMA: u32 = 1;

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::fmt::{duration, facts};
-use super::stats::{NameSummary, SpanTiming, Summary};
 use super::text::top_names;
+use crate::trace::stats::{NameSummary, SpanTiming, Summary};
 
 /// Spans drawn in the chart at most (GitHub renders larger charts too small to read).
 pub const GANTT_SPANS: usize = 50;

@@ -1,25 +1,21 @@
 //! Looking at traces without a backend: the text/markdown/JSON summary and the
 //! self-contained HTML report.
 //!
-//! `summary` streams a trace file once (on every core) into bounded statistics and
-//! renders them; `report` streams it into one HTML file whose page does the layout.
+//! The statistics come from the trace core (`crate::trace`); this folder renders them
+//! as text, markdown (with a Mermaid chart) or JSON, and streams the spans of a file
+//! into one HTML page that does the layout itself.
 //! Both treat every name and attribute in the file as untrusted text. Neither ever
 //! loads a whole file into memory or writes over a user's file without `--force`.
 
 pub mod data;
 pub mod fmt;
 pub mod html;
+pub mod job_summary;
 pub mod json;
 pub mod markdown;
-pub mod scan;
-pub mod sketch;
-pub mod stats;
-pub mod summary;
 pub mod text;
 
 pub use markdown::job_summary_markdown;
-pub use stats::Summary;
-pub use summary::summarize_file;
 
 /// Errors of summaries and reports.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +32,8 @@ impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write(_) => crate::error::EXIT_FAILED,
-            Error::Exists(_) => crate::error::EXIT_USAGE,
+            Error::Write(_) => crate::exit::FAILED,
+            Error::Exists(_) => crate::exit::USAGE,
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::fmt::{duration, facts};
-use super::stats::{NameSummary, Summary};
+use crate::trace::stats::{NameSummary, Summary};
 
 /// Span names listed by total duration.
 pub const TOP_BY_TOTAL: usize = 15;

@@ -4,7 +4,7 @@
 //! server (another port, so another origin) that refuses any `Authorization` header.
 //!
 //! Faults are injected per test with hooks that answer before the normal routes.
-//! Shared with `examples/fake-github.rs` through `#[path]`, so it uses only `super::http`.
+//! Shared with `tools/fake-github.rs` through `#[path]`, so it uses only `super::http`.
 
 #![allow(dead_code)]
 

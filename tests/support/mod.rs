@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fetch;
+pub mod generate;
 pub mod github;
 pub mod http;
 pub mod job;

@@ -6,7 +6,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use ci_tracing::generate::{self, Options};
+#[path = "../tests/support/generate.rs"]
+mod generate;
+
+use generate::Options;
 
 fn main() -> ExitCode {
     match run() {

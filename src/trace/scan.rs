@@ -6,7 +6,7 @@
 //! and numbers the invalid lines once it knows how many lines each block held. Workers
 //! read their blocks themselves: no thread only copies bytes, and no blocks wait in a
 //! queue, so memory is a block per worker plus the longest line plus what the collectors
-//! track. Line splitting agrees with [`crate::otlp::lines`]: blank lines are skipped,
+//! track. Line splitting agrees with [`crate::trace::lines`]: blank lines are skipped,
 //! CRLF is accepted, numbers are those an editor shows. This module never holds the
 //! whole file.
 
@@ -16,8 +16,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use super::stats::{Collector, SpanTiming};
-use crate::otlp::lines::{self, Lines};
-use crate::otlp::{fast, model};
+use crate::trace::lines::{self, Lines};
+use crate::trace::{fast, model};
 
 /// Bytes read per block. Smaller blocks cost more merging (2 MiB: about 3 % more
 /// instructions); larger ones only more memory.
@@ -89,7 +89,7 @@ struct Part {
 }
 
 /// Workers number invalid lines `(block << 32) | line in block`: sorting by that is
-/// sorting by line number, so the first [`crate::otlp::stats::INVALID_KEPT`] are kept
+/// sorting by line number, so the first [`crate::trace::counts::INVALID_KEPT`] are kept
 /// as they come, and the reader need not count lines (a block holds fewer than 2^32).
 fn line_key(seq: usize, line_in_block: u64) -> u64 {
     ((seq as u64) << 32) | line_in_block

@@ -20,88 +20,16 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::endpoint;
-use super::failed::{self, FailedLines, Written};
-use super::lines;
-use super::pipeline::{self, Context, Stop};
-use super::rewrite;
-use super::send::{Encoding, Sender};
 use crate::cli::ReplayArgs;
 use crate::config::{Input, Settings};
-use crate::error::{EXIT_FAILED, EXIT_USAGE};
 use crate::log;
-
-/// Why a replay did not deliver everything.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Some lines were not accepted in full.
-    #[error(
-        "{failed} of {lines} lines were not accepted in full; they are in {path} (see the warnings above, then replay that file)"
-    )]
-    NotAccepted {
-        /// Lines written to `.failed`.
-        failed: u64,
-        /// Lines read.
-        lines: u64,
-        /// The `.failed` file.
-        path: String,
-    },
-    /// `--strict` and an invalid line.
-    #[error(
-        "line {line} is not valid ({reason}); stopped there because of --strict: it and every line after it are in {path}"
-    )]
-    Strict {
-        /// The line number.
-        line: u64,
-        /// Why.
-        reason: String,
-        /// The `.failed` file.
-        path: String,
-    },
-    /// The receiver could not be reached.
-    #[error(
-        "cannot reach the OTLP receiver at {endpoint}: {reason}; start it (`docker compose up` in .github/tracing) or pass --endpoint; the lines not sent are in {path}"
-    )]
-    Unreachable {
-        /// The endpoint, without credentials.
-        endpoint: String,
-        /// The last connection error.
-        reason: String,
-        /// The `.failed` file.
-        path: String,
-    },
-    /// `.failed` could not be written.
-    #[error(
-        "cannot write {path}: {source}; {lines} lines were not accepted and are not saved anywhere"
-    )]
-    FailedFile {
-        /// The target path.
-        path: String,
-        /// Lines that were meant for it.
-        lines: u64,
-        /// The error.
-        source: io::Error,
-    },
-    /// The HTTP client could not be built.
-    #[error("cannot set up the HTTP client: {0}")]
-    Client(String),
-}
-
-impl Error {
-    /// Exit status (see `error.rs`).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Strict { .. } => EXIT_USAGE,
-            _ => EXIT_FAILED,
-        }
-    }
-}
-
-impl From<Error> for crate::Error {
-    fn from(err: Error) -> Self {
-        crate::Error::Otlp(super::Error::Replay(err))
-    }
-}
+use crate::otlp::Error;
+use crate::otlp::endpoint;
+use crate::otlp::failed::{self, FailedLines, Written};
+use crate::otlp::pipeline::{self, Context, Stop};
+use crate::otlp::rewrite;
+use crate::otlp::send::{Encoding, Sender};
+use crate::trace::lines;
 
 /// Runs `replay`.
 pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
@@ -226,7 +154,7 @@ fn seconds(nanos: i128) -> f64 {
 }
 
 fn read_error(input: &str, source: io::Error) -> crate::Error {
-    super::Error::Read {
+    crate::trace::Error::Read {
         input: input.to_owned(),
         line: 0,
         source,
@@ -268,7 +196,7 @@ fn finish(
     let (lines, failed) = (tally.lines.load(Relaxed), tally.failed.load(Relaxed));
     if let Err(source) = read {
         let line = lines + 1;
-        return Err(super::Error::Read {
+        return Err(crate::trace::Error::Read {
             input: input.display(),
             line,
             source,

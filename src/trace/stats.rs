@@ -12,9 +12,9 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::sketch::Sketch;
-use crate::otlp::fast;
-use crate::otlp::model::{self, LineError, Span, TracesData};
-use crate::otlp::stats::Counts;
+use crate::trace::counts::Counts;
+use crate::trace::fast;
+use crate::trace::model::{self, LineError, Span, TracesData};
 
 /// Traces tracked one by one: 64 bytes each in a table of 2^18 slots, about 17 MiB
 /// (25 MiB while it grows into that).

@@ -11,8 +11,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::otlp::lines::Lines;
-use crate::otlp::stats::Counts;
+use crate::trace::counts::Counts;
+use crate::trace::lines::Lines;
 
 /// Counts the lines of the chunks received until the channel closes.
 pub fn count_lines(chunks: Receiver<Bytes>, workers: usize) -> Counts {

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::pipeline::Archived;
-use crate::report::markdown;
+use super::markdown;
+use crate::artifact::pipeline::Archived;
 
 /// A finished upload.
 #[derive(Debug)]

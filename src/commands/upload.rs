@@ -12,15 +12,16 @@ use std::time::{Duration, SystemTime};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
-use super::blob::BlobUpload;
-use super::pipeline::{self, Archived, Source};
-use super::summary::{self, Uploaded};
-use super::twirp::Twirp;
-use super::{Error, files, mask_signature, token};
-use crate::actions::{gate, outputs};
+use crate::actions::outputs;
+use crate::artifact::blob::BlobUpload;
+use crate::artifact::pipeline::{self, Archived, Source};
+use crate::artifact::twirp::Twirp;
+use crate::artifact::{Error, files, mask_signature, token};
 use crate::cli::{IfNoFilesFound, UploadArgs};
+use crate::commands::gate;
 use crate::config::{Settings, env_var};
 use crate::log;
+use crate::report::job_summary::{self as summary, Uploaded};
 use crate::secret::Secret;
 
 /// Characters an artifact name cannot hold (toolkit's list).
@@ -176,7 +177,7 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
 fn trace_summaries(files: &[std::path::PathBuf]) -> String {
     let mut markdown = String::new();
     for file in files {
-        match crate::report::summarize_file(file) {
+        match crate::trace::summarize_file(file) {
             Ok(summary) => {
                 if files.len() > 1 {
                     let _ = write!(markdown, "#### `{}`\n\n", file.display());

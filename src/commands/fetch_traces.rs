@@ -9,14 +9,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Error;
-use super::client::Client;
-use super::models::short_sha;
-use super::select::{Selection, select};
 use crate::archive::extract::{Extracted, extract_spans, max_unzipped};
 use crate::atomic;
 use crate::cli::FetchTracesArgs;
 use crate::config::{Repo, Settings, tracing_dir};
+use crate::github::Error;
+use crate::github::client::Client;
+use crate::github::models::short_sha;
+use crate::github::select::{Selection, select};
 use crate::log;
 
 /// The file the spans end up in, whatever the archive called them.
@@ -59,7 +59,7 @@ async fn download_and_extract(
         .suffix(".zip.part")
         .tempfile_in(dir)
         .map_err(|err| Error::io(dir, &err))?;
-    super::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
+    crate::github::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
     let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
     let extracted = extract_spans(reopened, dir, max_unzipped())?;
     log::debug(&format!("took {}", extracted.entries.join(", ")));

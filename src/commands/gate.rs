@@ -1,0 +1,79 @@
+//! `ci-tracing gate`: decide from the pull request's labels whether this job traces.
+//!
+//! Pull request events trace when any of the PR's labels equals the label name (see
+//! [`crate::actions::gate`]). Other events do not trace unless `--force`. The answer is
+//! the output `enabled=true|false` plus one line saying why, and the exit status is 0
+//! either way: a gate that is off is not a failure. `upload` runs the same decision
+//! first.
+
+use crate::actions::event::{Event, PullRequest};
+use crate::actions::gate::{Decision, decide_from_labels, payload_labels};
+use crate::actions::outputs;
+use crate::cli::GateArgs;
+use crate::config::{Repo, Settings};
+use crate::log;
+
+/// Runs `gate`.
+pub async fn run(settings: &Settings, args: &GateArgs) -> crate::Result<()> {
+    let decision = decide(settings, args).await?;
+    println!("{}", decision.reason);
+    outputs::set_outputs(&[("enabled", decision.enabled.to_string())])?;
+    Ok(())
+}
+
+/// Decides from the event (and, with `--live`, the REST API) whether to trace.
+pub async fn decide(settings: &Settings, args: &GateArgs) -> crate::Result<Decision> {
+    if args.force {
+        // The PR number is still useful for the job summary; a broken payload is not.
+        let pull_request = Event::from_env()
+            .ok()
+            .and_then(|event| event.pull_request.map(|pr| pr.number));
+        return Ok(Decision {
+            enabled: true,
+            reason: "tracing enabled: --force".to_owned(),
+            pull_request,
+        });
+    }
+    let event = Event::from_env()?;
+    let Some(pull_request) = event.pull_request else {
+        return Ok(Decision {
+            enabled: false,
+            reason: format!(
+                "tracing disabled: the event is `{}`, not a pull request (pass --force to trace anyway)",
+                event.name
+            ),
+            pull_request: None,
+        });
+    };
+    let labels = if args.live {
+        current_labels(settings, &pull_request).await
+    } else {
+        payload_labels(&pull_request)
+    };
+    Ok(decide_from_labels(
+        pull_request.number,
+        &labels,
+        &args.label,
+    ))
+}
+
+/// The PR's labels from the REST API, else (with a warning) those of the payload.
+async fn current_labels(settings: &Settings, pull_request: &PullRequest) -> Vec<String> {
+    let result = match Repo::resolve(None) {
+        Ok(repo) => crate::github::live_labels(settings, &repo, pull_request.number)
+            .await
+            .map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    match result {
+        Ok(labels) => labels,
+        Err(reason) => {
+            log::warn(&format!(
+                "cannot read the current labels of pull request #{}: {}; using the labels of the event payload, which may be stale on a re-run",
+                pull_request.number,
+                log::one_line(&reason)
+            ));
+            payload_labels(pull_request)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `ci-tracing report`: one self-contained HTML file with a trace list and a waterfall
+//! per trace, that opens by double-click with no network.
+//!
+//! The page is written by [`crate::report::html`] into a temporary file next to the
+//! target, which is then renamed into place: never over an existing file without
+//! `--force`, never half-written.
+
+use std::io::{BufWriter, Write};
+
+use crate::atomic;
+use crate::cli::ReportArgs;
+use crate::config::Input;
+use crate::report::Error;
+use crate::report::html::{LARGE, write_page};
+use crate::trace::lines;
+
+/// Runs `report`.
+pub fn run(args: &ReportArgs) -> crate::Result<()> {
+    let input = Input::resolve(args.file.as_deref());
+    let output = args.output.as_path();
+    let shown = output.display().to_string();
+    if !args.force && output.exists() {
+        return Err(Error::Exists(shown).into());
+    }
+    let reader = lines::open(&input)?;
+    let write_error = |err: std::io::Error| Error::Write(format!("cannot write {shown}: {err}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ci-tracing-report-").suffix(".tmp");
+    // A report is for sharing: readable like any file a user writes (not 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temp = builder
+        .tempfile_in(atomic::dir_of(output))
+        .map_err(write_error)?;
+    let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
+    let counts = write_page(reader, &mut out, &input.display())
+        .map_err(|err| Error::Write(format!("{shown} was not written: {err}")))?;
+    out.flush().map_err(write_error)?;
+    drop(out);
+    atomic::install(temp, output, args.force).map_err(|err| {
+        if err.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists(shown.clone())
+        } else {
+            write_error(err)
+        }
+    })?;
+    crate::log::info(&format!(
+        "wrote {shown}: {} spans in {} traces from {} lines",
+        counts.spans,
+        counts.traces.len(),
+        counts.lines
+    ));
+    if counts.spans > LARGE {
+        crate::log::warn(&format!(
+            "{shown} holds {} spans: a browser may take long to open it; \
+             a report of a smaller trace file is easier to read",
+            counts.spans
+        ));
+    }
+    if counts.invalid_lines > 0 {
+        crate::log::warn(&format!(
+            "{} of {} lines are not valid trace data and were left out (see `ci-tracing summary`)",
+            counts.invalid_lines, counts.lines
+        ));
+    }
+    Ok(())
+}

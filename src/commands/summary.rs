@@ -1,0 +1,43 @@
+//! `ci-tracing summary`: what a trace file holds, as text, markdown or JSON.
+//!
+//! The statistics come from the trace core ([`crate::trace::summarize`]); this command
+//! only picks the form and writes it to standard output. Invalid lines are counted and
+//! listed, never fatal.
+
+use std::io::Write;
+
+use crate::cli::{SummaryArgs, SummaryFormat};
+use crate::config::Input;
+use crate::report::{Error, json, markdown, text};
+use crate::trace::summarize;
+
+/// Runs `summary`.
+pub fn run(args: &SummaryArgs) -> crate::Result<()> {
+    let input = Input::resolve(args.file.as_deref());
+    let with_chart = args.format == SummaryFormat::Markdown;
+    let summary = summarize(&input, with_chart)?;
+    let output = match args.format {
+        SummaryFormat::Text => text::render(&summary),
+        SummaryFormat::Markdown => markdown::job_summary_markdown(&summary),
+        SummaryFormat::Json => json::render(&summary),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+        .or_else(|err| {
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(Error::Write(format!("cannot write the summary: {err}")))
+            }
+        })?;
+    for (line, reason) in summary.counts.invalid.iter().take(1) {
+        crate::log::warn(&format!(
+            "{} of {} lines are not valid trace data (first: line {line}: {reason})",
+            summary.counts.invalid_lines, summary.counts.lines
+        ));
+    }
+    Ok(())
+}

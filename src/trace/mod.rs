@@ -1,0 +1,79 @@
+//! The trace-file core: what a `trace-data` file is and what it holds.
+//!
+//! A trace file is JSON Lines, one OTLP/JSON `ExportTraceServiceRequest` per line, as
+//! the Collector's `file` exporter writes it. Lines can be many megabytes and files many
+//! gigabytes, so everything here streams: `lines` reads one line at a time, `model` and
+//! the `fast` scanner (with `skip`) parse a line into the few fields that are counted,
+//! `counts` checks and counts lines, `scan` reads a file in blocks on every core into
+//! the `stats` collectors (with `sketch` for percentiles), and `validate` counts the
+//! chunks `upload` zips. `upload`, `summary`, `report` and `replay` all read through
+//! here; nothing here speaks a protocol, prints, or writes a file.
+
+pub mod counts;
+pub mod fast;
+pub mod lines;
+pub mod model;
+pub mod scan;
+pub mod sketch;
+pub mod skip;
+pub mod stats;
+pub mod validate;
+
+use std::path::Path;
+
+use crate::config::Input;
+use stats::Summary;
+
+/// Errors of reading a trace file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input cannot be opened.
+    #[error(transparent)]
+    Open(#[from] crate::config::Error),
+    /// Reading the input failed part-way.
+    #[error("reading {input} failed at line {line}: {source}")]
+    Read {
+        /// The input, as shown to the user.
+        input: String,
+        /// The line being read.
+        line: u64,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Exit status (see `crate::exit`).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Open(_) => crate::exit::USAGE,
+            Error::Read { .. } => crate::exit::FAILED,
+        }
+    }
+}
+
+/// Summarizes a trace file (or standard input). With `with_chart` and a file, also reads
+/// the spans of the slowest trace for the job summary's chart.
+pub fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
+    let reader = lines::open(input)?;
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let read_error = |(line, source)| Error::Read {
+        input: input.display(),
+        line,
+        source,
+    };
+    let collector = scan::collect(reader, workers).map_err(read_error)?;
+    let mut summary = collector.finish(input.display());
+    if let (true, Input::Path(_), Some(slowest)) = (with_chart, input, summary.slowest.first()) {
+        let reader = lines::open(input)?;
+        let spans = scan::trace_spans(reader, &slowest.trace_id).map_err(read_error)?;
+        summary.slowest_trace_spans = Some(spans);
+    }
+    Ok(summary)
+}
+
+/// Summarizes the trace file at `path` with the slowest trace's spans, ready for
+/// the job summary's chart: what `upload` writes to `GITHUB_STEP_SUMMARY`.
+pub fn summarize_file(path: &Path) -> Result<Summary, Error> {
+    summarize(&Input::Path(path.to_owned()), true)
+}
