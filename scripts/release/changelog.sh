@@ -4,19 +4,14 @@
 # release's notes. Fails, saying so, when
 # the section is missing or empty.
 # Usage: changelog.sh VERSION
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-if [ $# -ne 1 ]; then
-  echo "usage: scripts/release/changelog.sh VERSION" >&2
-  exit 2
-fi
+source "$(dirname "$0")/common.sh"
+expect_args 1 "changelog.sh VERSION" "$@"
 version=${1#v}
 notes=$(awk -v heading="## [$version]" '
   index($0, heading) == 1 { inside = 1; next }
   inside && (/^## / || /^\[[^]]*\]: /) { exit }
   inside { print }
-' CHANGELOG.md | sed -e '/./,$!d')
+' "$ROOT/CHANGELOG.md" | sed -e '/./,$!d')
 if [ -z "$notes" ]; then
   echo "changelog.sh: CHANGELOG.md has no notes under \"## [$version]\"; add them before releasing" >&2
   exit 1

@@ -2,13 +2,9 @@
 # Checks that VERSION can be released from this commit: it is X.Y.Z, Cargo.toml already
 # says it, and CHANGELOG.md has its notes. Prints the version (without `v`).
 # Usage: check-version.sh VERSION
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-if [ $# -ne 1 ]; then
-  echo "usage: scripts/release/check-version.sh VERSION" >&2
-  exit 2
-fi
+source "$(dirname "$0")/common.sh"
+expect_args 1 "check-version.sh VERSION" "$@"
+cd "$ROOT"
 version=${1#v}
 if ! [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
   echo "check-version.sh: version \"$1\" is not X.Y.Z" >&2

@@ -5,14 +5,9 @@
 # every tar reads it) elsewhere. The release workflow and scripts/release-dry-run.sh both
 # call it; action/archive.js and cargo-binstall (Cargo.toml) read what it writes.
 # Usage: package.sh TARGET VERSION BINARY OUT_DIR. Prints the archive's path.
-set -euo pipefail
-
-if [ $# -ne 4 ]; then
-  echo "usage: scripts/release/package.sh TARGET VERSION BINARY OUT_DIR" >&2
-  exit 2
-fi
+source "$(dirname "$0")/common.sh"
+expect_args 4 "package.sh TARGET VERSION BINARY OUT_DIR" "$@"
 target=$1 version=${2#v} binary=$3 out=$4
-root=$(cd "$(dirname "$0")/../.." && pwd)
 if [ ! -f "$binary" ]; then
   echo "package.sh: no binary at $binary; build it first with scripts/release/build.sh $target" >&2
   exit 1
@@ -28,7 +23,7 @@ trap 'rm -rf "$staging"' EXIT
 mkdir "$staging/$stem"
 cp "$binary" "$staging/$stem/$exe"
 chmod 755 "$staging/$stem/$exe"
-cp "$root/README.md" "$root/CHANGELOG.md" "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$staging/$stem/"
+cp "$ROOT/README.md" "$ROOT/CHANGELOG.md" "$ROOT/LICENSE-MIT" "$ROOT/LICENSE-APACHE" "$staging/$stem/"
 
 if [[ "$target" == *-windows-* ]]; then
   archive="$out/$stem.zip"

@@ -4,12 +4,8 @@
 # release workflow) maps each runner OS-arch, as node names them, to its archive and
 # SHA-256. The release workflow and scripts/release-dry-run.sh both call it.
 # Usage: pins.sh VERSION DIST_DIR OUT_JSON
-set -euo pipefail
-
-if [ $# -ne 3 ]; then
-  echo "usage: scripts/release/pins.sh VERSION DIST_DIR OUT_JSON" >&2
-  exit 2
-fi
+source "$(dirname "$0")/common.sh"
+expect_args 3 "pins.sh VERSION DIST_DIR OUT_JSON" "$@"
 version=${1#v} dist=$2 out=$3
 prefix="ci-tracing-v$version-"
 
@@ -59,7 +55,7 @@ while read -r sum name; do
 done < "$dist/SHA256SUMS"
 
 # The comment stays the one action/checksums.json of this checkout carries.
-comment=$(jq -r '."//"' "$(dirname "$0")/../../action/checksums.json")
+comment=$(jq -r '."//"' "$ROOT/action/checksums.json")
 jq -n --arg comment "$comment" --arg version "$version" --argjson assets "$assets" \
   '{"//": $comment, version: $version, assets: ($assets | to_entries | sort_by(.key) | from_entries)}' > "$out.partial"
 mv "$out.partial" "$out"

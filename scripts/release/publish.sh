@@ -5,12 +5,8 @@
 # tag vX moved to it; then the release of vX.Y.Z with the archives, SHA256SUMS and the
 # notes. No git credentials are kept on disk; the API signs the commit as GitHub's.
 # Usage: publish.sh VERSION DIST_DIR NOTES_FILE (in the workflow's checkout)
-set -euo pipefail
-
-if [ $# -ne 3 ]; then
-  echo "usage: scripts/release/publish.sh VERSION DIST_DIR NOTES_FILE" >&2
-  exit 2
-fi
+source "$(dirname "$0")/common.sh"
+expect_args 3 "publish.sh VERSION DIST_DIR NOTES_FILE" "$@"
 version=${1#v} dist=$2 notes=$3
 repo=${GITHUB_REPOSITORY:?publish.sh runs in the release workflow (GITHUB_REPOSITORY is not set)}
 built=${GITHUB_SHA:?publish.sh runs in the release workflow (GITHUB_SHA is not set)}
