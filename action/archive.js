@@ -46,7 +46,8 @@ function zipMember (zip, member) {
   for (let i = 0; i < count && entry + 46 <= zip.length; i++) {
     if (zip.readUInt32LE(entry) !== 0x02014b50) return null
     const nameLength = zip.readUInt16LE(entry + 28)
-    const name = zip.subarray(entry + 46, entry + 46 + nameLength).toString('utf8')
+    // Some Windows zip writers separate folders with backslashes.
+    const name = zip.subarray(entry + 46, entry + 46 + nameLength).toString('utf8').replace(/\\/g, '/')
     if (name === member) return zipData(zip, entry)
     entry += 46 + nameLength + zip.readUInt16LE(entry + 30) + zip.readUInt16LE(entry + 32)
   }

@@ -30,5 +30,5 @@ start=$(date +%s.%N)
 CARGO_TARGET_DIR="$work/source-target" cargo build --release --locked --quiet
 source=$(echo "$(date +%s.%N) - $start" | bc)
 rm -rf "$work/source-target"
-echo "development ref, cargo build --release --locked: ${source} s"
+printf "development ref, cargo build --release --locked: %.1f s\n" "$source"
 echo "source build / pinned cold download ratio: $(echo "scale=1; $source / $cold" | bc)"
