@@ -4,7 +4,10 @@
 //! in the target's own directory (a rename across file systems would be a copy), sync
 //! it, and rename it to the target: a crash leaves the old file or the new one, never
 //! half of one. An existing target is replaced only when the caller says so (`--force`,
-//! or a file that is the tool's own).
+//! or a file that is the tool's own), and only if it is a regular file or a symlink (the
+//! link itself is replaced, never the file it points to). A device, a FIFO, a socket or a
+//! directory at the target is refused with or without `--force`: renaming over
+//! `/dev/null` as root would replace the device node with a regular file.
 
 use std::io;
 use std::path::Path;
@@ -20,9 +23,67 @@ pub fn dir_of(target: &Path) -> &Path {
     }
 }
 
+/// A temporary file named `PREFIX…SUFFIX` in `dir`, created with the permissions any
+/// new file of the user gets (0666 less the umask, which the kernel applies), not the
+/// 0600 of `tempfile`'s default: the files it becomes are the user's to share.
+pub fn temp_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(suffix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
+}
+
+/// Whether something stands at `target` that [`install`] could replace (a regular file
+/// or a symlink): `Ok(false)` when nothing does, or when the path cannot be looked at
+/// (the write that follows then fails with the real reason). Anything else there is an
+/// [`io::ErrorKind::InvalidInput`] error that names what it is. Commands call this
+/// before they start writing, so that a refused target costs no work.
+pub fn check_target(target: &Path) -> io::Result<bool> {
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return Ok(false);
+    };
+    let kind = meta.file_type();
+    if kind.is_file() || kind.is_symlink() {
+        return Ok(true);
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {}, not a regular file: name a file to write instead",
+            target.display(),
+            describe(kind)
+        ),
+    ))
+}
+
+/// What a file that is not regular is, in words.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Syncs `temp` to disk and renames it to `target`, replacing an existing file only with
-/// `replace` (otherwise an [`io::ErrorKind::AlreadyExists`] error).
+/// `replace` (otherwise an [`io::ErrorKind::AlreadyExists`] error), and never replacing
+/// what is not a regular file or a symlink (see [`check_target`]).
 pub fn install(temp: NamedTempFile, target: &Path, replace: bool) -> io::Result<()> {
+    check_target(target)?;
     // On disk before the rename, so that a crash cannot leave a renamed but empty file.
     temp.as_file().sync_all()?;
     let persisted = if replace {
@@ -61,6 +122,21 @@ mod tests {
             1,
             "no temporary file is left"
         );
+    }
+
+    #[test]
+    fn only_regular_files_and_symlinks_may_be_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "old").unwrap();
+        assert!(!check_target(&dir.path().join("absent")).unwrap());
+        assert!(check_target(&file).unwrap());
+        let err = check_target(dir.path()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        let temp = tempfile::Builder::new().tempfile_in(dir.path()).unwrap();
+        let err = install(temp, dir.path(), true).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]

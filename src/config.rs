@@ -41,7 +41,7 @@ pub enum Error {
     BadUrl {
         /// Where the value came from.
         origin: &'static str,
-        /// The value given.
+        /// The value given, as [`shown_url`] shows it.
         value: String,
     },
     /// An input file cannot be read.
@@ -125,11 +125,39 @@ fn gh_auth_token() -> Option<Secret> {
     (output.status.success() && !token.is_empty()).then(|| Secret::new(token))
 }
 
+/// A URL as a message may show it: without user, password, query or fragment, which can
+/// hold secrets (`https://user:token@host`, a signed URL's `sig`). A value that does not
+/// parse as a URL is shown whole only when it has no `@`, `?` or `#`; otherwise only up
+/// to its first `:` or `/` (where userinfo could begin).
+pub fn shown_url(value: &str) -> String {
+    let value = value.trim();
+    if let Ok(mut url) = Url::parse(value) {
+        if url.has_host() {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+        }
+        url.set_query(None);
+        url.set_fragment(None);
+        return url.to_string();
+    }
+    let end = if value.contains(['@', '?', '#']) {
+        value.find([':', '/', '@', '?', '#']).unwrap_or(0)
+    } else {
+        value.len()
+    };
+    let kept: String = value[..end].chars().take(100).collect();
+    if kept.len() < value.len() {
+        format!("{kept}…")
+    } else {
+        kept
+    }
+}
+
 /// Parses an http(s) URL and drops a trailing slash from its path.
 pub fn parse_http_url(origin: &'static str, value: &str) -> Result<Url, Error> {
     let bad = || Error::BadUrl {
         origin,
-        value: value.to_owned(),
+        value: shown_url(value),
     };
     let mut url = Url::parse(value.trim()).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

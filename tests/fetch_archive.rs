@@ -153,3 +153,28 @@ fn a_target_directory_that_cannot_be_made_is_one_plain_line() {
         "a file where the directory goes\n"
     );
 }
+
+/// Regression: of two entries with the same name, the first was silently dropped.
+#[test]
+fn duplicate_entry_names_are_refused() {
+    let zip = zip_of(&[
+        ("trace-data.json", SPANS.as_bytes()),
+        ("trace-data.jsoX", b"{\"resourceSpans\":[]}\n"),
+    ]);
+    // The zip writer refuses duplicates, so the second name is renamed in place (local
+    // header and central directory alike), as a hostile archive would have it.
+    let mut bytes = zip.clone();
+    let (from, to) = (b"trace-data.jsoX", b"trace-data.json");
+    let mut renamed = 0;
+    for at in 0..bytes.len() - from.len() {
+        if &bytes[at..at + from.len()] == from {
+            bytes[at..at + from.len()].copy_from_slice(to);
+            renamed += 1;
+        }
+    }
+    assert_eq!(renamed, 2);
+    refused(
+        &bytes,
+        "error: refusing the artifact: two of its entries have the same name, so one would silently hide the other",
+    );
+}

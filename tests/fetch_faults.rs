@@ -213,6 +213,39 @@ fn a_digest_mismatch_writes_nothing() {
     assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
 }
 
+/// Regression: `SHA256:` in capitals was not recognised, and an algorithm that cannot be
+/// checked (`md5:`) was accepted unchecked.
+#[test]
+fn the_digest_algorithm_is_read_ignoring_case_and_an_unknown_one_is_refused() {
+    let zip = spans_zip();
+    let dir = tempfile::tempdir().unwrap();
+    let upper = sha256(&zip).replacen("sha256", "SHA256", 1).to_uppercase();
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(upper.clone())));
+    assert_eq!(fetch(dir.path(), &fake, &[]).code, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = sha256(b"other").replacen("sha256", "Sha256", 1);
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(wrong.clone())));
+    assert_eq!(
+        fetch(dir.path(), &fake, &[]).code,
+        1,
+        "a mismatch is caught in capitals too"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let md5 = "md5:0123456789abcdef0123456789abcdef".to_owned();
+    let fake = FakeGithub::start(scenario().last_artifact(|a| a.digest = Some(md5.clone())));
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: artifact 71 has the digest `md5:0123456789abcdef0123456789abcdef`, which cannot be checked (only sha256:<64 hex digits> can): refusing to use it unverified",
+    );
+    assert!(
+        fake.blobs.requests().is_empty(),
+        "refused before downloading"
+    );
+    assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
 #[test]
 fn an_artifact_that_expires_before_its_download_is_gone() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,4 +334,76 @@ fn ctrl_c_during_the_download_leaves_no_partial_files() {
         "error: interrupted: nothing was left half-written; run the command again to finish"
     );
     assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
+}
+
+/// A repository that was renamed or transferred answers 301 (or 307) with its new API
+/// path: followed on the API's host, with the token.
+#[test]
+fn a_moved_pull_request_is_followed_on_the_api_host() {
+    for status in [301, 307] {
+        let dir = tempfile::tempdir().unwrap();
+        let fault: Fault = Box::new(move |request: &Request| {
+            (request.path().ends_with("/pulls/1347") && request.query().is_empty())
+                .then(|| Reply::redirect(status, &format!("{}?moved=1", request.path())))
+        });
+        let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+        assert_fetched(dir.path(), &fetch(dir.path(), &fake, &[]));
+        let moved: Vec<_> = fake
+            .api
+            .requests()
+            .into_iter()
+            .filter(|r| r.query() == "moved=1")
+            .collect();
+        assert_eq!(moved.len(), 1, "the new location was asked once ({status})");
+        assert!(moved[0].header("authorization").is_some());
+    }
+}
+
+/// A redirect to another host is not followed: the token would go along.
+#[test]
+fn a_redirect_to_another_host_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = support::http::Server::start(|_| Reply::new(200, "{}"));
+    let target = format!("{}/repos/octo-org/octo-repo/pulls/1347", elsewhere.url());
+    let fault: Fault = Box::new(move |request: &Request| {
+        request
+            .path()
+            .ends_with("/pulls/1347")
+            .then(|| Reply::redirect(301, &target))
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    let out = fetch(dir.path(), &fake, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.last_error()
+            .contains("a redirect to another host, which is not followed with the token"),
+        "{}",
+        out.stderr
+    );
+    assert!(elsewhere.requests().is_empty(), "nothing was sent there");
+}
+
+/// Regression: an answer without `head` made the search list runs with `head_sha=`,
+/// which GitHub answers with the repository's runs of any commit.
+#[test]
+fn a_pull_request_without_a_head_commit_is_one_error_and_no_run_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault: Fault = Box::new(|request: &Request| {
+        request
+            .path()
+            .ends_with("/pulls/1347")
+            .then(|| Reply::json(200, &serde_json::json!({"number": 1347, "labels": []})))
+    });
+    let fake = FakeGithub::with_faults(scenario(), fault, no_fault());
+    fetch(dir.path(), &fake, &[]).fails(
+        1,
+        "error: unexpected answer from GitHub for pull request #1347: an answer without the head commit",
+    );
+    assert!(
+        fake.api
+            .requests()
+            .iter()
+            .all(|r| !r.path().ends_with("/actions/runs")),
+        "no run was searched"
+    );
 }

@@ -22,6 +22,9 @@ pub fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decis
     let enabled = labels
         .iter()
         .any(|label| label.eq_ignore_ascii_case(wanted));
+    // Label names are anyone's text: a line break in one must not start a line of its
+    // own in the log, where `::error::…` would be read as a workflow command.
+    let wanted = wanted.escape_debug();
     let reason = if enabled {
         format!("tracing enabled: pull request #{number} has the label \"{wanted}\"")
     } else if labels.is_empty() {
@@ -29,7 +32,10 @@ pub fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decis
             "tracing disabled: pull request #{number} has no labels (add \"{wanted}\" to trace)"
         )
     } else {
-        let names: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+        let names: Vec<String> = labels
+            .iter()
+            .map(|l| format!("\"{}\"", l.escape_debug()))
+            .collect();
         format!(
             "tracing disabled: pull request #{number} does not have the label \"{wanted}\" (its labels: {})",
             names.join(", ")
@@ -64,5 +70,19 @@ mod tests {
         let none = decide_from_labels(3, &[], "enable tracing");
         assert!(!none.enabled);
         assert!(none.reason.contains("no labels"), "{}", none.reason);
+    }
+
+    /// Regression: a label holding a line break and `::error::` was written raw, and the
+    /// runner took the second line for a workflow command.
+    #[test]
+    fn label_names_never_break_the_line() {
+        let hostile = labels(&["bug\n::error::owned", "x\r\n::add-mask::y"]);
+        let decision = decide_from_labels(3, &hostile, "enable\ntracing");
+        assert_eq!(decision.reason.lines().count(), 1, "{}", decision.reason);
+        assert!(
+            decision.reason.contains(r#""bug\n::error::owned""#),
+            "{}",
+            decision.reason
+        );
     }
 }

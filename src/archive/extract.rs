@@ -44,11 +44,8 @@ pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Err
     let mut archive = ZipArchive::new(zip).map_err(|err| Error::Damaged(err.to_string()))?;
     let names = check_entries(&mut archive, limit)?;
     let chosen = choose_trace_entries(&names)?;
-    let file = tempfile::Builder::new()
-        .prefix(".trace-data.")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|err| Error::io(dir, &err))?;
+    let file =
+        crate::atomic::temp_in(dir, ".trace-data.", ".part").map_err(|err| Error::io(dir, &err))?;
     let mut out = Counter::new(BufWriter::with_capacity(1 << 20, file.as_file()));
     let mut total = 0u64;
     for &index in &chosen {
@@ -83,6 +80,11 @@ pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Err
 /// Every entry's name and whether it is a file; refuses unsafe names, symlinks and a
 /// declared total past `limit`.
 fn check_entries(archive: &mut ZipArchive<File>, limit: u64) -> Result<Vec<(String, bool)>, Error> {
+    // The archive keeps one entry per name: a second entry of the same name hides the
+    // first, so which bytes are "the" file would be the archive's choice, not ours.
+    if archive.has_duplicate_names() {
+        return Err(Error::DuplicateNames);
+    }
     let mut names = Vec::with_capacity(archive.len());
     let mut declared = 0u64;
     for index in 0..archive.len() {

@@ -22,6 +22,11 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Two entries share a name: one would hide the other.
+    #[error(
+        "refusing the artifact: two of its entries have the same name, so one would silently hide the other"
+    )]
+    DuplicateNames,
     /// An entry inflates past its declared size (a zip bomb).
     #[error(
         "refusing the artifact: its entry `{name}` inflates past its declared {declared} bytes"
@@ -63,6 +68,7 @@ impl Error {
             Error::Invalid(_)
             | Error::Damaged(_)
             | Error::UnsafeEntry { .. }
+            | Error::DuplicateNames
             | Error::Inflates { .. }
             | Error::TooLarge { .. }
             | Error::NoTraceFile { .. }

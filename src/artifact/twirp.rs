@@ -43,7 +43,8 @@ impl Twirp {
     pub fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
         let bad = || {
             Error::RuntimeToken(format!(
-                "ACTIONS_RESULTS_URL `{results_url}` is not an http(s) URL; the action must run in a job of a GitHub Actions workflow run"
+                "ACTIONS_RESULTS_URL `{}` is not an http(s) URL; the action must run in a job of a GitHub Actions workflow run",
+                crate::config::shown_url(results_url)
             ))
         };
         let url = Url::parse(results_url.trim()).map_err(|_| bad())?;

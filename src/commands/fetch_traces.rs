@@ -94,7 +94,10 @@ fn success_message(
 
 /// Fails before any download when the target exists and `--force` is not given.
 fn refuse_existing(target: &Path, force: bool) -> Result<(), Error> {
-    if !force && target.symlink_metadata().is_ok() {
+    let exists = atomic::check_target(target).map_err(|err| Error::NotAFile {
+        reason: err.to_string(),
+    })?;
+    if !force && exists {
         return Err(Error::Exists {
             path: display_path(target).display().to_string(),
         });
@@ -108,6 +111,9 @@ fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
             path: display_path(target).display().to_string(),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => Err(Error::NotAFile {
+            reason: err.to_string(),
         }),
         Err(err) => Err(Error::io(target, &err)),
     }

@@ -3,8 +3,8 @@
 //!
 //! One request per line, several in flight, with the file streamed through bounded
 //! memory (see `pipeline.rs`). `--shift-to-now` needs the latest end time before the
-//! first request, so it reads the input twice (standard input is spooled to an
-//! anonymous temporary file first). At the end it prints what happened to every line
+//! first request, so it reads the input twice (an input that can be read only once, such
+//! as standard input or a FIFO, is spooled first: see `trace::lines::Twice`). At the end it prints what happened to every line
 //! and span and keeps every line that was not accepted in full in `<FILE>.failed`.
 //! It never writes the input file, and never prints a header value or the endpoint's
 //! credentials.
@@ -13,7 +13,7 @@
 //! rejected, lines were invalid, or the receiver could not be reached; 2 for a wrong
 //! invocation, and for `--strict` meeting an invalid line (the input is wrong).
 
-use std::io::{self, BufRead, BufReader, Seek, Write as _};
+use std::io::{self, BufRead, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
@@ -58,10 +58,13 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
             names.join(", ")
         }
     ));
+    let failed_path = failed::path_for(&input);
+    crate::atomic::check_target(&failed_path)
+        .map_err(|err| Error::FailedTarget(err.to_string()))?;
     let (reader, shift, size) = open_input(&input, args.shift_to_now).await?;
     let sender = Sender::new(url, headers, encoding, concurrency)
         .map_err(|err| Error::Client(err.to_string()))?;
-    let failed = FailedLines::new(failed::path_for(&input));
+    let failed = FailedLines::new(failed_path);
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
     context.strict = args.strict;
@@ -112,24 +115,12 @@ async fn open_input(
         return Ok((lines::open(input)?, None, size));
     }
     let input = input.clone();
-    let shown = input.display();
-    let name = shown.clone();
+    let name = input.display();
     let first_pass = tokio::task::spawn_blocking(move || -> crate::Result<_> {
-        let (latest, reader): (_, Box<dyn BufRead + Send>) = match &input {
-            Input::Path(_) => (
-                rewrite::latest_end(lines::open(&input)?),
-                lines::open(&input)?,
-            ),
-            Input::Stdin => {
-                let mut spool = tempfile::tempfile().map_err(|e| read_error(&shown, e))?;
-                io::copy(&mut io::stdin().lock(), &mut spool).map_err(|e| read_error(&shown, e))?;
-                spool.rewind().map_err(|e| read_error(&shown, e))?;
-                let latest = rewrite::latest_end(BufReader::new(&spool));
-                spool.rewind().map_err(|e| read_error(&shown, e))?;
-                (latest, Box::new(BufReader::with_capacity(1 << 20, spool)))
-            }
-        };
-        Ok((latest.map_err(|e| read_error(&shown, e))?, reader))
+        let twice = lines::Twice::open(&input)?;
+        let latest =
+            rewrite::latest_end(twice.reader()?).map_err(|e| read_error(&input.display(), e))?;
+        Ok((latest, twice.reader()?))
     });
     let (latest, reader) = first_pass
         .await

@@ -19,18 +19,13 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
     let input = Input::resolve(args.file.as_deref());
     let output = args.output.as_path();
     let shown = output.display().to_string();
-    if !args.force && output.exists() {
+    let exists = atomic::check_target(output).map_err(|err| Error::NotAFile(err.to_string()))?;
+    if !args.force && exists {
         return Err(Error::Exists(shown).into());
     }
     let reader = lines::open(&input)?;
     let write_error = |err: std::io::Error| Error::Write(format!("cannot write {shown}: {err}"));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ci-tracing-report-").suffix(".tmp");
-    // A report is for sharing: readable like any file a user writes (not 0600).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut temp = builder
-        .tempfile_in(atomic::dir_of(output))
+    let mut temp = atomic::temp_in(atomic::dir_of(output), ".ci-tracing-report-", ".tmp")
         .map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
     let counts = write_page(reader, &mut out, &input.display())

@@ -147,8 +147,27 @@ impl Client {
         url: Url,
         what: &str,
     ) -> Result<T, Error> {
-        let response = self.send(&url, what).await?;
+        let response = self.send_following(url, what).await?;
         decode(response, what).await
+    }
+
+    /// [`Self::send`], following a moved resource (301, 302, 307, 308: a renamed or
+    /// transferred repository) as long as it stays on the API's origin, where the token
+    /// may go; a redirect anywhere else is an error, never a request with the token.
+    async fn send_following(&self, url: Url, what: &str) -> Result<Response, Error> {
+        let mut url = url;
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self.send(&url, what).await?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            url = same_origin_location(&response, &self.api, what)?;
+            log::debug(&format!("{what} moved to {}", url.path()));
+        }
+        Err(Error::Unexpected {
+            what: what.to_owned(),
+            reason: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 
     /// Every item of a listing, following `Link: rel="next"` verbatim.
@@ -157,7 +176,7 @@ impl Client {
         let mut next = Some(url);
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
-            let response = self.send(&url, what).await?;
+            let response = self.send_following(url, what).await?;
             next = next_page(&response, &self.api, what)?;
             items.extend(decode::<P>(response, what).await?.items());
         }
@@ -228,6 +247,32 @@ async fn decode<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|err| unexpected(crate::http::describe_transport_error(&err)))?;
     serde_json::from_slice(&body).map_err(|err| unexpected(format!("not the JSON expected: {err}")))
+}
+
+/// Redirects followed for one API request.
+const MAX_REDIRECTS: usize = 3;
+
+/// Where a redirect points, refused unless on the API's origin (the token goes along).
+fn same_origin_location(response: &Response, api: &Url, what: &str) -> Result<Url, Error> {
+    let unexpected = |reason: &str| Error::Unexpected {
+        what: what.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| unexpected("a redirect without a Location"))?;
+    let url = response
+        .url()
+        .join(location)
+        .map_err(|_| unexpected("a redirect to an invalid URL"))?;
+    if url.origin() != api.origin() {
+        return Err(unexpected(
+            "a redirect to another host, which is not followed with the token",
+        ));
+    }
+    Ok(url)
 }
 
 /// The `rel="next"` URL of a `Link` header, refused unless on the API's origin (the

@@ -35,6 +35,8 @@ pub async fn download(
     artifact: &Artifact,
     file: &mut File,
 ) -> Result<u64, Error> {
+    // Known before a byte is fetched: a digest that cannot be checked is refused first.
+    let expected = expected_digest(artifact)?;
     let bar = log::bars().add(ProgressBar::new(artifact.size_in_bytes));
     bar.set_style(
         ProgressStyle::with_template("{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}")
@@ -62,7 +64,7 @@ pub async fn download(
     };
     bar.finish_and_clear();
     let (size, actual) = result?;
-    verify_digest(artifact, &actual)?;
+    verify_digest(artifact.id, expected.as_deref(), &actual)?;
     Ok(size)
 }
 
@@ -135,24 +137,40 @@ async fn attempt_download(
     Ok((size, format!("sha256:{}", hex::encode(hasher.finalize()))))
 }
 
-/// Compares with the artifact's `digest`, when GitHub gave one in a form we know.
-fn verify_digest(artifact: &Artifact, actual: &str) -> Result<(), Error> {
-    let Some(expected) = artifact.digest.as_deref().map(str::trim) else {
+/// The artifact's `digest` as `sha256:<lowercase hex>`, `None` when GitHub gave none
+/// (artifacts older than v4). The algorithm name is read ignoring case; one this tool
+/// cannot check, or a malformed value, refuses the artifact rather than pass unchecked.
+fn expected_digest(artifact: &Artifact) -> Result<Option<String>, Error> {
+    let Some(digest) = artifact.digest.as_deref().map(str::trim) else {
         log::debug("the artifact has no digest to verify");
-        return Ok(());
+        return Ok(None);
     };
-    if !expected.starts_with("sha256:") {
-        log::debug("the artifact's digest is not sha256; not verified");
-        return Ok(());
+    let unsupported = || Error::UnsupportedDigest {
+        id: artifact.id,
+        digest: digest.chars().take(80).collect(),
+    };
+    let (algorithm, hex) = digest.split_once(':').ok_or_else(unsupported)?;
+    if !algorithm.eq_ignore_ascii_case("sha256")
+        || hex.len() != 64
+        || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(unsupported());
     }
-    if expected.eq_ignore_ascii_case(actual) {
-        log::debug(&format!("digest verified: {actual}"));
-        Ok(())
-    } else {
-        Err(Error::DigestMismatch {
-            id: artifact.id,
+    Ok(Some(format!("sha256:{}", hex.to_ascii_lowercase())))
+}
+
+/// Compares the bytes' digest with the expected one, when there is one.
+fn verify_digest(id: u64, expected: Option<&str>, actual: &str) -> Result<(), Error> {
+    match expected {
+        None => Ok(()),
+        Some(expected) if expected == actual => {
+            log::debug(&format!("digest verified: {actual}"));
+            Ok(())
+        }
+        Some(expected) => Err(Error::DigestMismatch {
+            id,
             expected: expected.to_owned(),
             actual: actual.to_owned(),
-        })
+        }),
     }
 }

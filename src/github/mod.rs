@@ -141,11 +141,27 @@ pub enum Error {
         /// The digest of the bytes received.
         actual: String,
     },
+    /// The digest names an algorithm this tool cannot check, or is malformed.
+    #[error(
+        "artifact {id} has the digest `{digest}`, which cannot be checked (only sha256:<64 hex digits> can): refusing to use it unverified"
+    )]
+    UnsupportedDigest {
+        /// The artifact.
+        id: u64,
+        /// The digest GitHub gave (shortened).
+        digest: String,
+    },
     /// The target exists and `--force` was not given.
     #[error("{path} already exists: pass --force to replace it")]
     Exists {
         /// The target file.
         path: String,
+    },
+    /// The target is a device, a FIFO, a socket or a directory.
+    #[error("{reason}")]
+    NotAFile {
+        /// What is there, and what to do.
+        reason: String,
     },
     /// A local file operation failed.
     #[error("cannot write {path}: {reason}")]
@@ -164,7 +180,8 @@ impl Error {
             Error::Config(_)
             | Error::BadCredentials { .. }
             | Error::Forbidden { .. }
-            | Error::Exists { .. } => USAGE,
+            | Error::Exists { .. }
+            | Error::NotAFile { .. } => USAGE,
             _ => FAILED,
         }
     }

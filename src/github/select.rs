@@ -47,6 +47,13 @@ pub async fn select(
     }
     let pull = client.pull_request(repo, pr).await?;
     let head = pull.head.sha;
+    // Searching runs by an empty commit would list the repository's runs instead.
+    if head.is_empty() {
+        return Err(Error::Unexpected {
+            what: format!("pull request #{pr}"),
+            reason: "an answer without the head commit".to_owned(),
+        });
+    }
     if let Some(found) = search_commit(client, repo, &head, name, &mut seen).await? {
         return Ok(found);
     }

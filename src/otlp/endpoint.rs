@@ -39,7 +39,7 @@ fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, config::Erro
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
     url.ok_or_else(|| config::Error::BadUrl {
         origin,
-        value: value.to_owned(),
+        value: config::shown_url(value),
     })
 }
 
@@ -62,8 +62,10 @@ pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
         "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     ] {
         if let Some(list) = env_var(variable) {
-            for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
-                let (name, value) = split_pair(variable, pair)?;
+            let pairs = list.split(',').filter(|p| !p.trim().is_empty());
+            for (index, pair) in pairs.enumerate() {
+                let origin = format!("{variable}, entry number {}", index + 1);
+                let (name, value) = split_pair(&origin, pair)?;
                 insert(
                     &mut headers,
                     variable,
@@ -73,19 +75,20 @@ pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, config::Error> {
             }
         }
     }
-    for pair in flags {
-        let (name, value) = split_pair("--header", pair)?;
+    for (index, pair) in flags.iter().enumerate() {
+        let origin = format!("--header number {}", index + 1);
+        let (name, value) = split_pair(&origin, pair)?;
         insert(&mut headers, "--header", &name, &value)?;
     }
     Ok(headers)
 }
 
-/// `K=V` into a trimmed name and value; the error never shows the value.
+/// `K=V` into a trimmed name and value. The error names the entry by its place, never
+/// by its text: without an `=`, any part of it may be the secret value.
 fn split_pair(origin: &str, pair: &str) -> Result<(String, String), config::Error> {
     let (name, value) = pair.split_once('=').ok_or_else(|| {
-        let name: String = pair.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         config::Error::Invalid(format!(
-            "{origin}: a header must be written NAME=VALUE (the one starting with `{name}` has no `=`)"
+            "{origin}: a header must be written NAME=VALUE, and this one has no `=` (its text is not shown: it may hold a secret)"
         ))
     })?;
     Ok((name.trim().to_owned(), value.trim().to_owned()))

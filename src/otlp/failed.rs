@@ -82,9 +82,7 @@ impl FailedLines {
 
     fn write(&mut self, line: &[u8]) -> io::Result<()> {
         if self.temp.is_none() {
-            let temp = tempfile::Builder::new()
-                .prefix(".replay-failed-")
-                .tempfile_in(atomic::dir_of(&self.target))?;
+            let temp = atomic::temp_in(atomic::dir_of(&self.target), ".replay-failed-", "")?;
             self.temp = Some(BufWriter::with_capacity(1 << 16, temp));
         }
         let writer = self.temp.as_mut().expect("created above");

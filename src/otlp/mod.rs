@@ -65,6 +65,9 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// Where `.failed` would go stands a device, a FIFO, a socket or a directory.
+    #[error("{0}; nothing was sent")]
+    FailedTarget(String),
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
@@ -74,7 +77,7 @@ impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Strict { .. } => crate::exit::USAGE,
+            Error::Strict { .. } | Error::FailedTarget(_) => crate::exit::USAGE,
             _ => crate::exit::FAILED,
         }
     }

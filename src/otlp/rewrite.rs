@@ -4,7 +4,11 @@
 //! Both work on a parsed copy of the line; the file itself is never written. The shift
 //! moves span start and end times and event times by the same number of nanoseconds,
 //! so durations and the gaps between spans stay exactly as they were, and it leaves
-//! ids alone. A timestamp of 0 means "not set" in OTLP and stays 0.
+//! ids alone. A timestamp of 0 means "not set" in OTLP and stays 0. A time that the
+//! shift would move out of the 64-bit range is never clamped (that would change a
+//! duration): its line fails with the reason, and the other lines are unaffected.
+//! Likewise one absurd end time (far in the future) does not decide the offset: the
+//! latest end is taken among the plausible ones.
 
 use std::io::BufRead;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,23 +93,45 @@ fn shift_field(object: &mut Map<String, Value>, name: &str, offset: i128) -> Res
     }
     .ok_or_else(|| format!("`{name}` is {value}, not a timestamp in nanoseconds"))?;
     if nanos != 0 {
-        let moved = (i128::from(nanos) + offset).clamp(1, i128::from(u64::MAX));
+        let moved = u64::try_from(i128::from(nanos) + offset)
+            .ok()
+            .filter(|moved| *moved > 0)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}` {nanos} cannot be shifted by {offset} ns: the result is outside the range of OTLP timestamps"
+                )
+            })?;
         *value = Value::String(moved.to_string());
     }
     Ok(())
 }
 
-/// The offset that moves `latest_end` to now.
-pub fn offset_to_now(latest_end: u64) -> i128 {
+/// Nanoseconds since the Unix epoch, now.
+fn now_nanos() -> i128 {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    i128::try_from(now).unwrap_or(i128::MAX) - i128::from(latest_end)
+    i128::try_from(now).unwrap_or(i128::MAX)
 }
 
-/// The latest span end time of a file's valid lines (a first pass for the shift).
+/// End times later than this after now are not taken as the file's latest end: a
+/// clock a little fast is normal, a span ending in a later year is a broken one.
+const FUTURE_SLACK_NANOS: i128 = 24 * 3600 * 1_000_000_000;
+
+/// The offset that moves `latest_end` to now.
+pub fn offset_to_now(latest_end: u64) -> i128 {
+    now_nanos() - i128::from(latest_end)
+}
+
+/// The latest plausible span end time of a file's valid lines (a first pass for the
+/// shift): end times more than a day after now are left out.
 pub fn latest_end(reader: impl BufRead) -> std::io::Result<Option<u64>> {
+    latest_end_before(reader, now_nanos() + FUTURE_SLACK_NANOS)
+}
+
+/// The latest span end time no later than `limit` (nanoseconds since the epoch).
+fn latest_end_before(reader: impl BufRead, limit: i128) -> std::io::Result<Option<u64>> {
     let mut lines = Lines::new(reader);
     let mut latest: Option<u64> = None;
     while let Some((_, line)) = lines.next_line()? {
@@ -118,7 +144,7 @@ pub fn latest_end(reader: impl BufRead) -> std::io::Result<Option<u64>> {
             .flatten()
             .flat_map(model::ResourceSpans::spans)
             .map(|span| span.end_time_unix_nano)
-            .filter(|end| *end > 0);
+            .filter(|end| *end > 0 && i128::from(*end) <= limit);
         latest = ends.fold(latest, |acc, end| Some(acc.map_or(end, |l| l.max(end))));
     }
     Ok(latest)
@@ -168,5 +194,35 @@ mod tests {
             Some(1_694_388_218_053_415_000)
         );
         assert_eq!(latest_end(&b""[..]).unwrap(), None);
+    }
+
+    /// Regression: one span ending near `u64::MAX` set the offset, and every other
+    /// timestamp in the file was clamped to 1.
+    #[test]
+    fn an_absurd_end_time_neither_sets_the_offset_nor_is_clamped() {
+        let absurd = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}]}}]}}]}}"#,
+            u64::MAX - 10,
+            u64::MAX - 5
+        );
+        let normal = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"1000","endTimeUnixNano":"5000"}]}]}]}"#;
+        let text = format!("{absurd}\n{normal}\n");
+        assert_eq!(latest_end(text.as_bytes()).unwrap(), Some(5000));
+
+        let offset = 1_000_000;
+        let mut moved: Value = serde_json::from_str(normal).unwrap();
+        shift(&mut moved, offset).unwrap();
+        let span = &moved["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        assert_eq!(span["startTimeUnixNano"], "1001000");
+        assert_eq!(span["endTimeUnixNano"], "1005000");
+
+        let mut broken: Value = serde_json::from_str(&absurd).unwrap();
+        let reason = shift(&mut broken, offset).unwrap_err();
+        assert!(reason.contains("outside the range"), "{reason}");
+        let mut early: Value = serde_json::from_str(normal).unwrap();
+        assert!(
+            shift(&mut early, -2000).is_err(),
+            "a time before 1970 fails, never becomes 1"
+        );
     }
 }

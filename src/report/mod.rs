@@ -23,6 +23,9 @@ pub enum Error {
     /// Writing the output failed.
     #[error("{0}")]
     Write(String),
+    /// The output path is a device, a FIFO, a socket or a directory.
+    #[error("{0}")]
+    NotAFile(String),
     /// The output file exists and `--force` was not given.
     #[error("{0} already exists; pass --force to replace it, or choose another file with -o")]
     Exists(String),
@@ -33,7 +36,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Write(_) => crate::exit::FAILED,
-            Error::Exists(_) => crate::exit::USAGE,
+            Error::Exists(_) | Error::NotAFile(_) => crate::exit::USAGE,
         }
     }
 }

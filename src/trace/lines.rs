@@ -14,8 +14,31 @@ const BUFFER: usize = 1 << 20;
 /// A line buffer that grew past this is given back after use.
 const KEEP_CAPACITY: usize = 16 << 20;
 
-/// Opens an input for reading, with the error a user can act on.
+/// Opens an input for reading, with the error a user can act on. A UTF-8 byte order
+/// mark at the start (some editors and tools on Windows write one) is skipped, so that
+/// line 1 reads like every other line.
 pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
+    let mut reader = open_raw(input)?;
+    skip_bom(&mut reader).map_err(|err| config::Error::Unreadable {
+        path: input.display(),
+        reason: config::io_reason(&err),
+        hint: "",
+    })?;
+    Ok(reader)
+}
+
+/// The UTF-8 encoding of U+FEFF, the byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Consumes a byte order mark at the start of `reader`, if there is one.
+fn skip_bom(reader: &mut impl BufRead) -> io::Result<()> {
+    if reader.fill_buf()?.starts_with(BOM) {
+        reader.consume(BOM.len());
+    }
+    Ok(())
+}
+
+fn open_raw(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
     match input {
         Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUFFER, io::stdin()))),
         Input::Path(path) => {
@@ -36,6 +59,59 @@ pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
                 });
             }
             Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
+        }
+    }
+}
+
+/// An input opened to be read from the start twice (a first pass that finds something
+/// out, then the real one). A regular file is simply opened again. Anything else,
+/// standard input, a FIFO, a process substitution (`<(…)`) or a device, can be read only
+/// once: it is copied, in one pass, into an anonymous temporary file that the operating
+/// system removes when it is closed, whatever ends the process. Opening such a path a
+/// second time would read nothing (or wait forever for a writer).
+pub enum Twice {
+    /// A regular file, opened again for each pass.
+    File(Input),
+    /// A copy of a one-pass input.
+    Spool(File),
+}
+
+impl Twice {
+    /// Opens `input`, copying it first when it cannot be read twice.
+    pub fn open(input: &Input) -> Result<Self, super::Error> {
+        if let Input::Path(path) = input {
+            if std::fs::metadata(path).is_ok_and(|meta| meta.is_file()) {
+                return Ok(Twice::File(input.clone()));
+            }
+        }
+        let mut source = open(input)?;
+        let read_error = |source| super::Error::Read {
+            input: input.display(),
+            line: 0,
+            source,
+        };
+        let mut spool = tempfile::tempfile().map_err(read_error)?;
+        io::copy(&mut source, &mut spool).map_err(read_error)?;
+        Ok(Twice::Spool(spool))
+    }
+
+    /// A reader from the start.
+    pub fn reader(&self) -> Result<Box<dyn BufRead + Send>, super::Error> {
+        match self {
+            Twice::File(input) => Ok(open(input)?),
+            Twice::Spool(spool) => {
+                let mut spool = spool.try_clone().map_err(|source| super::Error::Read {
+                    input: "a temporary copy of the input".to_owned(),
+                    line: 0,
+                    source,
+                })?;
+                io::Seek::rewind(&mut spool).map_err(|source| super::Error::Read {
+                    input: "a temporary copy of the input".to_owned(),
+                    line: 0,
+                    source,
+                })?;
+                Ok(Box::new(BufReader::with_capacity(BUFFER, spool)))
+            }
         }
     }
 }

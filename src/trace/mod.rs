@@ -52,21 +52,25 @@ impl Error {
     }
 }
 
-/// Summarizes a trace file (or standard input). With `with_chart` and a file, also reads
-/// the spans of the slowest trace for the job summary's chart.
+/// Summarizes a trace file (or standard input). With `with_chart`, also reads the spans
+/// of the slowest trace for the job summary's chart: a second pass, over the file
+/// itself or over a spooled copy of an input that cannot be read twice.
 pub fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
-    let reader = lines::open(input)?;
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let read_error = |(line, source)| Error::Read {
         input: input.display(),
         line,
         source,
     };
-    let collector = scan::collect(reader, workers).map_err(read_error)?;
+    if !with_chart {
+        let collector = scan::collect(lines::open(input)?, workers).map_err(read_error)?;
+        return Ok(collector.finish(input.display()));
+    }
+    let twice = lines::Twice::open(input)?;
+    let collector = scan::collect(twice.reader()?, workers).map_err(read_error)?;
     let mut summary = collector.finish(input.display());
-    if let (true, Input::Path(_), Some(slowest)) = (with_chart, input, summary.slowest.first()) {
-        let reader = lines::open(input)?;
-        let spans = scan::trace_spans(reader, &slowest.trace_id).map_err(read_error)?;
+    if let Some(slowest) = summary.slowest.first() {
+        let spans = scan::trace_spans(twice.reader()?, &slowest.trace_id).map_err(read_error)?;
         summary.slowest_trace_spans = Some(spans);
     }
     Ok(summary)
