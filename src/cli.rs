@@ -217,6 +217,10 @@ pub struct ReportArgs {
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
+    /// Open the report in the default browser once written (the command in `BROWSER`,
+    /// else xdg-open, open or start); failing to open it is only a warning.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[cfg(test)]

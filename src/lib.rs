@@ -9,6 +9,7 @@ pub mod actions;
 pub mod archive;
 pub mod artifact;
 pub mod atomic;
+mod browser;
 pub mod cli;
 pub mod commands;
 pub mod config;

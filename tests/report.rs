@@ -1,13 +1,14 @@
 //! `ci-tracing report`: the file it writes (self-contained, escaped, never over an
-//! existing file without `--force`) and the page in real headless Chromium, driven by
-//! `tests/browser/report.mjs` through playwright-core.
+//! existing file without `--force`), the page in real headless Chromium, driven by
+//! `tests/browser/report.mjs` through playwright-core, `--open`, and the job summary's
+//! Mermaid chart. Pages of odd shapes: `tests/report_shapes.rs`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ci_tracing::trace::counts::Counts;
+use support::browser::{run_browser_script, write_report};
 use support::generate::{self, Options};
 use support::{ci_tracing, text};
 
@@ -57,48 +58,6 @@ fn trace_file(dir: &Path, lines: u64, extra: &str) -> (PathBuf, Counts) {
     let path = dir.join("trace-data");
     std::fs::write(&path, &bytes).unwrap();
     (path, Counts::scan(bytes.as_slice()).unwrap())
-}
-
-fn write_report(dir: &Path, input: &Path) -> PathBuf {
-    let out = dir.join("traces.html");
-    ci_tracing(dir)
-        .args([
-            "report",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    out
-}
-
-/// Runs a `tests/browser` script; fails (never skips) when Chromium or Node is missing.
-fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: run scripts/setup.sh (it installs Debian's chromium)"
-    );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for package in ["playwright-core", "mermaid"] {
-        assert!(
-            root.join("node_modules").join(package).exists(),
-            "node_modules/{package} is missing: run scripts/setup.sh"
-        );
-    }
-    let output = Command::new("node")
-        .arg(root.join("tests/browser").join(script))
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("node is missing: run scripts/setup.sh");
-    assert!(
-        output.status.success(),
-        "browser checks failed:\n{}{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 /// Checks a report page in Chromium against what the file holds.
@@ -195,8 +154,99 @@ fn an_existing_report_is_kept_unless_forced() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A `BROWSER` script that writes its arguments to `opened.txt` next to it.
+fn recording_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    let script = dir.join("browser.sh");
+    let record = dir.join("opened.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    (script, record)
+}
+
+/// What the recording browser was given, once it has written it (a bounded wait: the
+/// binary leaves a browser that is slow to start running).
+fn recorded(record: &Path) -> String {
+    for _ in 0..600 {
+        if let Ok(text) = std::fs::read_to_string(record) {
+            if text.ends_with('\n') {
+                return text;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the browser never wrote {}", record.display());
+}
+
 #[test]
-fn the_job_summary_chart_renders_in_mermaid_whatever_the_span_names() {
+fn open_hands_the_page_to_the_browser_and_failing_to_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = trace_file(dir.path(), 5, "");
+    let (script, record) = recording_browser(dir.path());
+    // Without --open nothing is opened.
+    let quiet = ci_tracing(dir.path())
+        .args(["report", input.to_str().unwrap(), "-o", "a.html"])
+        .env("BROWSER", &script)
+        .assert()
+        .success();
+    assert!(!text(&quiet.get_output().stderr).contains("warning"));
+    assert!(!record.exists(), "a browser was started without --open");
+    // The first entry of the list cannot start: the next one gets the file for its %s.
+    let browser = format!(
+        "{}/missing-browser:{} --new-tab %s",
+        dir.path().display(),
+        script.display()
+    );
+    let opened = ci_tracing(dir.path())
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            "a b.html",
+            "--open",
+        ])
+        .env("BROWSER", &browser)
+        .assert()
+        .success();
+    let stderr = text(&opened.get_output().stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let page = std::fs::canonicalize(dir.path().join("a b.html")).unwrap();
+    assert_eq!(
+        recorded(&record),
+        format!("--new-tab\n{}\n", page.display())
+    );
+    // No browser can start: the report is still written, with one warning and exit 0.
+    let failed = ci_tracing(dir.path())
+        .args(["report", input.to_str().unwrap(), "-o", "c.html", "--open"])
+        .env(
+            "BROWSER",
+            format!("{}/missing-browser:false", dir.path().display()),
+        )
+        .assert()
+        .success();
+    let stderr = text(&failed.get_output().stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("could not open c.html") && warnings[0].contains("`false` failed"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("c.html").exists());
+}
+
+#[test]
+fn the_job_summary_chart_renders_in_mermaid_whatever_the_names_one_section_per_service() {
     let dir = tempfile::tempdir().unwrap();
     let trace = "5107e570000000000000000000000001";
     let evil = [
@@ -208,22 +258,63 @@ fn the_job_summary_chart_renders_in_mermaid_whatever_the_span_names() {
         "<img src=x onerror=alert(1)>",
         "title: x",
     ];
+    let base = 1_795_000_000_000_000_000_u64;
+    let span = |id: String, parent: &str, name: &str, start: u64, end: u64, error: u8| {
+        format!(
+            r#"{{"traceId":"{trace}","spanId":"{id}","parentSpanId":"{parent}","name":{},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","status":{{"code":{error}}}}}"#,
+            serde_json::to_string(name).unwrap()
+        )
+    };
     let spans: Vec<String> = evil
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let (parent, error) = if i == 0 { ("", 2) } else { ("00000000000000e0", 0) };
-            let start = 1_795_000_000_000_000_000_u64 + i as u64 * 1_000_000_000;
-            format!(
-                r#"{{"traceId":"{trace}","spanId":"00000000000000e{i}","parentSpanId":"{parent}","name":{},"startTimeUnixNano":"{start}","endTimeUnixNano":"{}","status":{{"code":{error}}}}}"#,
-                serde_json::to_string(name).unwrap(),
-                start + 900_000_000_000 / (i as u64 + 1)
+            let (parent, error) = if i == 0 {
+                ("", 2)
+            } else {
+                ("00000000000000e0", 0)
+            };
+            let start = base + i as u64 * 1_000_000_000;
+            let end = start + 900_000_000_000 / (i as u64 + 1);
+            span(
+                format!("00000000000000e{i}"),
+                parent,
+                name,
+                start,
+                end,
+                error,
             )
         })
         .collect();
+    // A second service whose spans start between the first one's, one of no length.
+    let others: Vec<String> = (0..3_u64)
+        .map(|i| {
+            let start = base + i * 2_000_000_000 + 500_000_000;
+            let end = if i == 1 {
+                start
+            } else {
+                start + 60_000_000_000
+            };
+            span(
+                format!("00000000000000f{i}"),
+                "00000000000000e0",
+                &format!("other {i}"),
+                start,
+                end,
+                0,
+            )
+        })
+        .collect();
+    let batch = |service: &str, spans: &[String]| {
+        format!(
+            r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}"#,
+            spans.join(",")
+        )
+    };
     let line = format!(
-        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc: x; #y"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        spans.join(",")
+        r#"{{"resourceSpans":[{},{}]}}"#,
+        batch("svc: x; #y", &spans),
+        batch("other", &others)
     );
     let (input, _) = trace_file(dir.path(), 100, &format!("{line}\n"));
     let out = ci_tracing(dir.path())

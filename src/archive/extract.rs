@@ -259,4 +259,88 @@ mod tests {
             assert!(unsafe_name(name).is_none(), "{name}");
         }
     }
+
+    /// A zip of `entries` (name, bytes), made with the `zip` crate as an honest or
+    /// hostile uploader could.
+    fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            if writer.start_file(name.as_str(), options).is_ok() {
+                std::io::Write::write_all(&mut writer, bytes).unwrap();
+            }
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    /// Every path under `dir`, relative to it.
+    fn tree(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(at) = stack.pop() {
+            for entry in std::fs::read_dir(&at).unwrap() {
+                let path = entry.unwrap().path();
+                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
+                if path.is_dir() {
+                    stack.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn entry_name() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just("trace-data.json".to_owned()),
+            Just("../escape.json".to_owned()),
+            Just("/abs.json".to_owned()),
+            Just("C:/drive.json".to_owned()),
+            Just("dir/../../up.json".to_owned()),
+            "[a-z./\\\\]{1,12}(\\.json)?",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 128,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Property: whatever the archive (random names, random bytes, random damage),
+        /// extraction never panics and never writes outside its directory; what it
+        /// leaves there is only the file it returns.
+        #[test]
+        fn no_archive_writes_outside_the_target(
+            entries in proptest::collection::vec(
+                (entry_name(), proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)),
+                0..4,
+            ),
+            damage in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..4),
+        ) {
+            let mut bytes = zip_of(&entries);
+            for (place, byte) in damage {
+                let at = place % bytes.len().max(1);
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = byte;
+                }
+            }
+            let outer = tempfile::tempdir().unwrap();
+            let target = outer.path().join("target");
+            std::fs::create_dir(&target).unwrap();
+            let source = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut &source, &bytes).unwrap();
+            std::io::Seek::rewind(&mut &source).unwrap();
+            let result = super::extract_spans(source, &target, 1 << 20);
+            let kept = result.as_ref().ok().map(|extracted| extracted.file.path().to_path_buf());
+            let mut expected = vec![std::path::PathBuf::from("target")];
+            if let Some(kept) = kept {
+                expected.push(kept.strip_prefix(outer.path()).unwrap().to_path_buf());
+            }
+            proptest::prop_assert_eq!(tree(outer.path()), expected);
+        }
+    }
 }

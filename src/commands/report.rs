@@ -3,7 +3,8 @@
 //!
 //! The page is written by [`crate::report::html`] into a temporary file next to the
 //! target, which is then renamed into place: never over an existing file without
-//! `--force`, never half-written.
+//! `--force`, never half-written. With `--open` it is then handed to the browser
+//! (`crate::browser`); failing to open it is a warning, not a failure.
 
 use std::io::{BufWriter, Write};
 
@@ -57,6 +58,13 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
             "{} of {} lines are not valid trace data and were left out (see `ci-tracing summary`)",
             counts.invalid_lines, counts.lines
         ));
+    }
+    if args.open {
+        if let Err(why) = crate::browser::open(output) {
+            crate::log::warn(&format!(
+                "could not open {shown} in a browser ({why}); open it yourself"
+            ));
+        }
     }
     Ok(())
 }

@@ -15,6 +15,9 @@ use crate::trace::stats::{NameSummary, SpanTiming, Summary};
 /// Spans drawn in the chart at most (GitHub renders larger charts too small to read).
 pub const GANTT_SPANS: usize = 50;
 const NAME_CHARS: usize = 80;
+/// The shortest bar drawn, as a fraction of the chart (1/`MIN_BAR`): about 10 pixels
+/// of GitHub's chart width.
+const MIN_BAR: u64 = 100;
 
 /// Text safe inside a markdown table cell.
 pub fn escape(text: &str) -> String {
@@ -182,7 +185,9 @@ pub fn mermaid_text(text: &str) -> String {
 }
 
 /// A fenced Mermaid gantt chart of up to [`GANTT_SPANS`] spans (the longest ones) of one
-/// trace, in start order, times in milliseconds from the trace's start.
+/// trace, times in milliseconds from the trace's start: one section per service (in
+/// the order services first appear), spans in start order within it, and every bar at
+/// least [`MIN_BAR`] of the chart long, so that a span of no length is still seen.
 pub fn gantt(spans: &[SpanTiming]) -> String {
     let mut chosen: Vec<&SpanTiming> = spans.iter().collect();
     chosen.sort_by_key(|s| std::cmp::Reverse(s.end.saturating_sub(s.start)));
@@ -190,6 +195,12 @@ pub fn gantt(spans: &[SpanTiming]) -> String {
     chosen.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
     let origin = chosen.iter().map(|s| s.start).min().unwrap_or(0);
     let ms = |t: u64| (t.saturating_sub(origin) + 500_000) / 1_000_000;
+    let last = chosen
+        .iter()
+        .map(|s| ms(s.end.max(s.start)))
+        .max()
+        .unwrap_or(0);
+    let min_bar = (last / MIN_BAR).max(1);
     let mut out = String::from("```mermaid\ngantt\n    dateFormat x\n    axisFormat %M:%S.%L\n");
     if chosen.len() < spans.len() {
         let _ = writeln!(
@@ -199,20 +210,20 @@ pub fn gantt(spans: &[SpanTiming]) -> String {
             spans.len()
         );
     }
-    let mut section: Option<&str> = None;
-    for span in chosen {
-        if section != Some(span.service.as_str()) {
-            let _ = writeln!(out, "    section {}", mermaid_text(&span.service));
-            section = Some(&span.service);
+    let mut services: Vec<&str> = Vec::new();
+    for span in &chosen {
+        if !services.contains(&span.service.as_str()) {
+            services.push(&span.service);
         }
-        let (start, end) = (ms(span.start), ms(span.end.max(span.start)));
-        let tag = if span.error { "crit, " } else { "" };
-        let _ = writeln!(
-            out,
-            "    {} :{tag}{start}, {}",
-            mermaid_text(&span.name),
-            end.max(start)
-        );
+    }
+    for service in services {
+        let _ = writeln!(out, "    section {}", mermaid_text(service));
+        for span in chosen.iter().filter(|s| s.service == service) {
+            let start = ms(span.start);
+            let end = ms(span.end.max(span.start)).max(start + min_bar);
+            let tag = if span.error { "crit, " } else { "" };
+            let _ = writeln!(out, "    {} :{tag}{start}, {end}", mermaid_text(&span.name));
+        }
     }
     out.push_str("```\n");
     out
@@ -261,5 +272,31 @@ mod tests {
         );
         assert!(chart.contains("    bad∶one :crit, 5, 80\n"), "{chart}");
         assert_eq!(chart.matches(" :").count(), 50);
+    }
+
+    #[test]
+    fn gantt_has_one_section_per_service_and_no_bar_of_no_length() {
+        let span = |service: &str, start_ms: u64, end_ms: u64| SpanTiming {
+            name: format!("{service} at {start_ms}"),
+            service: service.to_owned(),
+            start: start_ms * 1_000_000,
+            end: end_ms * 1_000_000,
+            error: false,
+        };
+        let spans = [
+            span("a", 0, 1000),
+            span("b", 10, 20),
+            span("a", 30, 30),
+            span("b", 40, 40),
+        ];
+        let chart = gantt(&spans);
+        assert_eq!(chart.matches("section").count(), 2, "{chart}");
+        assert!(
+            chart.contains(
+                "    section a\n    a at 0 :0, 1000\n    a at 30 :30, 40\n    section b\n"
+            ),
+            "{chart}"
+        );
+        assert!(chart.contains("    b at 40 :40, 50\n"), "{chart}");
     }
 }

@@ -1,7 +1,8 @@
 // Renders the Mermaid charts of a markdown file (the job summary `upload` writes) with the
 // real Mermaid library in headless Chromium, as GitHub does, and checks that every task
 // line became one bar whose label is the task's name: escaped span names must neither
-// break the chart nor merge into other statements.
+// break the chart nor merge into other statements. Each service has one section, and
+// no bar is too short to see.
 //
 //   node tests/browser/mermaid.mjs SUMMARY.md
 //
@@ -24,6 +25,9 @@ await withChromium('mermaid chart', async (browser, problems) => {
   for (const chart of charts) {
     const tasks = chart.split('\n').filter((l) => /^ {4}\S.* :/.test(l) && !l.trim().startsWith('section '));
     const names = tasks.map((l) => l.trim().replace(/ :.*$/, ''));
+    const sections = chart.split('\n').filter((l) => l.startsWith('    section ')).map((l) => l.slice(12));
+    assert.ok(sections.length > 1, 'the chart has several services: ' + sections.join(', '));
+    assert.equal(new Set(sections).size, sections.length, 'one section per service: ' + sections.join(', '));
     const rendered = await page.evaluate(async (text) => {
       window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
       try {
@@ -32,6 +36,8 @@ await withChromium('mermaid chart', async (browser, problems) => {
         out.innerHTML = svg; // Mermaid's own sanitised output, as GitHub shows it
         return {
           bars: out.querySelectorAll('rect.task').length,
+          widths: [...out.querySelectorAll('rect.task')].map((r) => r.getBoundingClientRect().width),
+          sections: [...out.querySelectorAll('text.sectionTitle')].map((t) => t.textContent.trim()),
           labels: [...out.querySelectorAll('text.taskText, text.taskTextOutsideRight, text.taskTextOutsideLeft')].map((t) => t.textContent.trim()),
           critical: out.querySelectorAll('rect.crit, rect.crit0, rect.crit1, rect.crit2, rect.crit3').length,
         };
@@ -41,6 +47,10 @@ await withChromium('mermaid chart', async (browser, problems) => {
     }, chart);
     assert.equal(rendered.error, undefined, 'Mermaid rejected the chart: ' + rendered.error);
     assert.equal(rendered.bars, tasks.length, 'one bar per task line');
+    assert.deepEqual(rendered.sections, sections, 'one section title per service, in order');
+    const chartWidth = Math.max(...rendered.widths);
+    const thin = rendered.widths.filter((w) => w < Math.max(2, chartWidth / 200));
+    assert.deepEqual(thin, [], 'no bar too short to see (the widest is ' + chartWidth + ' px)');
     assert.deepEqual([...rendered.labels].sort(), [...names].sort(), 'labels are the task names');
     const crit = tasks.filter((l) => / :crit, /.test(l)).length;
     assert.equal(rendered.critical, crit, 'error spans drawn as critical');

@@ -6,6 +6,7 @@
 // EXPECT.json: {"traces": N, "spans": N, "xss": bool, "big": bool}. Exits non-zero with
 // one line per failed check. Run by tests/report.rs.
 import { withChromium } from './chromium.mjs';
+import { keyBreaks, tooltips } from './checks.mjs';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
@@ -36,6 +37,8 @@ await withChromium('report page', async (browser, problems) => {
   const first = await rows();
   assert.ok(first.length > 0 && first.length < 100, 'the list is virtualised: ' + first.length + ' rows exist');
   for (let i = 1; i < first.length; i++) assert.ok(first[i - 1].start <= first[i].start, 'sorted by start');
+  const startTexts = await page.$$eval('#trace-list .trace-row .start', (els) => els.map((e) => e.textContent));
+  assert.ok(startTexts.every((t) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(t)), 'times only, as all traces start on one day: ' + startTexts[0]);
 
   await page.click('#sort-duration');
   let byDuration = await rows();
@@ -98,6 +101,11 @@ await withChromium('report page', async (browser, problems) => {
     assert.ok(details.includes('deployment.environment'), 'resource attributes');
     assert.ok(await page.$('#details .status-error'), 'error status marked');
   }
+  const keys = await page.evaluate(keyBreaks);
+  assert.deepEqual(keys.bad, [], 'attribute keys wrap only after a dot');
+  assert.ok(keys.wrapped > 0, 'some attribute key wraps (or the check above proves nothing)');
+  const tips = await page.evaluate(tooltips);
+  assert.deepEqual(tips.missing, [], 'every truncated name has a tooltip with the full name');
   if (screenshot) await page.screenshot({ path: screenshot });
 
   if (expect.xss) {

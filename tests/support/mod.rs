@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod fetch;
 pub mod generate;
 pub mod github;

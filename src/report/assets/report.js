@@ -2,6 +2,9 @@
 // file: it is only ever put into the page with textContent or createElement, never as
 // HTML. The trace list is virtualised (only visible rows exist) and the waterfall is
 // built for the selected trace only, so 200,000 spans stay responsive.
+// Attributes, events, links, kind, scope and resource pass through from the file as
+// raw JSON of any shape (`summary` does not check them): they are read only through
+// `text`, `isObject`, `has` and `pairsOf`, so that no shape can make the page throw.
 (function () {
   'use strict';
   // Span fields, as ci-tracing writes them (src/report/data.rs).
@@ -10,6 +13,10 @@
   const ROW = 26, MAX_WATERFALL_ROWS = 5000;
   const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
   const STATUS = ['unset', 'ok', 'error'];
+  const MARKS = {
+    orphan: 'its parent span is not in the file: shown at the root',
+    cycle: 'its chain of parents loops back to it: cut here and shown at the root',
+  };
 
   const rows = JSON.parse(document.getElementById('trace-data').textContent);
   const meta = JSON.parse(document.getElementById('trace-meta').textContent);
@@ -22,10 +29,22 @@
   const services = Array.from(new Set(resources.map((r) => r.service))).sort();
   const colours = new Map(services.map((name, i) => [name, 'hsl(' + Math.round((i * 137.508) % 360) + ' 62% 56%)']));
 
-  function el(tag, className, text) {
+  const absent = (v) => v === null || v === undefined;
+  // Any JSON value as text. Never String(value) on an object: one from the file may
+  // have a "toString" key that is not a function, and String() would throw.
+  function text(v) {
+    if (absent(v)) return '';
+    if (typeof v === 'string') return v;
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const has = (v, key) => isObject(v) && Object.prototype.hasOwnProperty.call(v, key);
+  const nameOf = (s) => s[NAME] || '(no name)';
+
+  function el(tag, className, content) {
     const node = document.createElement(tag);
     if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (content !== undefined && content !== null) node.textContent = text(content);
     return node;
   }
 
@@ -40,8 +59,17 @@
 
   function fmtTime(sec, nanos) {
     if (!sec && !nanos) return '(not set)';
-    const iso = new Date(sec * 1000).toISOString();
-    return iso.slice(0, 19) + '.' + String(Math.floor(nanos / 1e6)).padStart(3, '0') + 'Z';
+    const date = new Date(sec * 1000);
+    if (Number.isNaN(date.getTime())) return sec + ' s since 1970';
+    return date.toISOString().slice(0, 19) + '.' + String(Math.floor(nanos / 1e6)).padStart(3, '0') + 'Z';
+  }
+
+  // A trace's start in the list: the time of day, with the date in front when the
+  // traces start on more than one day (UTC).
+  function fmtListTime(t, dated) {
+    if (!t.sec && !t.nanos) return '—';
+    const full = fmtTime(t.sec, t.nanos);
+    return dated ? full.slice(0, 10) + ' ' + full.slice(11, 19) : full.slice(11, 23);
   }
 
   // One object per trace; spans without a trace id form one group of their own.
@@ -66,19 +94,24 @@
     const list = Array.from(byId.values());
     for (const t of list) {
       const head = spans[t.root !== undefined ? t.root : t.first];
-      t.name = t.id ? head[NAME] : '(spans without ids)';
+      t.name = t.id ? nameOf(head) : '(spans without ids)';
       t.service = serviceOf(head);
       t.duration = Math.max(0, t.end - t.start);
-      t.search = Array.from(new Set(t.spans.map((i) => spans[i][NAME].toLowerCase()))).join('\n');
+      t.search = Array.from(new Set(t.spans.map((i) => text(spans[i][NAME]).toLowerCase()))).join('\n');
     }
     return list;
   }
 
   const traces = buildTraces();
+  const days = new Set(traces.filter((t) => t.sec || t.nanos).map((t) => Math.floor(t.sec / 86400)));
+  const dated = days.size > 1;
   const state = { sort: 'start', asc: true, shown: traces, selected: null, selectedSpan: null };
 
   function header() {
-    document.getElementById('source').textContent = meta.input;
+    const source = document.getElementById('source');
+    source.textContent = meta.input;
+    source.title = meta.input;
+    document.getElementById('traces').classList.toggle('dated', dated);
     const facts = document.getElementById('facts');
     facts.textContent = spans.length + ' spans in ' + traces.filter((t) => t.id).length + ' traces, ' +
       services.length + ' services, ' + meta.lines + ' lines. ';
@@ -127,9 +160,12 @@
       row.dataset.start = t.start;
       row.dataset.duration = t.duration;
       row.dataset.spans = t.spans.length;
-      row.appendChild(el('span', 'start', t.sec || t.nanos ? fmtTime(t.sec, t.nanos).slice(11, 23) : '—'));
+      const start = el('span', 'start', fmtListTime(t, dated));
+      start.title = fmtTime(t.sec, t.nanos);
+      row.appendChild(start);
       const name = el('span', 'name', t.name);
       name.appendChild(el('span', 'svc', t.service));
+      name.title = t.name + ' (' + t.service + ')';
       row.appendChild(name);
       row.appendChild(el('span', 'num duration', fmtDuration(t.duration * 1e6)));
       row.appendChild(el('span', 'num spans', t.spans.length));
@@ -139,8 +175,10 @@
     }
   }
 
-  // Depth-first order of a trace's spans: children under parents, by start time;
-  // spans whose parent is not in the file (orphans) are shown at the root.
+  // Depth-first order of a trace's spans: children under parents, by start time.
+  // Spans whose parent is not in the file (orphans) are shown at the root, and so are
+  // spans whose chain of parents loops (A→B→A, or a span that is its own parent): the
+  // loop is cut at its earliest span, which is marked, so no span ever goes missing.
   function treeOrder(t) {
     const ids = new Map();
     for (const i of t.spans) if (spans[i][SPAN]) ids.set(spans[i][SPAN], i);
@@ -148,7 +186,7 @@
     const roots = [];
     for (const i of t.spans) {
       const parent = spans[i][PARENT];
-      if (parent && ids.has(parent) && ids.get(parent) !== i) {
+      if (parent && ids.has(parent) && parent !== spans[i][SPAN]) {
         if (!children.has(parent)) children.set(parent, []);
         children.get(parent).push(i);
       } else {
@@ -159,16 +197,37 @@
     const byStart = (a, b) => offset(a) - offset(b);
     const order = [];
     const seen = new Set();
-    const stack = roots.sort(byStart).reverse().map((i) => [i, 0]);
-    while (stack.length) {
-      const [i, depth] = stack.pop();
-      if (seen.has(i)) continue;
-      seen.add(i);
-      order.push({ i, depth, orphan: depth === 0 && !!spans[i][PARENT], offset: offset(i) });
-      const kids = (children.get(spans[i][SPAN]) || []).sort(byStart);
-      for (let k = kids.length - 1; k >= 0; k--) stack.push([kids[k], depth + 1]);
+    const visit = (root, mark) => {
+      const stack = [[root, 0]];
+      while (stack.length) {
+        const [i, depth] = stack.pop();
+        if (seen.has(i)) continue;
+        seen.add(i);
+        order.push({ i, depth, mark: depth === 0 ? mark : null, offset: offset(i) });
+        const kids = (children.get(spans[i][SPAN]) || []).sort(byStart);
+        for (let k = kids.length - 1; k >= 0; k--) stack.push([kids[k], depth + 1]);
+      }
+    };
+    for (const i of roots.sort(byStart)) {
+      const parent = spans[i][PARENT];
+      visit(i, !parent ? null : (parent === spans[i][SPAN] ? 'cycle' : 'orphan'));
+    }
+    // What is left hangs below a loop: walk up from each such span to the loop.
+    for (const i of t.spans.filter((j) => !seen.has(j)).sort(byStart)) {
+      if (!seen.has(i)) visit(loopStart(i, ids, byStart), 'cycle');
     }
     return order;
+  }
+
+  // The earliest span of the parent loop above span `i` (every span on the way up has
+  // its parent in `ids`, or it would have been a root).
+  function loopStart(i, ids, byStart) {
+    const path = new Set();
+    let j = i;
+    while (!path.has(j)) { path.add(j); j = ids.get(spans[j][PARENT]); }
+    const loop = [j];
+    for (let k = ids.get(spans[j][PARENT]); k !== j; k = ids.get(spans[k][PARENT])) loop.push(k);
+    return loop.sort(byStart)[0];
   }
 
   function selectTrace(t) {
@@ -176,7 +235,7 @@
     renderList();
     const title = document.getElementById('trace-title');
     title.textContent = t.name + ' — ' + fmtDuration(t.duration * 1e6) + ', ' + t.spans.length + ' spans';
-    title.title = t.id;
+    title.title = title.textContent + (t.id ? '\ntrace ' + t.id : '');
     const order = treeOrder(t);
     const total = Math.max(1, t.duration * 1e6);
     const axis = document.getElementById('axis');
@@ -200,21 +259,26 @@
   function spanRow(entry, total) {
     const s = spans[entry.i];
     const service = serviceOf(s);
-    const row = el('div', 'span-row' + (s[CODE] === 2 ? ' error' : '') + (entry.orphan ? ' orphan' : ''));
+    const row = el('div', 'span-row' + (s[CODE] === 2 ? ' error' : '') + (entry.mark ? ' ' + entry.mark : ''));
     row.dataset.spanId = s[SPAN];
     row.dataset.depth = entry.depth;
     const label = el('div', 'span-label');
     label.style.paddingLeft = (4 + Math.min(entry.depth, 30) * 12) + 'px';
+    label.title = nameOf(s) + ' (' + service + ')';
     if (s[CODE] === 2) label.appendChild(el('span', 'err', '!'));
-    if (entry.orphan) label.appendChild(el('span', 'orphan', 'orphan'));
-    label.appendChild(el('span', 'span-name', s[NAME]));
+    if (entry.mark) {
+      const mark = el('span', 'mark ' + entry.mark, entry.mark);
+      label.title += ' — ' + MARKS[entry.mark];
+      label.appendChild(mark);
+    }
+    label.appendChild(el('span', 'span-name', nameOf(s)));
     label.appendChild(el('span', 'svc', service));
     const track = el('div', 'span-track');
     const bar = el('div', 'span-bar');
     bar.style.left = Math.min(100, (entry.offset / total) * 100) + '%';
     bar.style.width = Math.max(0, (s[DUR] / total) * 100) + '%';
     bar.style.backgroundColor = colours.get(service);
-    bar.title = s[NAME] + ' — ' + fmtDuration(s[DUR]);
+    bar.title = nameOf(s) + ' — ' + fmtDuration(s[DUR]);
     track.appendChild(bar);
     row.appendChild(label);
     row.appendChild(track);
@@ -223,15 +287,19 @@
   }
 
   function anyValue(v) {
-    if (v === null || v === undefined) return '';
-    if ('stringValue' in v) return v.stringValue;
-    if ('intValue' in v) return String(v.intValue);
-    if ('doubleValue' in v) return String(v.doubleValue);
-    if ('boolValue' in v) return String(v.boolValue);
-    if ('bytesValue' in v) return v.bytesValue;
-    if (v.arrayValue) return '[' + (v.arrayValue.values || []).map(anyValue).join(', ') + ']';
-    if (v.kvlistValue) return '{' + (v.kvlistValue.values || []).map((kv) => kv.key + ': ' + anyValue(kv.value)).join(', ') + '}';
-    return JSON.stringify(v);
+    if (!isObject(v)) return text(v);
+    for (const key of ['stringValue', 'intValue', 'doubleValue', 'boolValue', 'bytesValue']) {
+      if (has(v, key)) return text(v[key]);
+    }
+    if (has(v, 'arrayValue')) return list(v.arrayValue, '[', ']', anyValue);
+    if (has(v, 'kvlistValue')) return list(v.kvlistValue, '{', '}', (kv) => (isObject(kv) ? text(kv.key) + ': ' + anyValue(kv.value) : JSON.stringify(kv)));
+    return text(v);
+  }
+
+  // `{"values": [...]}` of an array or key-value list value; any other shape as is.
+  function list(holder, open, close, item) {
+    const values = has(holder, 'values') ? holder.values : (isObject(holder) ? [] : holder);
+    return Array.isArray(values) ? open + values.map(item).join(', ') + close : text(holder);
   }
 
   function table(parent, title, pairs) {
@@ -240,16 +308,49 @@
     const body = el('table');
     for (const [key, value, className] of pairs) {
       const tr = el('tr');
-      tr.appendChild(el('td', null, key));
+      tr.appendChild(keyCell(key));
       tr.appendChild(el('td', className, value));
       body.appendChild(tr);
     }
     parent.appendChild(body);
   }
 
-  const statusMessage = (m) => (m === null || m === undefined || m === '' ? '' : ': ' + (typeof m === 'string' ? m : JSON.stringify(m)));
+  // A key that may wrap only after its dots (`telemetry.sdk.` / `language`), never
+  // inside a word, unless one part alone is wider than the column.
+  function keyCell(key) {
+    const cell = el('td', 'key');
+    const parts = text(key).split('.');
+    parts.forEach((part, n) => {
+      cell.appendChild(document.createTextNode(n < parts.length - 1 ? part + '.' : part));
+      if (n < parts.length - 1) cell.appendChild(el('wbr'));
+    });
+    return cell;
+  }
 
-  const attributePairs = (list) => (Array.isArray(list) ? list : []).map((kv) => [kv.key, anyValue(kv.value)]);
+  const statusMessage = (m) => (absent(m) || m === '' ? '' : ': ' + text(m));
+
+  // Table rows of a list from the file, made by `pair` from each object in it; any other
+  // item, or a list that is not an array, is shown as it is rather than dropped.
+  function pairsOf(list, pair) {
+    if (absent(list)) return [];
+    if (!Array.isArray(list)) return [['(not a list)', text(list)]];
+    return list.map((item) => (isObject(item) ? pair(item) : ['(not an object)', JSON.stringify(item)]));
+  }
+
+  const attributePairs = (attributes) => pairsOf(attributes, (kv) => [has(kv, 'key') ? kv.key : '(no key)', anyValue(kv.value)]);
+
+  const kindOf = (kind) => (typeof kind === 'number' ? (KINDS[kind] || String(kind)) : (text(kind) || 'unspecified'));
+
+  function eventTitle(ev, s) {
+    if (!isObject(ev)) return '(not an event) ' + JSON.stringify(ev);
+    let at = '';
+    try {
+      at = ' at +' + fmtDuration(Number(BigInt(ev.timeUnixNano) - BigInt(s[SEC]) * 1000000000n - BigInt(s[NANOS])));
+    } catch (err) {
+      at = ev.timeUnixNano ? ' at ' + text(ev.timeUnixNano) : '';
+    }
+    return (text(ev.name) || '(unnamed event)') + at;
+  }
 
   function showDetails(i, row) {
     for (const old of document.querySelectorAll('.span-row.selected')) old.classList.remove('selected');
@@ -257,7 +358,10 @@
     const s = spans[i];
     const t = state.selected;
     const details = document.getElementById('details');
-    details.replaceChildren(el('h2', null, s[NAME]));
+    const heading = el('h2', null, nameOf(s));
+    heading.title = nameOf(s);
+    details.replaceChildren(heading);
+    details.scrollTop = 0;
     const offset = (s[SEC] - t.sec) * 1e9 + (s[NANOS] - t.nanos);
     const parentKnown = t.spans.some((j) => spans[j][SPAN] === s[PARENT]);
     table(details, 'Span', [
@@ -267,28 +371,20 @@
       ['parent span id', s[PARENT] ? s[PARENT] + (parentKnown ? '' : ' (not in the file)') : '(root)'],
       ['start', fmtTime(s[SEC], s[NANOS]) + ' (+' + fmtDuration(offset) + ')'],
       ['duration', fmtDuration(s[DUR])],
-      ['kind', typeof s[KIND] === 'number' ? (KINDS[s[KIND]] || s[KIND]) : (s[KIND] || 'unspecified')],
+      ['kind', kindOf(s[KIND])],
       ['status', (STATUS[s[CODE]] || s[CODE]) + statusMessage(s[MESSAGE]), s[CODE] === 2 ? 'status-error' : null],
     ]);
     table(details, 'Attributes', attributePairs(s[ATTRS]));
     const events = Array.isArray(s[EVENTS]) ? s[EVENTS] : [];
     details.appendChild(el('h3', null, 'Events'));
-    if (!events.length) details.appendChild(el('p', 'hint', 'none'));
-    for (const ev of events) {
-      let at = '';
-      try {
-        at = ' at +' + fmtDuration(Number(BigInt(ev.timeUnixNano) - BigInt(s[SEC]) * 1000000000n - BigInt(s[NANOS])));
-      } catch (err) {
-        at = ev.timeUnixNano ? ' at ' + ev.timeUnixNano : '';
-      }
-      table(details, (ev.name || '(unnamed event)') + at, attributePairs(ev.attributes));
-    }
-    const links = Array.isArray(s[LINKS]) ? s[LINKS] : [];
-    if (links.length) table(details, 'Links', links.map((l) => [l.traceId || '', l.spanId || '']));
-    const resource = resources[s[RES]].resource || {};
-    table(details, 'Resource', attributePairs(resource.attributes));
-    const scope = s[SCOPE] || {};
-    table(details, 'Scope', [['name', scope.name || ''], ['version', scope.version || '']]);
+    if (!events.length) details.appendChild(el('p', 'hint', absent(s[EVENTS]) || events === s[EVENTS] ? 'none' : '(not a list) ' + text(s[EVENTS])));
+    for (const ev of events) table(details, eventTitle(ev, s), attributePairs(isObject(ev) ? ev.attributes : null));
+    const links = pairsOf(s[LINKS], (l) => [l.traceId, l.spanId]);
+    if (links.length) table(details, 'Links', links);
+    const resource = resources[s[RES]].resource;
+    table(details, 'Resource', attributePairs(isObject(resource) ? resource.attributes : null));
+    const scope = isObject(s[SCOPE]) ? s[SCOPE] : {};
+    table(details, 'Scope', [['name', scope.name], ['version', scope.version]]);
   }
 
   header();

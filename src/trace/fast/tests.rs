@@ -150,3 +150,69 @@ fn damaged_lines_read_the_same_as_with_serde_json() {
         }
     }
 }
+
+/// Random edits of a valid line: replace, insert or delete one byte at a place.
+fn mutate(line: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let mut bytes = line.to_vec();
+    for &(place, byte, kind) in edits {
+        let at = place % (bytes.len() + 1);
+        match kind % 3 {
+            0 if at < bytes.len() => bytes[at] = byte,
+            1 => bytes.insert(at, byte),
+            _ if at < bytes.len() => {
+                bytes.remove(at);
+            }
+            _ => bytes.push(byte),
+        }
+    }
+    bytes
+}
+
+/// JSON-ish bytes: random picks from the characters lines are made of, so that random
+/// input reaches deep into the parsers rather than failing at the first byte.
+fn json_ish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    let alphabet = b"{}[]:,\"\\ 0123456789abcdef-.eEtrufnlsx\xc3\xa9";
+    proptest::collection::vec(proptest::sample::select(alphabet.to_vec()), 0..400)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Property: on random bytes, the fast scanner never panics and gives serde_json's
+    /// answer.
+    #[test]
+    fn random_bytes_read_the_same(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        assert_same(&bytes);
+    }
+
+    /// Property: the same on random JSON-like text.
+    #[test]
+    fn random_json_like_text_reads_the_same(bytes in json_ish()) {
+        assert_same(&bytes);
+    }
+
+    /// Property: the same on random edits of real lines (the Collector's sample, the
+    /// legacy shape, generated lines with every field kind).
+    #[test]
+    fn mutated_lines_read_the_same(
+        which in 0usize..8,
+        edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>(), 0u8..3), 1..6),
+    ) {
+        static LINES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        let lines = LINES.get_or_init(|| {
+            let generated = generated_lines(4);
+            [SAMPLE.as_bytes(), LEGACY.as_bytes(), &generated]
+                .into_iter()
+                .flat_map(|text| text.split(|&b| b == b'\n'))
+                .filter(|line| !line.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect()
+        });
+        let line = &lines[which % lines.len()];
+        assert_same(&mutate(line, &edits));
+    }
+}
