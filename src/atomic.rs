@@ -8,11 +8,28 @@
 //! link itself is replaced, never the file it points to). A device, a FIFO, a socket or a
 //! directory at the target is refused with or without `--force`: renaming over
 //! `/dev/null` as root would replace the device node with a regular file.
+//!
+//! Temporary files are made by [`temp_in`], which remembers their paths: on SIGINT or
+//! SIGTERM the process exits without running destructors, and [`remove_temps`] deletes
+//! what would otherwise be left behind.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
+
+/// Paths of the temporary files made by [`temp_in`] and not yet installed.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Deletes every temporary file [`temp_in`] made that is still there (for an exit
+/// that skips destructors).
+pub fn remove_temps() {
+    let temps = TEMPS.lock().map(|mut t| std::mem::take(&mut *t));
+    for path in temps.unwrap_or_default() {
+        let _ = std::fs::remove_file(path);
+    }
+}
 
 /// The directory that holds `target` (`.` for a bare file name): where its temporary
 /// file goes.
@@ -31,7 +48,11 @@ pub fn temp_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<NamedTempFi
     builder.prefix(prefix).suffix(suffix);
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    builder.tempfile_in(dir)
+    let temp = builder.tempfile_in(dir)?;
+    if let Ok(mut temps) = TEMPS.lock() {
+        temps.push(temp.path().to_path_buf());
+    }
+    Ok(temp)
 }
 
 /// Whether something stands at `target` that [`install`] could replace (a regular file
@@ -86,6 +107,9 @@ pub fn install(temp: NamedTempFile, target: &Path, replace: bool) -> io::Result<
     check_target(target)?;
     // On disk before the rename, so that a crash cannot leave a renamed but empty file.
     temp.as_file().sync_all()?;
+    if let Ok(mut temps) = TEMPS.lock() {
+        temps.retain(|path| path != temp.path());
+    }
     let persisted = if replace {
         temp.persist(target)
     } else {

@@ -181,6 +181,16 @@ pub struct ReplayArgs {
     /// Stop at the first invalid line instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Time one request may take, in seconds or with a unit (`500ms`, `30s`) [default:
+    /// $OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, then $OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds),
+    /// then 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Stop once this many lines in a row failed through every retry (timeouts, 429,
+    /// 5xx, lost connections) with nothing accepted in between; every line not accepted
+    /// is then in `<FILE>.failed`.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_consecutive_failures: u32,
 }
 
 /// Output formats of `summary`.

@@ -5,7 +5,7 @@
 //! imports it back. The `Display` of every variant is one line that says what went
 //! wrong and what to do; it never contains a secret.
 
-use crate::exit::{FAILED, USAGE};
+use crate::exit::USAGE;
 use crate::{actions, archive, artifact, config, github, otlp, report, trace};
 
 /// Every error a command can end with.
@@ -35,9 +35,11 @@ pub enum Error {
     /// Summaries and reports.
     #[error(transparent)]
     Report(#[from] report::Error),
-    /// Ctrl-C (SIGINT) arrived; temporary files were removed.
-    #[error("interrupted: nothing was left half-written; run the command again to finish")]
-    Interrupted,
+    /// SIGINT or SIGTERM arrived; temporary files were removed.
+    #[error(
+        "interrupted by {}: nothing was left half-written; run the command again to finish", .0.name()
+    )]
+    Interrupted(crate::signal::Signal),
 }
 
 impl Error {
@@ -45,7 +47,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) => USAGE,
-            Error::Interrupted => FAILED,
+            Error::Interrupted(signal) => signal.exit_code(),
             Error::Trace(err) => err.exit_code(),
             Error::Actions(err) => err.exit_code(),
             Error::Github(err) => err.exit_code(),

@@ -1,11 +1,11 @@
-//! What every HTTP protocol here shares: the client's identity and timeouts, backoff
-//! with jitter, and `Retry-After`.
+//! What every HTTP protocol here shares: the client's identity and timeouts, and the
+//! one retry policy (attempts, backoff with jitter, a cap on `Retry-After`, a deadline).
 //!
-//! Which statuses are retried differs per protocol (GitHub REST, Twirp, Azure blobs,
-//! OTLP) and is decided in each protocol's module; the arithmetic of waiting lives only
-//! here. Nothing here logs a URL, since signed URLs carry credentials in their query.
+//! Which answers are retried differs per protocol (GitHub REST, Twirp, Azure blobs,
+//! OTLP): each protocol's module turns an answer into a [`Retry`] verdict and nothing
+//! else; the arithmetic of waiting lives only here, in [`Policy`]. Nothing here logs a URL, since signed URLs carry credentials in their query.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -22,38 +22,160 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-/// Growing delays between attempts: `base × factor^n`, capped, with ±25 % jitter.
+/// The longest wait any server may impose with `Retry-After` (or a rate-limit reset):
+/// a longer one is waited for this long, then the request is tried again.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Whether and when a failed attempt may be tried again: all a protocol decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// The answer is final.
+    Never,
+    /// Transient: wait as the policy's backoff says.
+    Backoff,
+    /// The server said how long to wait (capped at [`MAX_RETRY_AFTER`]).
+    After(Duration),
+}
+
+impl Retry {
+    /// Transient trouble: after the answer's `Retry-After` when it has one, else with
+    /// backoff.
+    pub fn transient(headers: &HeaderMap) -> Self {
+        retry_after(headers).map_or(Retry::Backoff, Retry::After)
+    }
+}
+
+/// A failed attempt and its protocol's verdict.
+#[derive(Debug)]
+pub struct Failed<E> {
+    /// What to report if no attempt follows.
+    pub error: E,
+    /// The cause in a few words, for the retry message (`HTTP 503`, `timed out`).
+    pub reason: String,
+    /// Whether one may.
+    pub retry: Retry,
+}
+
+/// The last failure once [`Policy::run`] stops trying.
+#[derive(Debug)]
+pub struct GaveUp<E> {
+    /// The last attempt's error.
+    pub error: E,
+    /// Its cause in a few words.
+    pub reason: String,
+    /// Attempts made, the first included.
+    pub attempts: u32,
+    /// The last verdict: [`Retry::Never`] for a final answer, else the attempts or the
+    /// deadline ran out.
+    pub retry: Retry,
+}
+
+impl<E> GaveUp<E> {
+    /// The last error when it was final, else the one `exhausted` makes from the
+    /// attempts made and the last reason.
+    pub fn or_exhausted(self, exhausted: impl FnOnce(u32, String) -> E) -> E {
+        match self.retry {
+            Retry::Never => self.error,
+            _ => exhausted(self.attempts, self.reason),
+        }
+    }
+}
+
+/// Attempts, backoff and deadline of one kind of request; the one place that waits.
+///
+/// Backoff delays grow `base × factor^n` up to `max`, with ±25 % jitter. A server's
+/// `Retry-After` is honoured up to [`MAX_RETRY_AFTER`]. No wait starts that would end
+/// after `deadline` (counted from the first attempt). Every wait is multiplied by
+/// `CI_TRACING_RETRY_SCALE` (a test knob: `0.01` makes retries quick; default 1).
 #[derive(Debug, Clone, Copy)]
-pub struct Backoff {
+pub struct Policy {
     /// Attempts in all, the first included.
     pub attempts: u32,
     /// Delay before the second attempt.
     pub base: Duration,
     /// Growth per attempt.
     pub factor: f64,
-    /// Longest single delay.
+    /// Longest backoff delay.
     pub max: Duration,
+    /// Longest time from the first attempt to the start of the last one.
+    pub deadline: Duration,
+    /// Where "retrying in N s" goes (`log::debug` or `log::info`).
+    pub log: fn(&str),
 }
 
-impl Backoff {
-    /// The delay after failed attempt `attempt` (1-based), jittered and scaled by
-    /// `CI_TRACING_RETRY_SCALE` (a test hook: `0.01` makes retries quick; default 1).
-    pub fn delay(&self, attempt: u32) -> Duration {
+impl Policy {
+    /// Runs `attempt` until it succeeds, its verdict is [`Retry::Never`], or the
+    /// attempts or the deadline run out. Each retry is logged as `{what}: {reason};
+    /// retrying in N s`.
+    pub async fn run<T, E, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, GaveUp<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failed<E>>>,
+    {
+        let started = Instant::now();
+        let mut attempts = 1;
+        loop {
+            let failed = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(failed) => failed,
+            };
+            let Some(wait) = self.wait(attempts, failed.retry, started.elapsed()) else {
+                return Err(GaveUp {
+                    error: failed.error,
+                    reason: failed.reason,
+                    attempts,
+                    retry: failed.retry,
+                });
+            };
+            (self.log)(&format!(
+                "{what}: {}; retrying in {:.1} s (attempt {attempts} of {}){}",
+                failed.reason,
+                wait.as_secs_f64(),
+                self.attempts,
+                asked(failed.retry)
+            ));
+            tokio::time::sleep(wait).await;
+            attempts += 1;
+        }
+    }
+
+    /// The wait after failed attempt `attempt` (1-based) judged `retry`, `elapsed`
+    /// after the first attempt began; `None` when no attempt may follow.
+    pub fn wait(&self, attempt: u32, retry: Retry, elapsed: Duration) -> Option<Duration> {
+        let unscaled = match retry {
+            Retry::Never => return None,
+            Retry::Backoff => self.backoff(attempt),
+            Retry::After(asked) => asked.min(MAX_RETRY_AFTER),
+        };
+        let wait = unscaled.mul_f64(retry_scale());
+        (attempt < self.attempts && elapsed + wait <= self.deadline).then_some(wait)
+    }
+
+    /// The jittered backoff delay after failed attempt `attempt` (1-based), unscaled.
+    fn backoff(&self, attempt: u32) -> Duration {
         let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
         let raw = self.base.as_secs_f64() * self.factor.powi(exponent);
         let capped = raw.min(self.max.as_secs_f64());
         let jitter = 0.75 + 0.5 * random_unit();
-        Duration::from_secs_f64(capped * jitter * retry_scale())
+        Duration::from_secs_f64(capped * jitter)
     }
+}
 
-    /// Whether another attempt may follow attempt `attempt` (1-based).
-    pub fn allows_retry_after(&self, attempt: u32) -> bool {
-        attempt < self.attempts
+/// What a retry message adds when the server set the wait.
+fn asked(retry: Retry) -> String {
+    match retry {
+        Retry::After(asked) if asked > MAX_RETRY_AFTER => format!(
+            " (its Retry-After asked for {} s; capped at {} s)",
+            asked.as_secs(),
+            MAX_RETRY_AFTER.as_secs()
+        ),
+        Retry::After(_) => " as its Retry-After asks".to_owned(),
+        _ => String::new(),
     }
 }
 
 /// The factor from `CI_TRACING_RETRY_SCALE`, for tests that must not sleep for seconds.
-pub fn retry_scale() -> f64 {
+fn retry_scale() -> f64 {
     std::env::var("CI_TRACING_RETRY_SCALE")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
@@ -195,19 +317,43 @@ mod tests {
         assert_eq!(percent_decode("%zz"), "%zz");
     }
 
+    const POLICY: Policy = Policy {
+        attempts: 5,
+        base: Duration::from_secs(3),
+        factor: 1.5,
+        max: Duration::from_secs(5),
+        deadline: Duration::from_secs(100),
+        log: crate::log::debug,
+    };
+
     #[test]
     fn backoff_grows_and_is_capped() {
-        let backoff = Backoff {
-            attempts: 5,
-            base: Duration::from_secs(3),
-            factor: 1.5,
-            max: Duration::from_secs(5),
-        };
-        let first = backoff.delay(1).as_secs_f64();
+        let first = POLICY.backoff(1).as_secs_f64();
         assert!((2.25..=3.75).contains(&first), "{first}");
-        let late = backoff.delay(4).as_secs_f64();
+        let late = POLICY.backoff(4).as_secs_f64();
         assert!((3.75..=6.25).contains(&late), "{late}");
-        assert!(backoff.allows_retry_after(4));
-        assert!(!backoff.allows_retry_after(5));
+    }
+
+    #[test]
+    fn waits_end_with_the_attempts_the_deadline_or_a_final_answer() {
+        let zero = Duration::ZERO;
+        assert!(POLICY.wait(4, Retry::Backoff, zero).is_some());
+        assert_eq!(POLICY.wait(5, Retry::Backoff, zero), None);
+        assert_eq!(POLICY.wait(1, Retry::Never, zero), None);
+        let late = Duration::from_secs(95);
+        assert_eq!(
+            POLICY.wait(1, Retry::After(Duration::from_secs(10)), late),
+            None
+        );
+    }
+
+    #[test]
+    fn a_retry_after_is_honoured_up_to_the_cap() {
+        let zero = Duration::ZERO;
+        let short = Retry::After(Duration::from_secs(7));
+        assert_eq!(POLICY.wait(1, short, zero), Some(Duration::from_secs(7)));
+        let long = Retry::After(Duration::from_secs(99_999));
+        assert_eq!(POLICY.wait(1, long, zero), Some(MAX_RETRY_AFTER));
+        assert!(asked(long).contains("capped at 60 s"), "{}", asked(long));
     }
 }

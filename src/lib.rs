@@ -2,7 +2,8 @@
 //! developer's desk.
 //!
 //! [`run`] dispatches each command to the one module that owns it. Commands that talk
-//! to a network run on a Tokio runtime built here; the others run plainly. Modules
+//! to a network run on a Tokio runtime built here; the others run plainly. SIGINT and
+//! SIGTERM are watched for every command alike (`signal`). Modules
 //! return typed errors; [`Error::exit_code`] maps them to the documented exit status.
 
 pub mod actions;
@@ -21,6 +22,7 @@ pub mod log;
 pub mod otlp;
 pub mod report;
 pub mod secret;
+pub mod signal;
 pub mod time;
 pub mod trace;
 
@@ -45,6 +47,11 @@ pub fn run(cli: &Cli) -> Result<()> {
         progress: !global.no_progress && std::io::stderr().is_terminal(),
         in_actions: config::env_var("GITHUB_ACTIONS").as_deref() == Some("true"),
     });
+    if let Err(err) = signal::install(forced_exit) {
+        log::warn(&format!(
+            "cannot watch for SIGINT and SIGTERM ({err}): an interrupted run may leave temporary files"
+        ));
+    }
     let settings = Settings::new(global)?;
     match &cli.command {
         Command::Gate(args) => block_on(commands::gate::run(&settings, args)),
@@ -56,9 +63,7 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
 }
 
-/// Runs a network command to completion on a multi-threaded runtime. Ctrl-C drops the
-/// command's future, so that its temporary files are removed (they delete themselves
-/// when dropped) and no half-written file is left behind, then fails with one line.
+/// Runs a network command to completion on a multi-threaded runtime.
 fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,10 +73,15 @@ fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
                 "cannot start the async runtime: {err}"
             )))
         })?;
-    runtime.block_on(async {
-        tokio::select! {
-            result = future => result,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-        }
-    })
+    runtime.block_on(future)
+}
+
+/// Ends the process on SIGINT or SIGTERM, wherever the command is: removes its
+/// temporary files (destructors do not run on `exit`), prints one line and exits 130
+/// or 143.
+fn forced_exit(signal: signal::Signal) {
+    atomic::remove_temps();
+    let error = Error::Interrupted(signal);
+    log::print_error(&error);
+    std::process::exit(i32::from(error.exit_code()));
 }

@@ -286,7 +286,14 @@ fn a_next_page_link_to_another_host_is_not_followed_with_the_token() {
 }
 
 #[test]
-fn ctrl_c_during_the_download_leaves_no_partial_files() {
+fn sigint_and_sigterm_during_the_download_leave_no_partial_files() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        interrupt_the_download(signal, code);
+    }
+}
+
+/// Sends SIG`signal` to `fetch-traces` while the blob host stalls mid-download.
+fn interrupt_the_download(signal: &str, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let (stalled, stalled_rx) = std::sync::mpsc::channel::<()>();
     let stalled = std::sync::Mutex::new(stalled);
@@ -318,20 +325,24 @@ fn ctrl_c_during_the_download_leaves_no_partial_files() {
         .recv_timeout(Duration::from_secs(60))
         .expect("the download started");
     assert!(
-        !files_in(&tracing_dir(dir.path())).is_empty(),
+        files_in(&tracing_dir(dir.path()))
+            .iter()
+            .any(|name| name.ends_with(".zip.part")),
         "a temporary file exists meanwhile"
     );
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(code), "SIG{signal}");
     let stderr = support::text(&out.stderr);
     assert_eq!(
         stderr.lines().last().unwrap_or_default(),
-        "error: interrupted: nothing was left half-written; run the command again to finish"
+        format!(
+            "error: interrupted by SIG{signal}: nothing was left half-written; run the command again to finish"
+        )
     );
     assert_eq!(files_in(&tracing_dir(dir.path())), Vec::<String>::new());
 }

@@ -138,7 +138,7 @@ fn a_closed_connection_is_retried_and_a_receiver_that_always_closes_fails_the_li
 }
 
 #[test]
-fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
+fn nothing_listening_ends_the_replay_at_once_without_a_failed_copy() {
     let dir = tempfile::tempdir().unwrap();
     let content = SAMPLE.repeat(20);
     let file = write(dir.path(), "trace-data", &content);
@@ -147,6 +147,7 @@ fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
         listener.local_addr().unwrap().port()
     };
     let url = format!("http://127.0.0.1:{port}/v1/traces");
+    let started = std::time::Instant::now();
     let run = replay(
         dir.path(),
         &[
@@ -156,12 +157,53 @@ fn a_receiver_that_is_down_stops_the_replay_and_keeps_every_line() {
             "--concurrency",
             "2",
         ],
-        &[],
+        &[("CI_TRACING_RETRY_SCALE", "1")],
+    );
+    eprintln!(
+        "replay against a closed port took {:.2} s",
+        started.elapsed().as_secs_f64()
     );
     assert_eq!(run.code, 1);
-    run.says(&format!("error: cannot reach the OTLP receiver at {url}"));
-    run.prints("lines sent:     0");
-    run.prints("lines failed:   40");
-    let failed = std::fs::read_to_string(dir.path().join("trace-data.failed")).unwrap();
-    assert_eq!(lines(&failed).len(), 40);
+    let stderr: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(stderr.len(), 1, "one line: {}", run.stderr);
+    run.says(&format!("error: nothing listens at {url} (cannot connect"));
+    run.says("`ci-tracing stack init`, then `docker compose up` in .github/tracing");
+    run.says(&format!("replay {} again", file.display()));
+    assert!(!dir.path().join("trace-data.failed").exists());
+    assert_eq!(
+        support::fetch::files_in(dir.path()),
+        ["trace-data"],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_receiver_failing_lines_in_a_row_stops_the_replay_and_keeps_the_rest() {
+    let content = SAMPLE.repeat(10);
+    let sent = std::sync::atomic::AtomicBool::new(false);
+    // Accepts one line, then drops every connection unanswered.
+    let case = Case::new(&content, move |_| {
+        if sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            Reply::Close
+        } else {
+            ok()
+        }
+    });
+    let run = case.replay(&["--concurrency", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.prints("lines sent:     1");
+    run.prints("lines failed:   19");
+    run.says("failed 5 line(s) in a row");
+    assert_eq!(
+        case.server.requests().len(),
+        1 + 5 * 6,
+        "5 lines, 6 attempts each"
+    );
+    let failed = case.failed();
+    let kept = lines(&failed);
+    assert_eq!(kept.len(), 19);
+    assert!(
+        kept == lines(&content)[1..],
+        "every line but the accepted one, in order"
+    );
 }

@@ -14,8 +14,8 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::{BACKOFF, Error, is_retryable_status};
-use crate::http::{client_builder, retry_after};
+use super::{Error, REQUEST_TIMEOUT, RETRIES, classify};
+use crate::http::{Failed, Retry, client_builder};
 use crate::secret::Secret;
 
 /// Bytes per block (the toolkit's chunk size).
@@ -102,34 +102,43 @@ impl BlobUpload {
         body: Bytes,
         headers: &[(&str, &str)],
     ) -> Result<(), Error> {
-        let mut attempt = 1;
-        loop {
+        let attempt = || async {
             let mut request = self
                 .http
                 .put(url)
+                .timeout(REQUEST_TIMEOUT)
                 .header("x-ms-version", API_VERSION)
                 .body(body.clone());
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
-            let (reason, wait) = match request.send().await {
-                Ok(response) if response.status().as_u16() == 201 => return Ok(()),
-                Ok(response) if is_retryable_status(response.status()) => (
-                    format!("HTTP {}", response.status().as_u16()),
-                    retry_after(response.headers()),
-                ),
-                Ok(response) => return Err(refused(what, &response)),
-                Err(err) => (crate::http::describe_transport_error(&err), None),
-            };
-            if !BACKOFF.allows_retry_after(attempt) {
-                return Err(Error::Blob(format!(
-                    "uploading {what} to blob storage failed after {attempt} attempts: {reason}; re-run the job"
-                )));
+            match request.send().await {
+                Ok(response) if response.status().as_u16() == 201 => Ok(()),
+                Ok(response) => Err(Failed {
+                    error: refused(what, &response),
+                    reason: format!("HTTP {}", response.status().as_u16()),
+                    retry: classify(response.status(), response.headers()),
+                }),
+                Err(err) => {
+                    let reason = crate::http::describe_transport_error(&err);
+                    Err(Failed {
+                        error: Error::Blob(reason.clone()),
+                        reason,
+                        retry: Retry::Backoff,
+                    })
+                }
             }
-            crate::log::debug(&format!("uploading {what} failed ({reason}); retrying"));
-            tokio::time::sleep(BACKOFF.delay(attempt).max(wait.unwrap_or_default())).await;
-            attempt += 1;
-        }
+        };
+        RETRIES
+            .run(&format!("uploading {what}"), attempt)
+            .await
+            .map_err(|gave_up| {
+                gave_up.or_exhausted(|attempts, reason| {
+                    Error::Blob(format!(
+                        "uploading {what} to blob storage failed after {attempts} attempts: {reason}; re-run the job"
+                    ))
+                })
+            })
     }
 }
 

@@ -9,6 +9,10 @@
 //!
 //! [`Secret`]: crate::secret::Secret
 
+use std::time::Duration;
+
+use crate::http::{Policy, Retry};
+
 pub mod blob;
 pub mod files;
 pub mod pipeline;
@@ -68,17 +72,27 @@ impl Error {
     }
 }
 
-/// Retries of Twirp calls and blob blocks (toolkit: 5 attempts, 3 s × 1.5ⁿ, jittered).
-pub const BACKOFF: crate::http::Backoff = crate::http::Backoff {
+/// Retries of Twirp calls and blob blocks (toolkit: 5 attempts, 3 s × 1.5ⁿ, jittered),
+/// none starting later than 10 minutes after the first.
+pub const RETRIES: Policy = Policy {
     attempts: 5,
-    base: std::time::Duration::from_secs(3),
+    base: Duration::from_secs(3),
     factor: 1.5,
-    max: std::time::Duration::from_secs(60),
+    max: Duration::from_secs(60),
+    deadline: Duration::from_secs(600),
+    log: crate::log::info,
 };
 
-/// Statuses worth another attempt (toolkit: 429 and 5xx except 501).
-pub fn is_retryable_status(status: reqwest::StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+/// The longest one Twirp call or one block upload may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The verdict on a non-success answer: 408, 429 and 5xx except 501 are worth another
+/// attempt (as in the toolkit), after the answer's `Retry-After` when it has one.
+pub fn classify(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap) -> Retry {
+    if !matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504) {
+        return Retry::Never;
+    }
+    Retry::transient(headers)
 }
 
 /// Tells the runner to hide the `sig` of a signed URL from the rest of the log (raw and

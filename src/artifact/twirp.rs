@@ -7,14 +7,12 @@
 //! with growing backoff; 409 means the name is taken. Neither the token nor the signed
 //! URLs returned appear in any error.
 
-use std::time::Duration;
-
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use super::token::BackendIds;
-use super::{BACKOFF, Error, is_retryable_status};
-use crate::http::{client_builder, retry_after};
+use super::{Error, REQUEST_TIMEOUT, RETRIES, classify};
+use crate::http::{Failed, Retry, client_builder};
 use crate::secret::Secret;
 
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
@@ -150,66 +148,57 @@ impl Twirp {
             .origin
             .join(&format!("twirp/{SERVICE}/{method}"))
             .map_err(|err| Error::Service(format!("bad results service URL: {err}")))?;
-        let mut attempt = 1;
-        loop {
-            let (wait, reason) = match self.post(url.clone(), body).await {
-                Attempt::Done(result) => return result,
-                Attempt::Retry(wait, reason) => (wait, reason),
-            };
-            if !BACKOFF.allows_retry_after(attempt) {
-                return Err(Error::Service(format!(
-                    "{method} failed after {attempt} attempts: {reason}; the results service may be having trouble, re-run the job later"
-                )));
-            }
-            let delay = BACKOFF.delay(attempt).max(wait.unwrap_or_default());
-            crate::log::info(&format!(
-                "{method}: attempt {attempt} of {} failed ({reason}); retrying in {:.1} s",
-                BACKOFF.attempts,
-                delay.as_secs_f64()
-            ));
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+        RETRIES
+            .run(method, || self.post(url.clone(), body))
+            .await
+            .map_err(|gave_up| {
+                gave_up.or_exhausted(|attempts, reason| {
+                    Error::Service(format!(
+                        "{method} failed after {attempts} attempts: {reason}; the results service may be having trouble, re-run the job later"
+                    ))
+                })
+            })
     }
 
-    async fn post(&self, url: Url, body: &Value) -> Attempt {
+    async fn post(&self, url: Url, body: &Value) -> Result<Value, Failed<Error>> {
         let method = url.path().rsplit('/').next().unwrap_or_default().to_owned();
-        let sent = self
+        let broke = |err: reqwest::Error| {
+            let reason = crate::http::describe_transport_error(&err);
+            Failed {
+                error: Error::Network(format!("{method}: {reason}")),
+                reason,
+                retry: Retry::Backoff,
+            }
+        };
+        let response = self
             .http
-            .post(url)
+            .post(url.clone())
+            .timeout(REQUEST_TIMEOUT)
             .bearer_auth(self.token.expose())
             .header("content-type", "application/json")
             .json(body)
             .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(err) => return Attempt::Retry(None, crate::http::describe_transport_error(&err)),
-        };
+            .await
+            .map_err(broke)?;
         let status = response.status();
-        let wait = retry_after(response.headers());
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(err) => return Attempt::Retry(None, crate::http::describe_transport_error(&err)),
-        };
+        let retry = classify(status, response.headers());
+        let text = response.text().await.map_err(broke)?;
         crate::log::debug(&format!("{method}: HTTP {}", status.as_u16()));
         if status.is_success() {
-            return Attempt::Done(serde_json::from_str(&text).map_err(|_| {
-                Error::Service(format!(
+            return serde_json::from_str(&text).map_err(|_| Failed {
+                error: Error::Service(format!(
                     "{method}: the results service answered with something that is not JSON"
-                ))
-            }));
+                )),
+                reason: String::new(),
+                retry: Retry::Never,
+            });
         }
-        if is_retryable_status(status) {
-            return Attempt::Retry(wait, format!("HTTP {}", status.as_u16()));
-        }
-        Attempt::Done(Err(status_error(&method, status, &text)))
+        Err(Failed {
+            error: status_error(&method, status, &text),
+            reason: format!("HTTP {}", status.as_u16()),
+            retry,
+        })
     }
-}
-
-enum Attempt {
-    Done(Result<Value, Error>),
-    Retry(Option<Duration>, String),
 }
 
 /// The error for a final, non-2xx answer.

@@ -54,11 +54,8 @@ async fn download_and_extract(
     dir: &Path,
 ) -> crate::Result<Extracted> {
     std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
-    let mut zip = tempfile::Builder::new()
-        .prefix(".trace-data.")
-        .suffix(".zip.part")
-        .tempfile_in(dir)
-        .map_err(|err| Error::io(dir, &err))?;
+    let mut zip =
+        atomic::temp_in(dir, ".trace-data.", ".zip.part").map_err(|err| Error::io(dir, &err))?;
     crate::github::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
     let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
     let extracted = extract_spans(reopened, dir, max_unzipped())?;

@@ -11,7 +11,8 @@
 //!
 //! Exit status: 0 when every span was accepted; 1 when any line failed, spans were
 //! rejected, lines were invalid, or the receiver could not be reached; 2 for a wrong
-//! invocation, and for `--strict` meeting an invalid line (the input is wrong).
+//! invocation, and for `--strict` meeting an invalid line (the input is wrong); 130 or
+//! 143 after SIGINT or SIGTERM, once the tally is printed and `.failed` saved.
 
 use std::io::{self, BufRead, Write as _};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::otlp::failed::{self, FailedLines, Written};
 use crate::otlp::pipeline::{self, Context, Stop};
 use crate::otlp::rewrite;
 use crate::otlp::send::{Encoding, Sender};
+use crate::signal;
 use crate::trace::lines;
 
 /// Runs `replay`.
@@ -36,6 +38,7 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
     let input = Input::resolve(args.file.as_deref());
     let url = endpoint::resolve_endpoint(args.endpoint.as_deref())?;
     let headers = endpoint::resolve_headers(&args.headers)?;
+    let timeout = endpoint::resolve_timeout(args.timeout.as_deref())?;
     let shown = endpoint::display_endpoint(&url);
     let concurrency = args
         .concurrency
@@ -62,14 +65,20 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
     crate::atomic::check_target(&failed_path)
         .map_err(|err| Error::FailedTarget(err.to_string()))?;
     let (reader, shift, size) = open_input(&input, args.shift_to_now).await?;
-    let sender = Sender::new(url, headers, encoding, concurrency)
+    let sender = Sender::new(url, headers, encoding, concurrency, timeout)
         .map_err(|err| Error::Client(err.to_string()))?;
     let failed = FailedLines::new(failed_path);
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
     context.strict = args.strict;
+    context.max_failures = args.max_consecutive_failures;
     context.progress = progress_bar(size);
     let context = Arc::new(context);
+    signal::graceful();
+    let watcher = {
+        let context = context.clone();
+        tokio::spawn(async move { context.stop_with(Stop::Interrupted(signal::received().await)) })
+    };
     let started = Instant::now();
     let handle = tokio::runtime::Handle::current();
     let reading = {
@@ -83,6 +92,11 @@ pub async fn run(_settings: &Settings, args: &ReplayArgs) -> crate::Result<()> {
     let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
     let _ = context.slots.acquire_many(all).await;
     context.progress.finish_and_clear();
+    watcher.abort();
+    if let Some(signal) = signal::arrived() {
+        // Arrived after the last request: still said, and still 130 or 143.
+        context.stop_with(Stop::Interrupted(signal));
+    }
     let read_result = read.and_then(|r| r);
     finish(&context, &input, &shown, started, read_result)
 }
@@ -175,6 +189,15 @@ fn finish(
     started: Instant,
     read: io::Result<u64>,
 ) -> crate::Result<()> {
+    if let Some(Stop::NothingListens(reason)) = context.stop.get() {
+        // Nothing was sent: the input is the file to replay, no `.failed` copy of it.
+        return Err(Error::NothingListens {
+            endpoint: shown.to_owned(),
+            reason: reason.clone(),
+            input: input.display(),
+        }
+        .into());
+    }
     let seconds = started.elapsed().as_secs_f64();
     log::info(&format!(
         "replayed {} to {shown} in {seconds:.1} s",
@@ -200,17 +223,24 @@ fn finish(
             reason: reason.clone(),
             path,
         },
-        Some(Stop::Unreachable(reason)) => Error::Unreachable {
+        Some(Stop::Failing { lines, reason }) => Error::Failing {
             endpoint: shown.to_owned(),
+            in_a_row: *lines,
             reason: reason.clone(),
+            failed,
             path,
         },
-        None if failed > 0 => Error::NotAccepted {
+        Some(Stop::Interrupted(signal)) => Error::Interrupted {
+            signal: *signal,
+            failed,
+            path,
+        },
+        Some(Stop::NothingListens(_)) | None if failed > 0 => Error::NotAccepted {
             failed,
             lines,
             path,
         },
-        None => return Ok(()),
+        Some(Stop::NothingListens(_)) | None => return Ok(()),
     };
     Err(error.into())
 }

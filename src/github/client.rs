@@ -12,19 +12,25 @@ use reqwest::{Response, Url};
 
 use super::Error;
 use super::models::{Artifact, ArtifactPage, Commit, Page, PullRequest, RunPage, WorkflowRun};
-use super::status::{Retry, classify};
+use super::status::classify;
 use crate::config::{Repo, Settings};
-use crate::http::{Backoff, retry_scale};
+use crate::http::{Failed, Policy, Retry};
 use crate::log;
 use crate::secret::Secret;
 
-/// Retries of one API request: 5 attempts, 1 s growing to at most 16 s between them.
-pub const API_BACKOFF: Backoff = Backoff {
+/// Retries of one API request: 5 attempts, 1 s growing to at most 16 s between them,
+/// none starting later than 5 minutes after the first.
+pub const API_RETRIES: Policy = Policy {
     attempts: 5,
     base: Duration::from_secs(1),
     factor: 2.0,
     max: Duration::from_secs(16),
+    deadline: Duration::from_secs(300),
+    log: log::debug,
 };
+
+/// The longest one API request may take, answer included (answers are small).
+const API_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The largest page GitHub serves.
 const PER_PAGE: (&str, &str) = ("per_page", "100");
@@ -186,39 +192,41 @@ impl Client {
     /// Sends an authenticated GET, retrying 5xx, rate limits and connection failures.
     /// Answers 2xx and 3xx; anything else becomes an error.
     async fn send(&self, url: &Url, what: &str) -> Result<Response, Error> {
-        let mut attempt = 1;
-        loop {
+        let attempt = || async {
             log::debug(&format!("GET {}", url.path()));
-            let (error, retry) = match self.request(url).send().await {
+            match self.request(url).send().await {
                 Ok(response)
                     if response.status().is_success() || response.status().is_redirection() =>
                 {
-                    return Ok(response);
+                    Ok(response)
                 }
                 Ok(response) => {
                     let (status, headers) = (response.status(), response.headers().clone());
                     let body = response.bytes().await.unwrap_or_default();
                     let verdict = classify(status, &headers, &body, what);
-                    (verdict.error, verdict.retry)
+                    Err(Failed {
+                        error: verdict.error,
+                        reason: format!("HTTP {}", status.as_u16()),
+                        retry: verdict.retry,
+                    })
                 }
-                Err(err) => (
-                    Error::Network {
-                        what: what.to_owned(),
-                        reason: crate::http::describe_transport_error(&err),
-                    },
-                    Retry::Backoff,
-                ),
-            };
-            let wait = match retry {
-                Retry::Never => return Err(error),
-                _ if !API_BACKOFF.allows_retry_after(attempt) => return Err(error),
-                Retry::Backoff => API_BACKOFF.delay(attempt),
-                Retry::After(wait) => wait.mul_f64(retry_scale()),
-            };
-            log::debug(&format!("{error}; retrying in {:.1} s", wait.as_secs_f64()));
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+                Err(err) => {
+                    let reason = crate::http::describe_transport_error(&err);
+                    Err(Failed {
+                        error: Error::Network {
+                            what: what.to_owned(),
+                            reason: reason.clone(),
+                        },
+                        reason,
+                        retry: Retry::Backoff,
+                    })
+                }
+            }
+        };
+        API_RETRIES
+            .run(what, attempt)
+            .await
+            .map_err(|gave_up| gave_up.error)
     }
 
     fn request(&self, url: &Url) -> reqwest::RequestBuilder {
@@ -227,6 +235,7 @@ impl Client {
         auth.set_sensitive(true);
         self.http
             .get(url.clone())
+            .timeout(API_TIMEOUT)
             .header(ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .header(AUTHORIZATION, auth)

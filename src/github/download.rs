@@ -16,16 +16,25 @@ use super::Error;
 use super::client::Client;
 use super::models::Artifact;
 use crate::config::Repo;
-use crate::http::Backoff;
+use crate::http::{Failed, Policy, Retry};
 use crate::log;
 
-/// Attempts at the whole transfer (each one asks for a fresh blob URL).
-const DOWNLOAD_BACKOFF: Backoff = Backoff {
+/// Attempts at the whole transfer (each one asks for a fresh blob URL); none starts
+/// later than an hour after the first.
+const DOWNLOAD_RETRIES: Policy = Policy {
     attempts: 4,
     base: Duration::from_secs(2),
     factor: 2.0,
     max: Duration::from_secs(16),
+    deadline: Duration::from_secs(3600),
+    log: log::info,
 };
+
+/// The slowest average transfer rate accepted, in bytes per second: one attempt at an
+/// artifact of `size` bytes is cut off after [`TRANSFER_SLACK`] + `size / MIN_RATE` s.
+const MIN_RATE: u64 = 100 << 10;
+/// The time every transfer may take on top of what its size needs.
+const TRANSFER_SLACK: Duration = Duration::from_secs(120);
 
 /// Downloads `artifact` into `file` (truncated first), verified against its digest.
 /// Returns the zip's size.
@@ -42,38 +51,39 @@ pub async fn download(
         ProgressStyle::with_template("{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut attempt = 1;
-    let result = loop {
-        let failure = match attempt_download(client, repo, artifact, file, &bar).await {
-            Ok(done) => break Ok(done),
-            Err(Failure::Final(error)) => break Err(error),
-            Err(Failure::Transient(reason)) => reason,
-        };
-        if !DOWNLOAD_BACKOFF.allows_retry_after(attempt) {
-            break Err(Error::Download {
-                id: artifact.id,
-                reason: failure,
-            });
-        }
-        let wait = DOWNLOAD_BACKOFF.delay(attempt);
-        log::info(&format!(
-            "the download broke off ({failure}); starting again"
-        ));
-        tokio::time::sleep(wait).await;
-        attempt += 1;
-    };
+    let what = format!("downloading artifact {}", artifact.id);
+    let file = &*file;
+    let result = DOWNLOAD_RETRIES
+        .run(&what, || {
+            attempt_download(client, repo, artifact, file, &bar)
+        })
+        .await
+        .map_err(|gave_up| gave_up.error);
     bar.finish_and_clear();
     let (size, actual) = result?;
     verify_digest(artifact.id, expected.as_deref(), &actual)?;
     Ok(size)
 }
 
-/// Why one attempt failed.
-enum Failure {
-    /// Worth another attempt.
-    Transient(String),
-    /// Not worth one.
-    Final(Error),
+/// A failed transfer that a fresh attempt may get through.
+fn transient(artifact: &Artifact, reason: String) -> Failed<Error> {
+    Failed {
+        error: Error::Download {
+            id: artifact.id,
+            reason: reason.clone(),
+        },
+        reason,
+        retry: Retry::Backoff,
+    }
+}
+
+/// A failure no further attempt can mend.
+fn final_error(error: Error) -> Failed<Error> {
+    Failed {
+        error,
+        reason: String::new(),
+        retry: Retry::Never,
+    }
 }
 
 /// One transfer from a fresh blob URL; the size and `sha256:<hex>` of what was written.
@@ -81,15 +91,15 @@ async fn attempt_download(
     client: &Client,
     repo: &Repo,
     artifact: &Artifact,
-    file: &mut File,
+    mut file: &File,
     bar: &ProgressBar,
-) -> Result<(u64, String), Failure> {
+) -> Result<(u64, String), Failed<Error>> {
     let location = client
         .artifact_zip_location(repo, artifact.id)
         .await
-        .map_err(Failure::Final)?;
+        .map_err(final_error)?;
     let io = |err: std::io::Error| {
-        Failure::Final(Error::Io {
+        final_error(Error::Io {
             path: "the temporary download file".to_owned(),
             reason: err.to_string(),
         })
@@ -98,20 +108,23 @@ async fn attempt_download(
     file.rewind().map_err(io)?;
     bar.set_position(0);
     // No Authorization here: the blob lives on another host and is signed.
+    let broke =
+        |err: reqwest::Error| transient(artifact, crate::http::describe_transport_error(&err));
     let mut response = client
         .http()
         .get(location.expose())
+        .timeout(TRANSFER_SLACK + Duration::from_secs(artifact.size_in_bytes / MIN_RATE))
         .send()
         .await
-        .map_err(|err| Failure::Transient(crate::http::describe_transport_error(&err)))?;
+        .map_err(broke)?;
     let status = response.status();
     if !status.is_success() {
         let reason = format!("the download host answered {}", status.as_u16());
         // 403 from the blob host: the signed URL went stale; a fresh one may work.
         return Err(if status.is_server_error() || status.as_u16() == 403 {
-            Failure::Transient(reason)
+            transient(artifact, reason)
         } else {
-            Failure::Final(Error::Download {
+            final_error(Error::Download {
                 id: artifact.id,
                 reason,
             })
@@ -122,12 +135,8 @@ async fn attempt_download(
     }
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, &*file);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| Failure::Transient(crate::http::describe_transport_error(&err)))?
-    {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    while let Some(chunk) = response.chunk().await.map_err(broke)? {
         hasher.update(&chunk);
         out.write_all(&chunk).map_err(io)?;
         size += chunk.len() as u64;

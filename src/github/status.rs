@@ -4,6 +4,8 @@
 //! GitHub signals rate limits with 403 or 429 plus `retry-after` or
 //! `x-ratelimit-remaining: 0` / `x-ratelimit-reset`; bad tokens with 401; transient
 //! trouble with 5xx. The wait arithmetic lives in `crate::http`; this file only decides.
+//! A `retry-after` is always honoured (the policy caps it); a quota whose reset is
+//! further away than that cap is reported with its time instead of waited for.
 //! It must never put a request header (the token) into an error.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,20 +16,7 @@ use reqwest::header::HeaderMap;
 use super::Error;
 use super::models::ErrorBody;
 
-/// The longest wait for a rate limit to lift before giving up with a "try again at"
-/// message instead.
-pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
-
-/// Whether and when a failed request may be tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// The answer is final.
-    Never,
-    /// Transient: wait as the backoff says.
-    Backoff,
-    /// The server said how long to wait.
-    After(Duration),
-}
+use crate::http::{MAX_RETRY_AFTER, Retry};
 
 /// The error to report if no retry follows, and whether one may.
 #[derive(Debug)]
@@ -57,7 +46,7 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str
                 status: status.as_u16(),
                 what,
             },
-            Retry::Backoff,
+            Retry::transient(headers),
         ),
         other => (
             Error::Unexpected {
@@ -78,26 +67,29 @@ fn rate_limit(
     now: SystemTime,
 ) -> Option<Verdict> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let wait = if let Some(after) = crate::http::retry_after(headers) {
-        Some(after)
+    // `Retry-After` is waited for (capped by the retry policy); a quota that resets
+    // later than the cap is not, since no earlier attempt can succeed.
+    let (wait, quota) = if let Some(after) = crate::http::retry_after(headers) {
+        (Some(after), false)
     } else if header("x-ratelimit-remaining") == Some("0") {
         let reset = header("x-ratelimit-reset")?.trim().parse::<u64>().ok()?;
         let reset = UNIX_EPOCH + Duration::from_secs(reset);
         // One second more: the reset second itself may still be limited.
-        Some(reset.duration_since(now).unwrap_or_default() + Duration::from_secs(1))
+        let wait = reset.duration_since(now).unwrap_or_default() + Duration::from_secs(1);
+        (Some(wait), true)
     } else if status == StatusCode::TOO_MANY_REQUESTS
         || message.to_ascii_lowercase().contains("rate limit")
     {
-        None
+        (None, false)
     } else {
         return None;
     };
     let error = Error::RateLimited {
-        until: httpdate::fmt_http_date(now + wait.unwrap_or(MAX_RATE_LIMIT_WAIT)),
+        until: httpdate::fmt_http_date(now + wait.unwrap_or(MAX_RETRY_AFTER)),
     };
     let retry = match wait {
-        Some(wait) if wait <= MAX_RATE_LIMIT_WAIT => Retry::After(wait),
-        Some(_) => Retry::Never,
+        Some(wait) if quota && wait > MAX_RETRY_AFTER => Retry::Never,
+        Some(wait) => Retry::After(wait),
         None => Retry::Backoff,
     };
     Some(Verdict { error, retry })
@@ -150,6 +142,15 @@ mod tests {
             "{}",
             verdict.error
         );
+    }
+
+    #[test]
+    fn any_retry_after_is_left_to_the_policy_to_cap() {
+        let far = headers(&[("retry-after", "99999")]);
+        let verdict = rate_limit(StatusCode::TOO_MANY_REQUESTS, &far, "", UNIX_EPOCH).unwrap();
+        assert_eq!(verdict.retry, Retry::After(Duration::from_secs(99_999)));
+        let verdict = classify(StatusCode::SERVICE_UNAVAILABLE, &far, b"", "x");
+        assert_eq!(verdict.retry, Retry::After(Duration::from_secs(99_999)));
     }
 
     #[test]

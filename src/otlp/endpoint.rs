@@ -5,9 +5,13 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, then the collector of
 //! `.github/tracing` at `http://localhost:3100/v1/traces`. Headers:
 //! `OTEL_EXPORTER_OTLP_HEADERS`, then `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, then every
-//! `--header K=V`, a later one replacing an earlier one of the same name. Header values
+//! `--header K=V`, a later one replacing an earlier one of the same name. Timeout per
+//! request: `--timeout`, then `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, then
+//! `OTEL_EXPORTER_OTLP_TIMEOUT` (both in milliseconds), then 10 s. Header values
 //! are credentials more often than not: nothing here may put a value into an error
 //! message or a log line, only names.
+
+use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -16,6 +20,54 @@ use crate::config::{self, env_var};
 
 /// The endpoint used when nothing else names one.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:3100/v1/traces";
+
+/// The time a request may take when nothing says otherwise (the SDKs' default).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest timeout accepted.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The time one request may take: `--timeout` (seconds, or with a unit: `500ms`,
+/// `30s`), then the OTLP variables (milliseconds), then [`DEFAULT_TIMEOUT`].
+pub fn resolve_timeout(flag: Option<&str>) -> Result<Duration, config::Error> {
+    if let Some(value) = flag {
+        return parse_timeout("--timeout", value, 1000);
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ] {
+        if let Some(value) = env_var(variable) {
+            return parse_timeout(variable, &value, 1);
+        }
+    }
+    Ok(DEFAULT_TIMEOUT)
+}
+
+/// A positive timeout of at most an hour: a number of `unit_ms` milliseconds, or a
+/// number followed by `ms` or `s`.
+fn parse_timeout(origin: &str, value: &str, unit_ms: u64) -> Result<Duration, config::Error> {
+    let text = value.trim();
+    let (number, unit_ms) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1000)
+    } else {
+        (text, unit_ms)
+    };
+    #[allow(clippy::cast_precision_loss)] // units of 1 and 1000
+    let timeout = number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * unit_ms as f64 / 1000.0).ok())
+        .filter(|t| !t.is_zero() && *t <= MAX_TIMEOUT);
+    timeout.ok_or_else(|| {
+        let unit = if unit_ms == 1 { "milliseconds" } else { "seconds" };
+        config::Error::Invalid(format!(
+            "{origin} `{text}` is not a timeout: expected a number of {unit} (or with a unit, like 500ms or 30s), more than 0 and at most 3600 s"
+        ))
+    })
+}
 
 /// The traces endpoint, from the flag or the environment.
 pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, config::Error> {
@@ -124,6 +176,30 @@ fn insert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_take_seconds_milliseconds_and_units() {
+        let secs = Duration::from_secs;
+        assert_eq!(parse_timeout("--timeout", "30", 1000).unwrap(), secs(30));
+        assert_eq!(
+            parse_timeout("--timeout", "1.5s", 1000).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_timeout("--timeout", "250ms", 1000).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_timeout("OTEL", "2500", 1).unwrap(),
+            Duration::from_millis(2500)
+        );
+        for bad in ["0", "-1", "soon", "7200s", "NaN"] {
+            let err = parse_timeout("--timeout", bad, 1000)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("--timeout `"), "{err}");
+        }
+    }
 
     #[test]
     fn shown_endpoints_lose_credentials() {

@@ -41,15 +41,43 @@ pub enum Error {
         /// The `.failed` file.
         path: String,
     },
-    /// The receiver could not be reached.
+    /// Nothing listens at the endpoint and nothing was delivered: nothing was sent.
     #[error(
-        "cannot reach the OTLP receiver at {endpoint}: {reason}; start it (`docker compose up` in .github/tracing) or pass --endpoint; the lines not sent are in {path}"
+        "nothing listens at {endpoint} ({reason}): start a local stack with `ci-tracing stack init`, then `docker compose up` in .github/tracing (or pass --endpoint); nothing was sent, so replay {input} again once it runs"
     )]
-    Unreachable {
+    NothingListens {
         /// The endpoint, without credentials.
         endpoint: String,
-        /// The last connection error.
+        /// The connection error.
         reason: String,
+        /// The input, to replay again.
+        input: String,
+    },
+    /// The receiver failed `--max-consecutive-failures` lines in a row.
+    #[error(
+        "stopped: the OTLP receiver at {endpoint} failed {in_a_row} line(s) in a row (the last: {reason}); the {failed} lines not accepted (those not sent included) are in {path}: replay that file once the receiver works"
+    )]
+    Failing {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// Lines failed in a row.
+        in_a_row: u32,
+        /// The last line's reason.
+        reason: String,
+        /// Lines written to `.failed`.
+        failed: u64,
+        /// The `.failed` file.
+        path: String,
+    },
+    /// SIGINT or SIGTERM stopped the replay.
+    #[error(
+        "interrupted by {}: {failed} lines not accepted (those not sent included) are in {path}: replay that file to finish", signal.name()
+    )]
+    Interrupted {
+        /// The signal.
+        signal: crate::signal::Signal,
+        /// Lines written to `.failed`.
+        failed: u64,
         /// The `.failed` file.
         path: String,
     },
@@ -78,6 +106,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Strict { .. } | Error::FailedTarget(_) => crate::exit::USAGE,
+            Error::Interrupted { signal, .. } => signal.exit_code(),
             _ => crate::exit::FAILED,
         }
     }

@@ -5,12 +5,14 @@
 //! most `concurrency` requests in flight) and for room in a byte budget before it
 //! reads on. Every line ends up counted exactly once, as delivered, as rejected or
 //! failed (and then written to `.failed`), or as invalid; after a stop (`--strict`, a
-//! receiver that cannot be reached) the remaining lines go to `.failed` unsent, so
-//! nothing is dropped without a trace.
+//! receiver failing `--max-consecutive-failures` lines in a row, a signal) the
+//! remaining lines go to `.failed` unsent, so nothing is dropped without a trace. Only
+//! when nothing listens at the endpoint and nothing was delivered does the replay end
+//! at once without a `.failed` file: the input itself is then what to replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write as _};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
@@ -21,8 +23,9 @@ use tokio::sync::Semaphore;
 use super::failed::FailedLines;
 use super::protobuf::Encoder;
 use super::rewrite;
-use super::send::{Encoding, Outcome, Sender};
+use super::send::{Encoding, Failure, Gate, Outcome, Sender};
 use crate::log;
+use crate::signal::{self, Signal};
 use crate::trace::lines::Lines;
 use crate::trace::model::{self, ResourceSpans};
 
@@ -44,8 +47,17 @@ pub enum Stop {
         /// Why it is invalid.
         reason: String,
     },
-    /// The receiver could not be reached, retries included.
-    Unreachable(String),
+    /// Nothing listens at the endpoint, and nothing was delivered.
+    NothingListens(String),
+    /// The receiver failed this many lines in a row, the last one for this reason.
+    Failing {
+        /// Lines failed in a row.
+        lines: u32,
+        /// The last line's reason.
+        reason: String,
+    },
+    /// SIGINT or SIGTERM.
+    Interrupted(Signal),
 }
 
 /// Counts of a replay; every line lands in exactly one of the line counters.
@@ -93,6 +105,11 @@ pub struct Context {
     pub progress: ProgressBar,
     /// Requests in flight.
     pub slots: Arc<Semaphore>,
+    /// Shared with every line's sending.
+    pub gate: Gate,
+    /// Lines that may fail through every retry in a row before the replay stops.
+    pub max_failures: u32,
+    failures_in_a_row: AtomicU32,
     stopping: AtomicBool,
     bytes: Arc<Semaphore>,
     warned: AtomicU64,
@@ -126,13 +143,21 @@ impl Context {
             stop: OnceLock::new(),
             progress: ProgressBar::hidden(),
             slots: Arc::new(Semaphore::new(concurrency)),
+            gate: Gate::default(),
+            max_failures: u32::MAX,
+            failures_in_a_row: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             bytes: Arc::new(Semaphore::new(BYTE_BUDGET_KIB as usize)),
             warned: AtomicU64::new(0),
         }
     }
 
-    fn stop_with(&self, stop: Stop) {
+    /// Stops reading on; unless the stop is `--strict`'s, lines in flight are not
+    /// tried again either.
+    pub fn stop_with(&self, stop: Stop) {
+        if !matches!(stop, Stop::Invalid { .. }) {
+            self.gate.stopping.store(true, Relaxed);
+        }
         let _ = self.stop.set(stop);
         self.stopping.store(true, Relaxed);
     }
@@ -142,9 +167,25 @@ impl Context {
     }
 
     /// Lines already handed on are still sent after `--strict` stops the reading, but
-    /// not once the receiver is known to be unreachable.
-    fn unreachable(&self) -> bool {
-        self.stopped() && matches!(self.stop.get(), Some(Stop::Unreachable(_)))
+    /// not after any other stop.
+    fn halted(&self) -> bool {
+        self.gate.stopping.load(Relaxed)
+    }
+
+    /// Counts a line that failed through every retry, or (`None`) a delivered one;
+    /// stops the replay once `max_failures` failed in a row.
+    fn count_in_a_row(&self, failed: Option<&str>) {
+        let Some(reason) = failed else {
+            self.failures_in_a_row.store(0, Relaxed);
+            return;
+        };
+        let lines = self.failures_in_a_row.fetch_add(1, Relaxed) + 1;
+        if lines >= self.max_failures {
+            self.stop_with(Stop::Failing {
+                lines,
+                reason: reason.to_owned(),
+            });
+        }
     }
 
     /// Counts a line as failed and keeps it in `.failed`.
@@ -215,6 +256,11 @@ pub fn dispatch(
             .min(BYTE_BUDGET_KIB);
         let budget = handle.block_on(context.bytes.clone().acquire_many_owned(kib));
         let slot = handle.block_on(context.slots.clone().acquire_owned());
+        if context.halted() {
+            // Stopped while this line waited: kept in order, behind the lines in flight.
+            context.fail(&job.line, job.spans, "not sent");
+            continue;
+        }
         let context = context.clone();
         handle.spawn(async move {
             deliver(&context, job).await;
@@ -259,7 +305,7 @@ fn job(context: &Context, line_no: u64, line: &[u8], data: &model::TracesData<'_
 
 /// Encodes and sends one line and counts the outcome.
 async fn deliver(context: &Context, job: Job) {
-    if context.unreachable() {
+    if context.halted() {
         context.fail(&job.line, job.spans, "not sent");
         return;
     }
@@ -271,8 +317,17 @@ async fn deliver(context: &Context, job: Job) {
             return;
         }
     };
-    match context.sender.send(job.line_no, body).await {
+    let outcome = tokio::select! {
+        outcome = context.sender.send(job.line_no, body, &context.gate) => outcome,
+        _ = signal::received() => Outcome::Failed {
+            kind: "not sent".to_owned(),
+            reason: "interrupted".to_owned(),
+            how: Failure::Stopping,
+        },
+    };
+    match outcome {
         Outcome::Delivered { rejected, message } => {
+            context.count_in_a_row(None);
             let rejected = rejected.min(job.spans);
             let tally = &context.tally;
             tally.delivered.fetch_add(1, Relaxed);
@@ -301,15 +356,17 @@ async fn deliver(context: &Context, job: Job) {
                 ));
             }
         }
-        Outcome::Failed {
-            kind,
-            reason,
-            unreachable,
-        } => {
-            context.warn_line(&format!("line {} not delivered: {reason}", job.line_no));
+        Outcome::Failed { kind, reason, how } => {
             context.fail(&job.line, job.spans, &kind);
-            if unreachable {
-                context.stop_with(Stop::Unreachable(reason));
+            match how {
+                Failure::NothingListens => context.stop_with(Stop::NothingListens(reason)),
+                Failure::Stopping => {}
+                Failure::Final | Failure::Exhausted => {
+                    context.warn_line(&format!("line {} not delivered: {reason}", job.line_no));
+                    if how == Failure::Exhausted {
+                        context.count_in_a_row(Some(&reason));
+                    }
+                }
             }
         }
     }

@@ -2,12 +2,14 @@
 //! the one place that decides what an answer means and whether to try again.
 //!
 //! Following opentelemetry-proto's `docs/specification.md`: 2xx is delivered (with the
-//! spans a partial success rejected, which is never retried); 429, 502, 503, 504 and
-//! failures to connect or to get an answer are retried with exponential backoff and
-//! jitter, honouring `Retry-After`, within a bounded number of attempts and time;
-//! every other status is final for that line (400 bad data, 413 too large, …). Header
-//! values may be credentials: they are never logged, only sent.
+//! spans a partial success rejected, which is never retried); 429, 502, 503, 504, timeouts
+//! and failures to connect or to get an answer are retried under `crate::http`'s policy
+//! (backoff with jitter, `Retry-After` up to its cap, bounded attempts and time); every
+//! other status is final for that line (400 bad data, 413 too large, …). A refused
+//! connection before anything was delivered is not retried: nothing listens there.
+//! Header values may be credentials: they are never logged, only sent.
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -15,18 +17,19 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode, Url};
 
 use super::response;
-use crate::http::{self, Backoff};
+use crate::http::{self, Failed, Policy, Retry};
 use crate::log;
 
-/// Attempts per line and delays between them.
-const BACKOFF: Backoff = Backoff {
+/// Attempts per line and delays between them; no retry starts later than 2 minutes
+/// after the line's first attempt.
+const RETRIES: Policy = Policy {
     attempts: 6,
     base: Duration::from_millis(500),
     factor: 2.0,
     max: Duration::from_secs(30),
+    deadline: Duration::from_secs(120),
+    log: log::debug,
 };
-/// The longest a line may spend waiting between attempts, all waits together.
-const MAX_WAITING: Duration = Duration::from_secs(120);
 /// How much of an answer's body is read (answers are small; this bounds memory).
 const MAX_ANSWER: usize = 1 << 20;
 
@@ -55,9 +58,33 @@ pub enum Outcome {
         kind: String,
         /// What happened, for a warning.
         reason: String,
-        /// The receiver could not be reached at all (every attempt failed to connect).
-        unreachable: bool,
+        /// How the line came to fail.
+        how: Failure,
     },
+}
+
+/// How a line came to fail: what it says about the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A final answer about this line (400 bad data, 413 too large, …).
+    Final,
+    /// Retryable trouble that lasted through every attempt: the receiver is failing.
+    Exhausted,
+    /// Nothing accepts connections there, and nothing was delivered yet: not retried.
+    NothingListens,
+    /// Not retried because the replay is stopping.
+    Stopping,
+}
+
+/// What every line's sending shares: whether anything was delivered yet (until then a
+/// refused connection ends the replay at once) and whether the replay is stopping (no
+/// retry starts then).
+#[derive(Debug, Default)]
+pub struct Gate {
+    /// Some line was answered 2xx.
+    pub delivered: AtomicBool,
+    /// The replay stops; lines in flight are not tried again.
+    pub stopping: AtomicBool,
 }
 
 /// Sends lines to one endpoint.
@@ -67,23 +94,18 @@ pub struct Sender {
     url: Url,
     headers: HeaderMap,
     encoding: Encoding,
-}
-
-/// What one attempt came to, when it is not final.
-struct Retry {
-    kind: String,
-    reason: String,
-    wait: Option<Duration>,
-    connect: bool,
+    timeout: Duration,
 }
 
 impl Sender {
-    /// A client that keeps up to `concurrency` connections alive.
+    /// A client that keeps up to `concurrency` connections alive and gives each request
+    /// `timeout` to be answered.
     pub fn new(
         url: Url,
         mut headers: HeaderMap,
         encoding: Encoding,
         concurrency: usize,
+        timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
         let content_type = if encoding.protobuf {
             "application/x-protobuf"
@@ -103,75 +125,64 @@ impl Sender {
             url,
             headers,
             encoding,
+            timeout,
         })
     }
 
     /// Sends one line's body until it is delivered or fails for good.
-    pub async fn send(&self, line_no: u64, body: Bytes) -> Outcome {
+    pub async fn send(&self, line_no: u64, body: Bytes, gate: &Gate) -> Outcome {
         let started = Instant::now();
-        let mut waited = Duration::ZERO;
-        let scale = http::retry_scale();
-        for attempt in 1.. {
-            let retry = match self.attempt(body.clone()).await {
-                Ok(outcome) => return outcome,
-                Err(retry) => retry,
-            };
-            let asked = retry.wait.is_some();
-            // `Backoff::delay` applies CI_TRACING_RETRY_SCALE itself; a receiver's
-            // Retry-After and the waiting bound are scaled here, so tests stay quick.
-            let wait = retry
-                .wait
-                .map_or_else(|| BACKOFF.delay(attempt), |d| d.mul_f64(scale));
-            let too_long = waited + wait > MAX_WAITING.mul_f64(scale);
-            if !BACKOFF.allows_retry_after(attempt) || too_long {
-                let why = if too_long && asked {
-                    format!(
-                        "the receiver asked to wait longer than the {}s a line may wait",
-                        MAX_WAITING.as_secs()
-                    )
-                } else {
-                    format!(
-                        "gave up after {attempt} attempts in {:.1}s",
-                        started.elapsed().as_secs_f64()
-                    )
-                };
-                return Outcome::Failed {
-                    kind: retry.kind,
-                    reason: format!("{} ({why})", retry.reason),
-                    unreachable: retry.connect,
-                };
+        let what = format!("line {line_no}");
+        let result = RETRIES
+            .run(&what, || self.attempt(body.clone(), gate))
+            .await;
+        let gave_up = match result {
+            Ok(outcome) => {
+                gate.delivered.store(true, Relaxed);
+                return outcome;
             }
-            let source = if asked {
-                " as its Retry-After asks"
-            } else {
-                ""
-            };
-            log::debug(&format!(
-                "line {line_no}: {}; retrying in {:.2}s{source}",
-                retry.reason,
-                wait.as_secs_f64()
-            ));
-            tokio::time::sleep(wait).await;
-            waited += wait;
-        }
-        unreachable!("the attempts loop only ends by returning")
+            Err(gave_up) => gave_up,
+        };
+        let (kind, how) = gave_up.error;
+        let reason = match how {
+            Failure::Exhausted => format!(
+                "{} (gave up after {} attempts in {:.1} s)",
+                gave_up.reason,
+                gave_up.attempts,
+                started.elapsed().as_secs_f64()
+            ),
+            _ => gave_up.reason,
+        };
+        Outcome::Failed { kind, reason, how }
     }
 
-    /// One POST: a final outcome, or why and when to try again.
-    async fn attempt(&self, body: Bytes) -> Result<Outcome, Retry> {
+    /// One POST: delivered, or a failure with the protocol's verdict.
+    async fn attempt(
+        &self,
+        body: Bytes,
+        gate: &Gate,
+    ) -> Result<Outcome, Failed<(String, Failure)>> {
         let request = self
             .client
             .post(self.url.clone())
+            .timeout(self.timeout)
             .headers(self.headers.clone())
             .body(body);
-        let response = request.send().await.map_err(|err| Retry {
-            kind: "connection".to_owned(),
-            reason: crate::http::describe_transport_error(&err),
-            wait: None,
-            connect: err.is_connect(),
-        })?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => {
+                let listens = !err.is_connect() || gate.delivered.load(Relaxed);
+                let how = if listens {
+                    Failure::Exhausted
+                } else {
+                    Failure::NothingListens
+                };
+                let reason = http::describe_transport_error(&err);
+                return Err(verdict("connection", reason, how, Retry::Backoff, gate));
+            }
+        };
         let status = response.status();
-        let retry_after = http::retry_after(response.headers());
+        let transient = Retry::transient(response.headers());
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -192,19 +203,34 @@ impl Sender {
             None => format!("HTTP {status}"),
         };
         let kind = format!("HTTP {}", status.as_u16());
-        if is_retryable(status) {
-            return Err(Retry {
-                kind,
-                reason,
-                wait: retry_after,
-                connect: false,
-            });
-        }
-        Ok(Outcome::Failed {
-            kind,
-            reason,
-            unreachable: false,
-        })
+        let how = if is_retryable(status) {
+            Failure::Exhausted
+        } else {
+            Failure::Final
+        };
+        Err(verdict(&kind, reason, how, transient, gate))
+    }
+}
+
+/// A failed attempt: retried as `transient` says when `how` is retryable trouble and
+/// the replay is not stopping.
+fn verdict(
+    kind: &str,
+    reason: String,
+    how: Failure,
+    transient: Retry,
+    gate: &Gate,
+) -> Failed<(String, Failure)> {
+    let stopping = gate.stopping.load(Relaxed);
+    let (how, retry) = match how {
+        Failure::Exhausted if stopping => (Failure::Stopping, Retry::Never),
+        Failure::Exhausted => (how, transient),
+        _ => (how, Retry::Never),
+    };
+    Failed {
+        error: (kind.to_owned(), how),
+        reason,
+        retry,
     }
 }
 

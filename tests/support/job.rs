@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::ci_tracing;
+use super::ci_tracing_std;
 use super::results::{FakeResults, job_scopes, runtime_token};
 
 /// The signature part of the runtime token: a sentinel to look for in output.
@@ -78,7 +78,12 @@ impl Job {
 
     /// The binary with the Actions environment (no runtime variables).
     pub fn command(&self) -> assert_cmd::Command {
-        let mut cmd = ci_tracing(self.path());
+        assert_cmd::Command::from_std(self.std_command())
+    }
+
+    /// [`Job::command`] as a `std` command, for tests that watch a running process.
+    pub fn std_command(&self) -> std::process::Command {
+        let mut cmd = ci_tracing_std(self.path());
         cmd.env("GITHUB_ACTIONS", "true")
             .env("GITHUB_EVENT_NAME", &self.event_name)
             .env("GITHUB_EVENT_PATH", self.event_path())
@@ -93,7 +98,12 @@ impl Job {
 
     /// The binary with the Actions environment and the runtime variables of `fake`.
     pub fn upload(&self, fake: &FakeResults) -> assert_cmd::Command {
-        let mut cmd = self.command();
+        assert_cmd::Command::from_std(self.std_upload(fake))
+    }
+
+    /// [`Job::upload`] as a `std` command.
+    pub fn std_upload(&self, fake: &FakeResults) -> std::process::Command {
+        let mut cmd = self.std_command();
         cmd.arg("upload")
             .env("ACTIONS_RUNTIME_TOKEN", &self.token)
             .env("ACTIONS_RESULTS_URL", fake.results_url());

@@ -27,7 +27,12 @@ const SCRUBBED_PREFIXES: &[&str] = &[
 
 /// The `ci-tracing` binary with a scrubbed environment, run in `dir`.
 pub fn ci_tracing(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
+    assert_cmd::Command::from_std(ci_tracing_std(dir))
+}
+
+/// [`ci_tracing`] as a `std` command, for tests that watch a running process.
+pub fn ci_tracing_std(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
         if key == "CI" || SCRUBBED_PREFIXES.iter().any(|p| key.starts_with(p)) {

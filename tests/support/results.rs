@@ -76,6 +76,8 @@ pub struct Fault {
     pub status: u16,
     /// JSON body.
     pub body: Value,
+    /// A `Retry-After` header to send along.
+    pub retry_after: Option<String>,
 }
 
 #[derive(Default)]
@@ -124,6 +126,17 @@ impl FakeResults {
             matches: matches.to_owned(),
             status,
             body,
+            retry_after: None,
+        });
+    }
+
+    /// Answers the next request matching `matches` with 503 and `Retry-After: seconds`.
+    pub fn busy_once(&self, matches: &str, seconds: &str) {
+        self.state.lock().unwrap().faults.push_back(Fault {
+            matches: matches.to_owned(),
+            status: 503,
+            body: json!({"code": "unavailable", "msg": "busy"}),
+            retry_after: Some(seconds.to_owned()),
         });
     }
 
@@ -178,10 +191,10 @@ fn handle(state: &mut State, base: &str, request: &Request) -> Reply {
     let key = format!("{} {}", request.method, request.path());
     if let Some(at) = state.faults.iter().position(|f| key.contains(&f.matches)) {
         let fault = state.faults.remove(at).unwrap();
-        return if fault.status == 0 {
-            Reply::Close
-        } else {
-            Reply::json(fault.status, &fault.body)
+        return match (fault.status, fault.retry_after) {
+            (0, _) => Reply::Close,
+            (status, Some(after)) => Reply::json(status, &fault.body).header("retry-after", &after),
+            (status, None) => Reply::json(status, &fault.body),
         };
     }
     let path = request.path().to_owned();
