@@ -59,12 +59,12 @@ pub fn run(args: &ReportArgs) -> crate::Result<()> {
             counts.invalid_lines, counts.lines
         ));
     }
-    if args.open {
-        if let Err(why) = crate::browser::open(output) {
-            crate::log::warn(&format!(
-                "could not open {shown} in a browser ({why}); open it yourself"
-            ));
-        }
+    if args.open
+        && let Err(why) = crate::browser::open(output)
+    {
+        crate::log::warn(&format!(
+            "could not open {shown} in a browser ({why}); open it yourself"
+        ));
     }
     Ok(())
 }
