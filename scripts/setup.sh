@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests and benchmarks need on a fresh machine; safe to re-run.
-# Debian packages (chromium for the HTML report test, unzip/curl/jq for the baselines),
+# Debian packages (chromium for the HTML report test, unzip/curl/jq for the baselines,
+# zip and jq for the release scripts),
 # Python tools into .venv (the real OTLP receiver rotel, workflow linters), and the npm
 # packages the fakes are checked against (GitHub's OpenAPI description, the official
 # artifact client), playwright-core, which drives Debian's chromium in the report test
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in chromium:chromium unzip:unzip curl:curl jq:jq bc:bc /usr/bin/time:time; do
+for tool in chromium:chromium unzip:unzip zip:zip curl:curl jq:jq bc:bc /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 [ -x /usr/bin/time ] || missing+=(time) # peak RSS in bench/

@@ -176,10 +176,10 @@ fn recording_browser(dir: &Path) -> (PathBuf, PathBuf) {
 /// binary leaves a browser that is slow to start running).
 fn recorded(record: &Path) -> String {
     for _ in 0..600 {
-        if let Ok(text) = std::fs::read_to_string(record) {
-            if text.ends_with('\n') {
-                return text;
-            }
+        if let Ok(text) = std::fs::read_to_string(record)
+            && text.ends_with('\n')
+        {
+            return text;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -59,12 +59,12 @@ pub fn run(plan: &ReportPlan) -> crate::Result<()> {
             counts.invalid_lines, counts.lines
         ));
     }
-    if plan.open {
-        if let Err(why) = crate::browser::open(output, plan.browser.as_deref()) {
-            crate::log::warn(&format!(
-                "could not open {shown} in a browser ({why}); open it yourself"
-            ));
-        }
+    if plan.open
+        && let Err(why) = crate::browser::open(output, plan.browser.as_deref())
+    {
+        crate::log::warn(&format!(
+            "could not open {shown} in a browser ({why}); open it yourself"
+        ));
     }
     Ok(())
 }

@@ -271,12 +271,12 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
         None => (None, None, None),
     };
     pr = pr.or(args.pr);
-    if let (Some(flag), Some(url)) = (args.run_id, run_id) {
-        if flag != url {
-            return Err(Error::Invalid(format!(
-                "--run-id {flag} and the run URL ({url}) name different runs: give one of them"
-            )));
-        }
+    if let (Some(flag), Some(url)) = (args.run_id, run_id)
+        && flag != url
+    {
+        return Err(Error::Invalid(format!(
+            "--run-id {flag} and the run URL ({url}) name different runs: give one of them"
+        )));
     }
     run_id = run_id.or(args.run_id);
     if pr.is_none() && run_id.is_none() {

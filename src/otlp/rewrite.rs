@@ -28,10 +28,10 @@ pub fn convert_legacy(request: &mut Value) -> bool {
         };
         changed = true;
         let converted = legacy.into_iter().map(|mut scope_spans| {
-            if let Some(object) = scope_spans.as_object_mut() {
-                if let Some(library) = object.remove("instrumentationLibrary") {
-                    object.insert("scope".to_owned(), library);
-                }
+            if let Some(object) = scope_spans.as_object_mut()
+                && let Some(library) = object.remove("instrumentationLibrary")
+            {
+                object.insert("scope".to_owned(), library);
             }
             scope_spans
         });

@@ -125,16 +125,16 @@ fn name_table(out: &mut String, names: &[&NameSummary]) {
 /// [`super::summary::summarize_file`] does).
 pub fn job_summary_markdown(summary: &Summary) -> String {
     let mut out = render(summary);
-    if let (Some(trace), Some(spans)) = (summary.slowest.first(), &summary.slowest_trace_spans) {
-        if !spans.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n#### Slowest trace: {} ({})\n",
-                escape(&trace.name),
-                duration(trace.duration)
-            );
-            out.push_str(&gantt(spans));
-        }
+    if let (Some(trace), Some(spans)) = (summary.slowest.first(), &summary.slowest_trace_spans)
+        && !spans.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "\n#### Slowest trace: {} ({})\n",
+            escape(&trace.name),
+            duration(trace.duration)
+        );
+        out.push_str(&gantt(spans));
     }
     out
 }

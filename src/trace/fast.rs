@@ -300,11 +300,12 @@ impl<'a> Cursor<'a> {
     fn nanos(&mut self) -> Option<u64> {
         // Nearly every timestamp: 19 digits in quotes (the years 2001 to 2286).
         let bytes = self.bytes();
-        if bytes.get(self.at) == Some(&b'"') && bytes.get(self.at + 20) == Some(&b'"') {
-            if let Some(nanos) = decimal(&bytes[self.at + 1..self.at + 20]) {
-                self.at += 21;
-                return Some(nanos);
-            }
+        if bytes.get(self.at) == Some(&b'"')
+            && bytes.get(self.at + 20) == Some(&b'"')
+            && let Some(nanos) = decimal(&bytes[self.at + 1..self.at + 20])
+        {
+            self.at += 21;
+            return Some(nanos);
         }
         let digits = if self.peek()? == b'"' {
             self.plain_string()?

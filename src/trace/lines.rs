@@ -80,10 +80,10 @@ pub enum Twice {
 impl Twice {
     /// Opens `input`, copying it first when it cannot be read twice.
     pub fn open(input: &Input) -> Result<Self, super::Error> {
-        if let Input::Path(path) = input {
-            if std::fs::metadata(path).is_ok_and(|meta| meta.is_file()) {
-                return Ok(Twice::File(input.clone()));
-            }
+        if let Input::Path(path) = input
+            && std::fs::metadata(path).is_ok_and(|meta| meta.is_file())
+        {
+            return Ok(Twice::File(input.clone()));
         }
         let mut source = open(input)?;
         let read_error = |source| super::Error::Read {
