@@ -24,11 +24,7 @@ const BOUND: Duration = Duration::from_secs(120);
 /// A named FIFO in `dir` that a thread fills with `content` once a reader opens it.
 fn fifo(dir: &Path, content: &str) -> PathBuf {
     let path = dir.join("spans.fifo");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    support::mkfifo(&path);
     let (writer_path, content) = (path.clone(), content.to_owned());
     std::thread::spawn(move || {
         // Opening for writing waits for the reader; a reader that never comes leaves
@@ -41,26 +37,14 @@ fn fifo(dir: &Path, content: &str) -> PathBuf {
 }
 
 /// Runs a bash script that calls `ci-tracing` (so that `<(…)` works) in `dir`, with the
-/// variables a test must not inherit removed, bounded by `timeout`.
+/// test environment scrubbed, bounded by `timeout`.
 fn bash(dir: &Path, script: &str) -> std::process::Output {
     let bin = env!("CARGO_BIN_EXE_ci-tracing");
-    let mut command = std::process::Command::new("timeout");
-    command
+    support::scrubbed("timeout", dir)
         .arg(BOUND.as_secs().to_string())
         .args(["bash", "-c", &script.replace("ci-tracing", bin)])
-        .current_dir(dir)
-        .env("HOME", dir);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key == "CI"
-            || ["GITHUB_", "ACTIONS_", "OTEL_", "CI_TRACING_"]
-                .iter()
-                .any(|p| key.starts_with(p))
-        {
-            command.env_remove(key.as_ref());
-        }
-    }
-    command.output().unwrap()
+        .output()
+        .unwrap()
 }
 
 fn assert_all_sent(server: &Server, output: &std::process::Output) {

@@ -31,13 +31,7 @@ fn special_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         eprintln!("mknod failed (not root?): the device case is not tested here");
     }
     let fifo = dir.join("fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    support::mkfifo(&fifo);
     made.push(("a FIFO", fifo));
     let socket = dir.join("socket");
     std::mem::forget(std::os::unix::net::UnixListener::bind(&socket).unwrap());
@@ -121,10 +115,8 @@ fn with_umask(dir: &Path, script: &str) -> std::process::Output {
         "umask 027; {}",
         script.replace("ci-tracing", env!("CARGO_BIN_EXE_ci-tracing"))
     );
-    std::process::Command::new("bash")
+    support::scrubbed("bash", dir)
         .args(["-c", &script])
-        .current_dir(dir)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env("CI_TRACING_RETRY_SCALE", "0.01")
         .output()
         .unwrap()
@@ -156,13 +148,7 @@ fn written_files_get_the_umask_default_not_0600() {
 fn replay_refuses_a_failed_path_that_is_a_fifo_before_sending() {
     let case = Case::new(SAMPLE, |_| Reply::new(400, "no"));
     let failed = case.dir.path().join("trace-data.failed");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&failed)
-            .status()
-            .unwrap()
-            .success()
-    );
+    support::mkfifo(&failed);
     let run = case.replay(&[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     run.says("is a FIFO, not a regular file");
@@ -176,13 +162,7 @@ fn fetch_traces_refuses_a_device_where_trace_data_goes_before_downloading() {
     let tracing = dir.path().join("out");
     std::fs::create_dir(&tracing).unwrap();
     let fifo = tracing.join("trace-data");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    support::mkfifo(&fifo);
     let output = ci_tracing(dir.path())
         .args([
             "fetch-traces",

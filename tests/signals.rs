@@ -45,8 +45,7 @@ fn wait_for_file(dir: &Path, prefix: &str) {
 /// the FIFO's writing end, open once the command has opened the reading end.
 fn on_a_fifo(dir: &Path, args: &[&str]) -> (Child, std::fs::File) {
     let fifo = dir.join("trace.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
+    support::mkfifo(&fifo);
     let child = support::ci_tracing_std(dir)
         .args(args)
         .stdout(Stdio::piped())

@@ -32,7 +32,13 @@ pub fn ci_tracing(dir: &Path) -> assert_cmd::Command {
 
 /// [`ci_tracing`] as a `std` command, for tests that watch a running process.
 pub fn ci_tracing_std(dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ci-tracing"));
+    scrubbed(env!("CARGO_BIN_EXE_ci-tracing"), dir)
+}
+
+/// `program` run in `dir` with the same scrubbed environment as [`ci_tracing`] (for a
+/// shell that calls the binary, say).
+pub fn scrubbed(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
         if key == "CI" || SCRUBBED_PREFIXES.iter().any(|p| key.starts_with(p)) {
@@ -45,6 +51,15 @@ pub fn ci_tracing_std(dir: &Path) -> std::process::Command {
     cmd.env("HOME", dir);
     cmd.current_dir(dir);
     cmd
+}
+
+/// Makes a named FIFO at `path` (with the real `mkfifo`).
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
 }
 
 /// Output as text, for assertions.
