@@ -129,6 +129,10 @@ pub struct GlobalArgs {
     /// Never draw progress bars (they are drawn only on a terminal anyway).
     #[arg(long, global = true, display_order = 902)]
     pub no_progress: bool,
+    /// The longest line of a trace file read as a line, in bytes [default: 268435456,
+    /// 256 MiB]; a longer line is reported as invalid with its number and skipped.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1024..), display_order = 903)]
+    pub max_line_bytes: Option<u64>,
 }
 
 /// Options of the commands that talk to the GitHub REST API.

@@ -50,7 +50,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         progress: !global.no_progress && std::io::stderr().is_terminal(),
         in_actions: config::in_actions(),
     });
-    tuning::install(config::tuning());
+    tuning::install(config::tuning(global));
     if let Err(err) = signal::install(forced_exit) {
         log::warn(&format!(
             "cannot watch for SIGINT and SIGTERM ({err}): an interrupted run may leave temporary files"

@@ -18,7 +18,13 @@ pub struct Tuning {
     /// (`CI_TRACING_GITHUB_HTTP=1`), so that a fake GitHub Enterprise on 127.0.0.1 can
     /// be reached by its host alone.
     pub github_http: bool,
+    /// The longest line read as a line (`--max-line-bytes`); a longer one is an invalid
+    /// line, read past in bounded memory.
+    pub max_line_bytes: usize,
 }
+
+/// Default line-length cap: larger than any export request a receiver accepts.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
 
 /// Default limit of the unzipped size: far above any trace file worth replaying.
 pub const DEFAULT_MAX_UNZIPPED: u64 = 32 << 30;
@@ -29,6 +35,7 @@ impl Default for Tuning {
             retry_scale: 1.0,
             max_unzipped: DEFAULT_MAX_UNZIPPED,
             github_http: false,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

@@ -194,7 +194,7 @@ impl Input {
 
 /// The test knobs from the environment (see [`crate::tuning`]); unset or unreadable
 /// values keep their defaults.
-pub fn tuning() -> crate::tuning::Tuning {
+pub fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
     let defaults = crate::tuning::Tuning::default();
     crate::tuning::Tuning {
         retry_scale: env_var("CI_TRACING_RETRY_SCALE")
@@ -205,6 +205,11 @@ pub fn tuning() -> crate::tuning::Tuning {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(defaults.max_unzipped),
         github_http: env_var("CI_TRACING_GITHUB_HTTP").is_some_and(|v| v.trim() == "1"),
+        max_line_bytes: global
+            .max_line_bytes
+            .map_or(defaults.max_line_bytes, |bytes| {
+                usize::try_from(bytes).unwrap_or(usize::MAX)
+            }),
     }
 }
 

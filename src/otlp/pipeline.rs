@@ -198,7 +198,11 @@ impl Context {
             .expect("not poisoned")
             .entry(kind.to_owned())
             .or_default() += 1;
-        self.failed.lock().expect("not poisoned").push(line);
+        // A line over the cap was never held: only its marker is here, and the marker is
+        // no trace data.
+        if crate::trace::lines::overlong(line).is_none() {
+            self.failed.lock().expect("not poisoned").push(line);
+        }
     }
 
     /// Warns about one line, up to [`WARNINGS_SHOWN`] times in a replay.
@@ -239,6 +243,11 @@ pub fn dispatch(
             Ok(data) => data,
             Err(err) => {
                 context.warn_line(&format!("line {line_no} skipped: {err}"));
+                if crate::trace::lines::overlong(line).is_some() {
+                    log::warn(&format!(
+                        "line {line_no} is not copied to .failed either (it was read past, never held): replay it from the input with a higher --max-line-bytes"
+                    ));
+                }
                 context.fail(line, 0, "invalid");
                 if context.strict {
                     context.stop_with(Stop::Invalid {

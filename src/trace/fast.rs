@@ -30,6 +30,9 @@ const MAX_DEPTH: u32 = 64;
 
 /// Parses and checks one line like [`model::parse_line`], faster on common lines.
 pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+    if let Some(err) = model::too_long(line) {
+        return Err(err);
+    }
     match traces_data(line) {
         Some(data) => model::checked(data),
         None => model::parse_line(line),

@@ -117,20 +117,52 @@ impl Twice {
     }
 }
 
-/// An iterator-like reader of non-blank lines.
+/// What a line longer than the cap reads as: this marker and its length in decimal. A
+/// NUL byte never starts a JSON text, so no valid line can be taken for one; every
+/// parser reports it as [`crate::trace::model::LineError::TooLong`] via [`overlong`].
+const OVERLONG: &[u8] = b"\0ci-tracing: line too long: ";
+
+/// The length of the line that `line` stands for, when it is the marker of a line
+/// longer than the cap.
+pub fn overlong(line: &[u8]) -> Option<u64> {
+    let digits = line.strip_prefix(OVERLONG)?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The marker standing for a line of `bytes` bytes that was longer than the cap.
+pub fn overlong_marker(bytes: u64) -> Vec<u8> {
+    [OVERLONG, bytes.to_string().as_bytes()].concat()
+}
+
+/// What [`Lines::read_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    /// The end of the input.
+    End,
+    /// A line, in the buffer.
+    Line,
+    /// A line of this many bytes, over the cap, read past.
+    Overlong(u64),
+}
+
+/// An iterator-like reader of non-blank lines. A line longer than the cap
+/// (`--max-line-bytes`) is read past in bounded memory and given as its
+/// [`overlong`] marker, with its number, so that it is reported, never held.
 pub struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
     line_no: u64,
+    cap: usize,
 }
 
 impl<R: BufRead> Lines<R> {
-    /// Wraps a reader.
+    /// Wraps a reader, with the cap in force.
     pub fn new(reader: R) -> Self {
         Self {
             reader,
             buf: Vec::new(),
             line_no: 0,
+            cap: crate::tuning::get().max_line_bytes,
         }
     }
 
@@ -141,14 +173,63 @@ impl<R: BufRead> Lines<R> {
                 self.buf = Vec::new();
             }
             self.buf.clear();
-            if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
+            let read = self.read_line()?;
+            if read == Read::End {
                 return Ok(None);
             }
             self.line_no += 1;
+            if let Read::Overlong(bytes) = read {
+                self.buf = overlong_marker(bytes);
+                return Ok(Some((self.line_no, &self.buf)));
+            }
             if let Some(line) = content(&self.buf) {
                 let len = line.len();
                 return Ok(Some((self.line_no, &self.buf[..len])));
             }
+        }
+    }
+
+    /// Reads one line (with its `\n`) into `buf`, linearly and holding at most the cap
+    /// (a line over it is read past, `buf` left holding part of it).
+    fn read_line(&mut self) -> io::Result<Read> {
+        let mut total = 0u64;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            if available.is_empty() {
+                return Ok(if total == 0 {
+                    Read::End
+                } else {
+                    self.overflowed(total, false)
+                });
+            }
+            let (take, done) = match memchr::memchr(b'\n', available) {
+                Some(at) => (at + 1, true),
+                None => (available.len(), false),
+            };
+            if self.buf.len() < self.cap.saturating_add(2) {
+                let room = self.cap.saturating_add(2) - self.buf.len();
+                self.buf.extend_from_slice(&available[..take.min(room)]);
+            }
+            total += take as u64;
+            self.reader.consume(take);
+            if done {
+                return Ok(self.overflowed(total, true));
+            }
+        }
+    }
+
+    /// The length of the line just read (`total` bytes, the `\n` included when
+    /// `newline`) when it is over the cap.
+    fn overflowed(&self, total: u64, newline: bool) -> Read {
+        let length = total - u64::from(newline);
+        if length > self.cap as u64 {
+            Read::Overlong(length)
+        } else {
+            Read::Line
         }
     }
 
@@ -195,5 +276,28 @@ mod tests {
             ]
         );
         assert!(collect(b"").is_empty());
+    }
+
+    /// A line over the cap is read past whole and stands as its marker; the lines
+    /// around it are read as usual.
+    #[test]
+    fn a_line_over_the_cap_is_its_marker_and_the_next_line_is_intact() {
+        let long = "x".repeat(5000);
+        let text = format!("{{\"a\":1}}\n{long}\n{{\"b\":2}}\n{long}");
+        let mut lines = Lines::new(std::io::BufReader::with_capacity(64, text.as_bytes()));
+        lines.cap = 1000;
+        let mut got = Vec::new();
+        while let Some((no, line)) = lines.next_line().unwrap() {
+            got.push((no, super::overlong(line), line.len() < 100));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (1, None, true),
+                (2, Some(5000), true),
+                (3, None, true),
+                (4, Some(5000), true)
+            ]
+        );
     }
 }

@@ -191,6 +191,16 @@ pub enum LineError {
     /// Not JSON, or not of the expected shape.
     #[error("not an OTLP/JSON trace request: {0}")]
     Json(String),
+    /// Longer than the line-length cap: read past, never held.
+    #[error(
+        "{bytes} bytes long, more than the line-length cap of {cap} bytes (raise it with --max-line-bytes)"
+    )]
+    TooLong {
+        /// The line's length.
+        bytes: u64,
+        /// The cap in force.
+        cap: usize,
+    },
     /// A JSON object without `resourceSpans`.
     #[error("no `resourceSpans` (is this a traces file from the Collector's file exporter?)")]
     NoResourceSpans,
@@ -208,9 +218,22 @@ pub enum LineError {
     },
 }
 
+/// The error of a line over the line-length cap: one that a reader read past (its
+/// marker, see `lines::overlong`) or one that is in memory but longer than the cap
+/// (a reader that holds whole blocks sees those), so that every reader agrees.
+pub fn too_long(line: &[u8]) -> Option<LineError> {
+    let cap = crate::tuning::get().max_line_bytes;
+    let bytes = crate::trace::lines::overlong(line)
+        .or_else(|| (line.len() > cap).then_some(line.len() as u64))?;
+    Some(LineError::TooLong { bytes, cap })
+}
+
 /// Parses and checks one line: a JSON object with `resourceSpans`, ids that are hex of
 /// the right length (or empty, which is counted apart, not rejected).
 pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+    if let Some(err) = too_long(line) {
+        return Err(err);
+    }
     // The same grammar either way; checking UTF-8 once for the whole line is cheaper than
     // for every string, which is what parsing bytes does.
     let parsed = match std::str::from_utf8(line) {

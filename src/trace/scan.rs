@@ -34,6 +34,8 @@ struct Blocks<R> {
     carry: Vec<u8>,
     done: bool,
     error: Option<io::Error>,
+    /// The line-length cap: a longer line is read past and stands as its marker.
+    cap: usize,
 }
 
 impl<R: Read> Blocks<R> {
@@ -49,13 +51,23 @@ impl<R: Read> Blocks<R> {
         buf[..filled].copy_from_slice(&self.carry);
         self.carry.clear();
         let mut len = filled;
+        // Bytes at the start of `buf` already searched for a line end, in vain: each
+        // byte is searched once, so a long line costs linear time.
+        let mut searched = 0;
         while !self.done {
             if filled == buf.len() {
                 // Full: the block ends after its last line end; a line longer than a
-                // block grows the buffer a block at a time.
-                if let Some(last) = memchr::memrchr(b'\n', &buf[..filled]) {
+                // block grows the buffer a block at a time, up to the cap.
+                if let Some(last) = memchr::memrchr(b'\n', &buf[searched..filled]) {
+                    let last = searched + last;
                     self.carry.extend_from_slice(&buf[last + 1..filled]);
                     len = last + 1;
+                    break;
+                }
+                // No line end at all: the block is one line so far.
+                searched = filled;
+                if filled > self.cap {
+                    len = self.skip_line(buf, filled)?;
                     break;
                 }
                 buf.resize(filled + BLOCK, 0);
@@ -77,6 +89,40 @@ impl<R: Read> Blocks<R> {
         }
         self.seq += 1;
         Some((self.seq - 1, len))
+    }
+
+    /// Reads past the rest of a line over the cap whose first `so_far` bytes fill `buf`,
+    /// keeps what follows its end for the next block, and leaves in `buf` the line's
+    /// marker (see [`lines::overlong`]); gives the marker's length with its `\n`. `None`
+    /// after a read error (kept in `error`).
+    fn skip_line(&mut self, buf: &mut [u8], so_far: usize) -> Option<usize> {
+        let mut length = so_far as u64;
+        loop {
+            match self.reader.read(buf) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(got) => {
+                    if let Some(at) = memchr::memchr(b'\n', &buf[..got]) {
+                        length += at as u64;
+                        self.carry.extend_from_slice(&buf[at + 1..got]);
+                        break;
+                    }
+                    length += got as u64;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    self.error = Some(err);
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+        let marker = lines::overlong_marker(length);
+        buf[..marker.len()].copy_from_slice(&marker);
+        buf[marker.len()] = b'\n';
+        Some(marker.len() + 1)
     }
 }
 
@@ -104,6 +150,7 @@ pub fn collect(reader: impl Read + Send, workers: usize) -> Result<Collector, (u
         carry: Vec::new(),
         done: false,
         error: None,
+        cap: crate::tuning::get().max_line_bytes,
     });
     // Parts are merged as fast as they come: one waiting is enough.
     let (part_tx, part_rx) = sync_channel::<Part>(1);
@@ -173,7 +220,12 @@ fn parse_block(seq: usize, bytes: &[u8]) -> Part {
         lines += 1;
         let line_no = line_key(seq, lines);
         if let Some((parsed, end, next)) = text.and_then(|text| fast::parse_at(text, at)) {
-            collector.add_parsed(line_no, &bytes[at..end], parsed);
+            let line = &bytes[at..end];
+            let parsed = match crate::trace::model::too_long(line) {
+                Some(err) => Err(err),
+                None => parsed,
+            };
+            collector.add_parsed(line_no, line, parsed);
             at = next;
             continue;
         }
