@@ -322,8 +322,9 @@ pub struct ReplayArgs {
     /// Trace file, `-` for standard input [default: <repository root>/.github/tracing/trace-data].
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// OTLP/HTTP traces endpoint [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    /// then $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces, then http://localhost:3100/v1/traces].
+    /// OTLP traces endpoint [default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, then
+    /// $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces (for grpc without /v1/traces), then
+    /// http://localhost:3100/v1/traces (for grpc http://localhost:4317)].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Extra request header (repeatable), added to $OTEL_EXPORTER_OTLP_HEADERS.
@@ -332,10 +333,15 @@ pub struct ReplayArgs {
     /// Requests in flight [default: 4 per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: Option<u16>,
-    /// Compress request bodies with gzip.
+    /// Compress request bodies with gzip [default: $OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+    /// then $OTEL_EXPORTER_OTLP_COMPRESSION (gzip or none), then none].
     #[arg(long)]
     pub gzip: bool,
-    /// Send the protobuf encoding instead of JSON.
+    /// How to send: grpc, http/protobuf or http/json [default:
+    /// $OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, then $OTEL_EXPORTER_OTLP_PROTOCOL, then http/json].
+    #[arg(long, value_name = "PROTOCOL")]
+    pub protocol: Option<String>,
+    /// Send the protobuf encoding instead of JSON: the same as --protocol http/protobuf.
     #[arg(long)]
     pub protobuf: bool,
     /// Move all timestamps so that the latest end time is now (durations kept).

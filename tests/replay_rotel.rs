@@ -56,6 +56,7 @@ struct Rotel {
     child: Child,
     log: PathBuf,
     port: u16,
+    grpc: u16,
 }
 
 impl Rotel {
@@ -85,14 +86,21 @@ impl Rotel {
             .stderr(Stdio::null())
             .spawn()
             .expect("start rotel-agent");
-        let mut rotel = Self { child, log, port };
+        let mut rotel = Self {
+            child,
+            log,
+            port,
+            grpc,
+        };
         rotel.wait_until_listening();
         rotel
     }
 
     fn wait_until_listening(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err()
+            || TcpStream::connect(("127.0.0.1", self.grpc)).is_err()
+        {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "rotel-agent exited with {status}: {}",
@@ -110,6 +118,10 @@ impl Rotel {
 
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/v1/traces", self.port)
+    }
+
+    fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.grpc)
     }
 
     /// The sum of `spans` over every "Received traces." line of the log.
@@ -159,11 +171,13 @@ fn rotel_receives_exactly_the_spans_of_the_file_in_every_mode() {
     let mut file = std::fs::File::create(&generated_path).unwrap();
     let generated = support::generate::write(&options, &mut file).unwrap();
     file.flush().unwrap();
-    let modes: [&[&str]; 4] = [
+    let modes: [&[&str]; 6] = [
         &[],
         &["--gzip"],
         &["--protobuf"],
         &["--protobuf", "--gzip", "--shift-to-now"],
+        &["--protocol", "grpc"],
+        &["--protocol", "grpc", "--gzip", "--shift-to-now"],
     ];
     let mut expected = 0;
     for mode in modes {
@@ -171,13 +185,13 @@ fn rotel_receives_exactly_the_spans_of_the_file_in_every_mode() {
             (&fixtures, FIXTURE_SPANS),
             (&generated_path, generated.spans),
         ] {
+            let endpoint = if mode.contains(&"grpc") {
+                rotel.grpc_endpoint()
+            } else {
+                rotel.endpoint()
+            };
             let output = ci_tracing(dir.path())
-                .args([
-                    "replay",
-                    path.to_str().unwrap(),
-                    "--endpoint",
-                    &rotel.endpoint(),
-                ])
+                .args(["replay", path.to_str().unwrap(), "--endpoint", &endpoint])
                 .args(mode)
                 .output()
                 .unwrap();

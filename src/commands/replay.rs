@@ -1,5 +1,5 @@
-//! `ci-tracing replay`: send a trace file to an OTLP/HTTP endpoint, fast and without
-//! losing anything silently.
+//! `ci-tracing replay`: send a trace file to an OTLP endpoint (HTTP with JSON or
+//! protobuf, or gRPC), fast and without losing anything silently.
 //!
 //! One request per line, several in flight, with the file streamed through bounded
 //! memory (see `pipeline.rs`). `--shift-to-now` needs the latest end time before the
@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::config::otlp::Protocol;
 use crate::config::{Input, ReplayPlan};
 use crate::log;
 use crate::otlp::Error;
@@ -28,15 +29,18 @@ use crate::otlp::failed::{self, FailedLines, Written};
 use crate::otlp::pipeline::{self, Context, Stop};
 use crate::otlp::rewrite;
 use crate::otlp::send::{Encoding, Sender};
+use crate::otlp::{grpc, http};
 use crate::signal;
 use crate::trace::lines;
 
 /// Runs `replay`.
 pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
     let (input, shown, concurrency) = (&plan.input, &plan.shown, plan.concurrency);
+    let grpc = plan.protocol == Protocol::Grpc;
     let encoding = Encoding {
-        protobuf: plan.protobuf,
-        gzip: plan.gzip,
+        protobuf: plan.protocol != Protocol::HttpJson,
+        // gRPC compresses its messages itself.
+        gzip: plan.gzip && !grpc,
     };
     let names: Vec<&str> = plan
         .headers
@@ -44,9 +48,10 @@ pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
         .map(reqwest::header::HeaderName::as_str)
         .collect();
     log::debug(&format!(
-        "replaying {} to {shown} ({}, {concurrency} in flight, extra headers: {})",
+        "replaying {} to {shown} ({}{}, {concurrency} in flight, extra headers: {})",
         input.display(),
-        describe_encoding(encoding),
+        plan.protocol.name(),
+        if plan.gzip { ", gzip" } else { "" },
         if names.is_empty() {
             "none".to_owned()
         } else {
@@ -57,14 +62,26 @@ pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
     crate::atomic::check_target(&failed_path)
         .map_err(|err| Error::FailedTarget(err.to_string()))?;
     let (reader, shift, size) = open_input(input, plan.shift_to_now).await?;
-    let sender = Sender::new(
-        plan.endpoint.clone(),
-        plan.headers.clone(),
-        encoding,
-        concurrency,
-        plan.timeout,
-    )
-    .map_err(|err| Error::Client(err.to_string()))?;
+    let sender = if grpc {
+        grpc::Sender::new(
+            &plan.endpoint,
+            plan.headers.clone(),
+            plan.gzip,
+            plan.timeout,
+        )
+        .map(Sender::Grpc)
+        .map_err(|err| Error::Client(err.to_string()))?
+    } else {
+        http::Sender::new(
+            plan.endpoint.clone(),
+            plan.headers.clone(),
+            encoding,
+            concurrency,
+            plan.timeout,
+        )
+        .map(Sender::Http)
+        .map_err(|err| Error::Client(err.to_string()))?
+    };
     let failed = FailedLines::new(failed_path);
     let mut context = Context::new(sender, encoding, failed, concurrency);
     context.shift = shift;
@@ -97,15 +114,6 @@ pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
     }
     let read_result = read.and_then(|r| r);
     finish(&context, plan, started, read_result)
-}
-
-fn describe_encoding(encoding: Encoding) -> &'static str {
-    match (encoding.protobuf, encoding.gzip) {
-        (false, false) => "JSON",
-        (false, true) => "JSON, gzip",
-        (true, false) => "protobuf",
-        (true, true) => "protobuf, gzip",
-    }
 }
 
 /// Opens the input for sending and, for `--shift-to-now`, reads it once first to find

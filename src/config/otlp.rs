@@ -10,6 +10,15 @@
 //! `OTEL_EXPORTER_OTLP_TIMEOUT` (both in milliseconds), then 10 s. Header values
 //! are credentials more often than not: nothing here may put a value into an error
 //! message or a log line, only names.
+//!
+//! Protocol: `--protocol` (or `--protobuf`, which means `http/protobuf`), then
+//! `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL`, then
+//! `http/json`. For `grpc` the endpoint is used as given by any of the sources (the
+//! service path is gRPC's own, no `/v1/traces`), and defaults to `http://localhost:4317`.
+//! Compression: `--gzip`, then `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then
+//! `OTEL_EXPORTER_OTLP_COMPRESSION` (`gzip` or `none`). A value this tool cannot honour
+//! is an error, never ignored: an exporter setting silently replaced would send
+//! something other than what the user asked for.
 
 use std::time::Duration;
 
@@ -20,6 +29,91 @@ use super::{Error, env_var};
 
 /// The endpoint used when nothing else names one.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:3100/v1/traces";
+/// The gRPC endpoint used when nothing else names one (OTLP's default gRPC port).
+pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+
+/// The OTLP transport and encoding, as `OTEL_EXPORTER_OTLP_PROTOCOL` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP/gRPC (protobuf over HTTP/2).
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    HttpJson,
+}
+
+impl Protocol {
+    /// The name the OTel environment uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+        }
+    }
+
+    fn parse(origin: &str, value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Ok(Protocol::Grpc),
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            "http/json" => Ok(Protocol::HttpJson),
+            _ => Err(Error::Invalid(format!(
+                "{origin} `{}` is not a protocol ci-tracing can send: use grpc, http/protobuf or http/json",
+                value.trim().chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+}
+
+/// The protocol: `--protocol`, `--protobuf` (an alias of `--protocol http/protobuf`),
+/// then the OTLP variables, then `http/json`.
+pub fn resolve_protocol(flag: Option<&str>, protobuf: bool) -> Result<Protocol, Error> {
+    let flag = flag.map(|v| Protocol::parse("--protocol", v)).transpose()?;
+    match (flag, protobuf) {
+        (Some(protocol), true) if protocol != Protocol::HttpProtobuf => {
+            return Err(Error::Invalid(format!(
+                "--protobuf means --protocol http/protobuf, and --protocol says {}: pass one of them",
+                protocol.name()
+            )));
+        }
+        (Some(protocol), _) => return Ok(protocol),
+        (None, true) => return Ok(Protocol::HttpProtobuf),
+        (None, false) => {}
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        if let Some(value) = env_var(variable) {
+            return Protocol::parse(variable, &value);
+        }
+    }
+    Ok(Protocol::HttpJson)
+}
+
+/// Whether to gzip: `--gzip`, then the OTLP compression variables (`gzip` or `none`).
+pub fn resolve_gzip(flag: bool) -> Result<bool, Error> {
+    if flag {
+        return Ok(true);
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ] {
+        if let Some(value) = env_var(variable) {
+            return match value.trim().to_ascii_lowercase().as_str() {
+                "gzip" => Ok(true),
+                "none" => Ok(false),
+                _ => Err(Error::Invalid(format!(
+                    "{variable} `{}` is not a compression ci-tracing can use: use gzip or none",
+                    value.trim().chars().take(40).collect::<String>()
+                ))),
+            };
+        }
+    }
+    Ok(false)
+}
 
 /// The time a request may take when nothing says otherwise (the SDKs' default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,19 +163,31 @@ fn parse_timeout(origin: &str, value: &str, unit_ms: u64) -> Result<Duration, Er
     })
 }
 
-/// The traces endpoint, from the flag or the environment.
-pub fn resolve_endpoint(flag: Option<&str>) -> Result<Url, Error> {
+/// The traces endpoint, from the flag or the environment; for gRPC the base URL of the
+/// receiver (gRPC names its service in its own path).
+pub fn resolve_endpoint(flag: Option<&str>, protocol: Protocol) -> Result<Url, Error> {
     if let Some(value) = flag {
         return parse_endpoint("--endpoint", value);
     }
     if let Some(value) = env_var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
         return parse_endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &value);
     }
+    let grpc = protocol == Protocol::Grpc;
     if let Some(value) = env_var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         let base = value.trim().trim_end_matches('/');
-        return parse_endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("{base}/v1/traces"));
+        let url = if grpc {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/traces")
+        };
+        return parse_endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", &url);
     }
-    parse_endpoint("the default endpoint", DEFAULT_ENDPOINT)
+    let default = if grpc {
+        DEFAULT_GRPC_ENDPOINT
+    } else {
+        DEFAULT_ENDPOINT
+    };
+    parse_endpoint("the default endpoint", default)
 }
 
 /// Parses an http(s) URL without changing its path.
@@ -155,7 +261,7 @@ fn insert(headers: &mut HeaderMap, origin: &str, name: &str, value: &str) -> Res
     })?;
     if header_name == CONTENT_TYPE || header_name == CONTENT_ENCODING {
         return Err(Error::Invalid(format!(
-            "{origin}: {header_name} is set by ci-tracing (use --protobuf or --gzip instead)"
+            "{origin}: {header_name} is set by ci-tracing (use --protocol or --gzip instead)"
         )));
     }
     let mut header_value = HeaderValue::from_str(value).map_err(|_| {

@@ -127,8 +127,8 @@ pub struct ReplayPlan {
     pub headers: HeaderMap,
     /// Requests in flight.
     pub concurrency: usize,
-    /// Protobuf instead of JSON.
-    pub protobuf: bool,
+    /// gRPC, HTTP with protobuf, or HTTP with JSON.
+    pub protocol: otlp::Protocol,
     /// Gzip the bodies.
     pub gzip: bool,
     /// Move timestamps to now.
@@ -319,7 +319,8 @@ fn repository(flag: Option<&str>, from_url: Option<Located>) -> Result<Located, 
 }
 
 fn replay(args: &cli::ReplayArgs) -> Result<ReplayPlan, Error> {
-    let endpoint = otlp::resolve_endpoint(args.endpoint.as_deref())?;
+    let protocol = otlp::resolve_protocol(args.protocol.as_deref(), args.protobuf)?;
+    let endpoint = otlp::resolve_endpoint(args.endpoint.as_deref(), protocol)?;
     Ok(ReplayPlan {
         input: Input::resolve(args.file.as_deref()),
         shown: otlp::display_endpoint(&endpoint),
@@ -328,8 +329,8 @@ fn replay(args: &cli::ReplayArgs) -> Result<ReplayPlan, Error> {
         concurrency: args
             .concurrency
             .map_or_else(default_concurrency, usize::from),
-        protobuf: args.protobuf,
-        gzip: args.gzip,
+        protocol,
+        gzip: otlp::resolve_gzip(args.gzip)?,
         shift_to_now: args.shift_to_now,
         strict: args.strict,
         timeout: otlp::resolve_timeout(args.timeout.as_deref())?,

@@ -1,5 +1,6 @@
-//! OTLP, the protocol: how a line is encoded (`protobuf`, `rewrite`), sending with retries (`send`, `pipeline`), what the receiver answered
-//! (`response`), and the lines it did not accept (`failed`). Where to send is resolved
+//! OTLP, the protocol: how a line is encoded (`protobuf`, `rewrite`), sending with
+//! retries (`send`, `pipeline`) over one client per protocol (`http`, `grpc`), what the
+//! receiver answered (`response`), and the lines it did not accept (`failed`). Where to send is resolved
 //! with the other settings, in `crate::config::otlp`.
 //!
 //! Reading and checking trace files is the trace core's job (`crate::trace`); this
@@ -7,6 +8,8 @@
 //! everything here streams one line at a time and never rewrites the input file.
 
 pub mod failed;
+pub mod grpc;
+pub mod http;
 pub mod pipeline;
 pub mod protobuf;
 pub mod response;
