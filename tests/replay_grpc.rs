@@ -29,6 +29,57 @@ enum Answer {
     Reject(i64),
     /// Answers only after 5 s.
     Stall,
+    /// RESOURCE_EXHAUSTED with a `RetryInfo` asking for 1 s.
+    ExhaustedRetryIn1s,
+}
+
+/// `google.rpc.Status` with one detail, `google.protobuf.Any`, `google.rpc.RetryInfo`
+/// and `google.protobuf.Duration`, as a server puts them in `grpc-status-details-bin`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<Any>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Any {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct RetryInfo {
+    #[prost(message, optional, tag = "1")]
+    retry_delay: Option<ProtoDuration>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoDuration {
+    #[prost(int64, tag = "1")]
+    seconds: i64,
+}
+
+fn retry_in_1s() -> Status {
+    use prost::Message as _;
+    let info = RetryInfo {
+        retry_delay: Some(ProtoDuration { seconds: 1 }),
+    };
+    let details = RpcStatus {
+        code: Code::ResourceExhausted as i32,
+        details: vec![Any {
+            type_url: "type.googleapis.com/google.rpc.RetryInfo".to_owned(),
+            value: info.encode_to_vec(),
+        }],
+    };
+    Status::with_details(
+        Code::ResourceExhausted,
+        "slow down",
+        details.encode_to_vec().into(),
+    )
 }
 
 /// One call as the receiver saw it.
@@ -76,6 +127,7 @@ impl TraceService for Receiver {
         });
         let answer = self.0.script.lock().unwrap().pop_front();
         match answer.unwrap_or(Answer::Ok) {
+            Answer::ExhaustedRetryIn1s => Err(retry_in_1s()),
             Answer::Stall => {
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                 Ok(Response::new(ExportTraceServiceResponse::default()))
@@ -192,6 +244,17 @@ fn a_call_past_the_timeout_is_tried_again() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     run.prints("spans accepted: 3\n");
     run.says("timed out after 0.2 s; retrying");
+    assert_eq!(fake.calls().len(), 3);
+}
+
+#[test]
+fn resource_exhausted_with_retry_info_waits_as_asked() {
+    let fake = Fake::start(&[Answer::ExhaustedRetryIn1s]);
+    let (_dir, run) = replay_sample(&fake, &["-v"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run.prints("spans accepted: 3\n");
+    // CI_TRACING_RETRY_SCALE=0.01 scales the asked 1 s to 0.01 s.
+    run.says("gRPC RESOURCE_EXHAUSTED: slow down; retrying in 0.0 s (attempt 1 of 6) as its Retry-After asks");
     assert_eq!(fake.calls().len(), 3);
 }
 
