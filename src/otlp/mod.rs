@@ -1,4 +1,4 @@
-//! OTLP, the protocol: how a line is encoded (`protobuf`, `rewrite`), sending with
+//! OTLP, the protocol: how a line is encoded (`protobuf`, `transcode`, `rewrite`), sending with
 //! retries (`send`, `pipeline`) over one client per protocol (`http`, `grpc`), what the
 //! receiver answered (`response`), and the lines it did not accept (`failed`). Where to send is resolved
 //! with the other settings, in `crate::config::otlp`.
@@ -15,6 +15,7 @@ pub mod protobuf;
 pub mod response;
 pub mod rewrite;
 pub mod send;
+pub mod transcode;
 
 /// Why a replay did not deliver everything.
 #[derive(Debug, thiserror::Error)]

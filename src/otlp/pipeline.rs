@@ -21,9 +21,9 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use super::failed::FailedLines;
-use super::protobuf::Encoder;
 use super::rewrite;
 use super::send::{Encoding, Failure, Gate, Outcome, Sender};
+use super::transcode;
 use crate::log;
 use crate::signal::{self, Signal};
 use crate::trace::lines::Lines;
@@ -382,10 +382,21 @@ async fn deliver(context: &Context, job: Job) {
 }
 
 /// The request body: the line as it is when nothing needs changing, else rewritten
-/// and/or encoded as protobuf; gzipped on request.
+/// (JSON) or transcoded straight from the line's bytes (protobuf); gzipped on request.
 fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
     let encoding = context.encoding;
-    let plain = if !job.legacy && context.shift.is_none() && !encoding.protobuf {
+    let plain = if encoding.protobuf {
+        let mut unknown = BTreeSet::new();
+        let protobuf = transcode::encode(&job.line, context.shift, &mut unknown);
+        if !unknown.is_empty() {
+            context
+                .unknown_fields
+                .lock()
+                .expect("not poisoned")
+                .extend(unknown);
+        }
+        Bytes::from(protobuf?)
+    } else if !job.legacy && context.shift.is_none() {
         job.line.clone()
     } else {
         let mut value: serde_json::Value =
@@ -394,20 +405,7 @@ fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
         if let Some(offset) = context.shift {
             rewrite::shift(&mut value, offset)?;
         }
-        if encoding.protobuf {
-            let mut encoder = Encoder::default();
-            let protobuf = encoder.encode(&value);
-            if !encoder.unknown.is_empty() {
-                context
-                    .unknown_fields
-                    .lock()
-                    .expect("not poisoned")
-                    .extend(encoder.unknown);
-            }
-            Bytes::from(protobuf?)
-        } else {
-            Bytes::from(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
-        }
+        Bytes::from(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
     };
     if !encoding.gzip {
         return Ok(plain);

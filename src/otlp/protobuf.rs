@@ -1,50 +1,61 @@
-//! OTLP/JSON to the binary protobuf encoding of `ExportTraceServiceRequest`, for
-//! `replay --protobuf`.
+//! The binary protobuf encoding of `ExportTraceServiceRequest`, for `replay --protobuf`
+//! and gRPC: the schema and the wire format. `transcode` walks a JSON line with it.
 //!
 //! A small table per message (field name in JSON, field number, wire type) drives one
 //! generic encoder, so the schema can be read against the `.proto` files of
 //! open-telemetry/opentelemetry-proto side by side. OTLP/JSON rules: ids are hex, 64-bit
 //! integers come as strings or numbers, enums as integers, `bytesValue` as base64.
 //! Proto3 rules: scalars equal to their default are left out, set messages and `oneof`
-//! members are always written. Unknown JSON fields cannot be encoded; they are reported
-//! by name (never silently dropped), and a value of the wrong type fails the line.
-
-use std::collections::BTreeSet;
+//! members are always written. The pre-v0.48 names (`instrumentationLibrarySpans`,
+//! `instrumentationLibrary`) are written as the fields that replaced them.
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
 
 /// What a field holds and how it goes on the wire.
 #[derive(Debug, Clone, Copy)]
-enum Kind {
+pub enum Kind {
+    /// A message with these fields.
     Message(&'static [Field]),
     /// `AnyValue`, which contains itself (through arrays and lists): a table cannot
     /// name itself, so this kind stands for `Message(ANY_VALUE)`.
     AnyValue,
+    /// UTF-8 text.
     String,
     /// `traceId`/`spanId`: hex in JSON, bytes on the wire.
     HexBytes,
     /// `bytesValue`: base64 in JSON.
     Base64Bytes,
+    /// `bool`.
     Bool,
+    /// `uint32`.
     Uint32,
+    /// `int64`.
     Int64,
     /// Enums are integers in OTLP/JSON.
     Enum,
+    /// `fixed32`.
     Fixed32,
+    /// `fixed64`.
     Fixed64,
+    /// A span's or event's time: `Fixed64`, moved by `--shift-to-now`.
+    Time,
+    /// `double`.
     Double,
 }
 
 /// One field of a message.
 #[derive(Debug)]
-struct Field {
-    json: &'static str,
-    number: u32,
-    kind: Kind,
-    repeated: bool,
+pub struct Field {
+    /// The name in OTLP/JSON.
+    pub json: &'static str,
+    /// The protobuf field number.
+    pub number: u32,
+    /// What it holds.
+    pub kind: Kind,
+    /// A list.
+    pub repeated: bool,
     /// A `oneof` member: written even when it holds the default value.
-    oneof: bool,
+    pub oneof: bool,
 }
 
 const fn field(json: &'static str, number: u32, kind: Kind) -> Field {
@@ -78,15 +89,20 @@ const fn oneof(json: &'static str, number: u32, kind: Kind) -> Field {
 }
 
 // opentelemetry/proto/collector/trace/v1/trace_service.proto
-const REQUEST: &[Field] = &[repeated("resourceSpans", 1, Kind::Message(RESOURCE_SPANS))];
+/// `ExportTraceServiceRequest`.
+pub const REQUEST: &[Field] = &[repeated("resourceSpans", 1, Kind::Message(RESOURCE_SPANS))];
 // opentelemetry/proto/trace/v1/trace.proto
 const RESOURCE_SPANS: &[Field] = &[
     field("resource", 1, Kind::Message(RESOURCE)),
     repeated("scopeSpans", 2, Kind::Message(SCOPE_SPANS)),
     field("schemaUrl", 3, Kind::String),
+    // The pre-v0.48 name, which current receivers drop without a word: sent as `scopeSpans`.
+    repeated("instrumentationLibrarySpans", 2, Kind::Message(SCOPE_SPANS)),
 ];
 const SCOPE_SPANS: &[Field] = &[
     field("scope", 1, Kind::Message(SCOPE)),
+    // The pre-v0.48 name of `scope`.
+    field("instrumentationLibrary", 1, Kind::Message(SCOPE)),
     repeated("spans", 2, Kind::Message(SPAN)),
     field("schemaUrl", 3, Kind::String),
 ];
@@ -98,8 +114,8 @@ const SPAN: &[Field] = &[
     field("flags", 16, Kind::Fixed32),
     field("name", 5, Kind::String),
     field("kind", 6, Kind::Enum),
-    field("startTimeUnixNano", 7, Kind::Fixed64),
-    field("endTimeUnixNano", 8, Kind::Fixed64),
+    field("startTimeUnixNano", 7, Kind::Time),
+    field("endTimeUnixNano", 8, Kind::Time),
     repeated("attributes", 9, Kind::Message(KEY_VALUE)),
     field("droppedAttributesCount", 10, Kind::Uint32),
     repeated("events", 11, Kind::Message(EVENT)),
@@ -109,7 +125,7 @@ const SPAN: &[Field] = &[
     field("status", 15, Kind::Message(STATUS)),
 ];
 const EVENT: &[Field] = &[
-    field("timeUnixNano", 1, Kind::Fixed64),
+    field("timeUnixNano", 1, Kind::Time),
     field("name", 2, Kind::String),
     repeated("attributes", 3, Kind::Message(KEY_VALUE)),
     field("droppedAttributesCount", 4, Kind::Uint32),
@@ -149,7 +165,8 @@ const KEY_VALUE: &[Field] = &[
     field("key", 1, Kind::String),
     field("value", 2, Kind::AnyValue),
 ];
-const ANY_VALUE: &[Field] = &[
+/// `AnyValue`.
+pub const ANY_VALUE: &[Field] = &[
     oneof("stringValue", 1, Kind::String),
     oneof("boolValue", 2, Kind::Bool),
     oneof("intValue", 3, Kind::Int64),
@@ -163,108 +180,48 @@ const KEY_VALUE_LIST: &[Field] = &[repeated("values", 1, Kind::Message(KEY_VALUE
 
 const VARINT: u32 = 0;
 const I64: u32 = 1;
-const LEN: u32 = 2;
+/// The wire type of strings, bytes and messages.
+pub const LEN: u32 = 2;
 const I32: u32 = 5;
 
-/// How many unknown field names are remembered for the warning.
-const UNKNOWN_KEPT: usize = 20;
-
-/// Encodes OTLP/JSON requests; remembers the names of fields it could not encode.
-#[derive(Debug, Default)]
-pub struct Encoder {
-    /// Names of JSON fields that are not part of the OTLP schema known here.
-    pub unknown: BTreeSet<String>,
+/// A JSON scalar as the parser gave it.
+#[derive(Debug, Clone, Copy)]
+pub enum Scalar<'a> {
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i128),
+    /// A number with a fraction or an exponent.
+    Float(f64),
+    /// A string.
+    Text(&'a str),
 }
 
-impl Encoder {
-    /// Encodes one `ExportTraceServiceRequest` given as OTLP/JSON.
-    pub fn encode(&mut self, request: &Value) -> Result<Vec<u8>, String> {
-        let object = request.as_object().ok_or("the line is not a JSON object")?;
-        let mut out = Vec::with_capacity(1024);
-        self.message(&mut out, object, REQUEST)?;
-        Ok(out)
-    }
-
-    fn message(
-        &mut self,
-        out: &mut Vec<u8>,
-        object: &Map<String, Value>,
-        schema: &[Field],
-    ) -> Result<(), String> {
-        for (name, value) in object {
-            let Some(field) = schema.iter().find(|f| f.json == name) else {
-                if self.unknown.len() < UNKNOWN_KEPT {
-                    self.unknown.insert(name.clone());
-                }
-                continue;
-            };
-            match value {
-                Value::Null => {}
-                Value::Array(items) if field.repeated => {
-                    for item in items {
-                        self.value(out, field, item, true)?;
-                    }
-                }
-                _ if field.repeated => return Err(format!("`{name}` must be a list")),
-                _ => self.value(out, field, value, field.oneof)?,
-            }
+impl std::fmt::Display for Scalar<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Bool(flag) => write!(f, "{flag}"),
+            Scalar::Int(number) => write!(f, "{number}"),
+            Scalar::Float(number) => write!(f, "{number}"),
+            Scalar::Text(text) => write!(f, "{}", serde_json::Value::from(*text)),
         }
-        Ok(())
-    }
-
-    /// Writes one value; `always` keeps default values (repeated elements, oneofs).
-    fn value(
-        &mut self,
-        out: &mut Vec<u8>,
-        field: &Field,
-        value: &Value,
-        always: bool,
-    ) -> Result<(), String> {
-        let bad = |expected: &str| format!("`{}` must be {expected}, not {value}", field.json);
-        let n = field.number;
-        match field.kind {
-            Kind::Message(_) | Kind::AnyValue => {
-                let schema = match field.kind {
-                    Kind::Message(schema) => schema,
-                    _ => ANY_VALUE,
-                };
-                let object = value.as_object().ok_or_else(|| bad("an object"))?;
-                tag(out, n, LEN);
-                let start = out.len();
-                self.message(out, object, schema)?;
-                prefix_length(out, start);
-            }
-            Kind::String => {
-                let text = value.as_str().ok_or_else(|| bad("a string"))?;
-                bytes_field(out, n, text.as_bytes(), always);
-            }
-            Kind::HexBytes => {
-                let text = value.as_str().ok_or_else(|| bad("a hex string"))?;
-                let bytes = hex::decode(text).map_err(|_| bad("hex digits"))?;
-                bytes_field(out, n, &bytes, always);
-            }
-            Kind::Base64Bytes => {
-                let text = value.as_str().ok_or_else(|| bad("a base64 string"))?;
-                let bytes = decode_base64(text).ok_or_else(|| bad("base64"))?;
-                bytes_field(out, n, &bytes, always);
-            }
-            _ => number_field(out, field, value, always)?,
-        }
-        Ok(())
     }
 }
 
-/// Writes a boolean or numeric field.
-fn number_field(
+/// Writes a boolean or numeric field; `shift` moves a [`Kind::Time`].
+pub fn number_field(
     out: &mut Vec<u8>,
     field: &Field,
-    value: &Value,
+    value: Scalar<'_>,
     always: bool,
+    shift: Option<i128>,
 ) -> Result<(), String> {
     let bad = |expected: &str| format!("`{}` must be {expected}, not {value}", field.json);
     let (wire_type, bits, is_default) = match field.kind {
         Kind::Bool => {
-            let flag = value.as_bool().ok_or_else(|| bad("true or false"))?;
+            let Scalar::Bool(flag) = value else {
+                return Err(bad("true or false"));
+            };
             (VARINT, u64::from(flag), !flag)
         }
         Kind::Uint32 => {
@@ -293,12 +250,21 @@ fn number_field(
             let number = number.ok_or_else(|| bad("an unsigned 64-bit integer"))?;
             (I64, number, number == 0)
         }
+        Kind::Time => {
+            let number = integer(value).and_then(|v| u64::try_from(v).ok());
+            let number = number.ok_or_else(|| bad("a timestamp in nanoseconds"))?;
+            let number = match shift {
+                Some(offset) => super::rewrite::shifted(field.json, number, offset)?,
+                None => number,
+            };
+            (I64, number, number == 0)
+        }
         Kind::Double => {
             let number = double(value).ok_or_else(|| bad("a number"))?;
             (I64, number.to_bits(), number.to_bits() == 0)
         }
         Kind::Message(_) | Kind::AnyValue | Kind::String | Kind::HexBytes | Kind::Base64Bytes => {
-            unreachable!("length-delimited kinds are written by Encoder::value")
+            return Err(bad("an object or a string"));
         }
     };
     if is_default && !always {
@@ -319,33 +285,32 @@ fn two_complement(number: i64) -> u64 {
 }
 
 /// An integer given as a JSON number or a decimal string (proto3 JSON accepts both).
-fn integer(value: &Value) -> Option<i128> {
+fn integer(value: Scalar<'_>) -> Option<i128> {
     match value {
-        Value::Number(number) => number
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| number.as_u64().map(i128::from)),
-        Value::String(text) => text.trim().parse().ok(),
+        Scalar::Int(number) => Some(number),
+        Scalar::Text(text) => text.trim().parse().ok(),
         _ => None,
     }
 }
 
 /// A double given as a JSON number, a decimal string, or `NaN`/`Infinity`/`-Infinity`.
-fn double(value: &Value) -> Option<f64> {
+#[allow(clippy::cast_precision_loss)] // as JSON parsers read large integers
+fn double(value: Scalar<'_>) -> Option<f64> {
     match value {
-        Value::Number(number) => number.as_f64(),
-        Value::String(text) => match text.as_str() {
+        Scalar::Int(number) => Some(number as f64),
+        Scalar::Float(number) => Some(number),
+        Scalar::Text(text) => match text {
             "NaN" => Some(f64::NAN),
             "Infinity" => Some(f64::INFINITY),
             "-Infinity" => Some(f64::NEG_INFINITY),
             other => other.trim().parse().ok(),
         },
-        _ => None,
+        Scalar::Bool(_) => None,
     }
 }
 
 /// Standard or URL-safe base64, padded or not, as proto3 JSON parsers accept.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
@@ -357,7 +322,8 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
+/// Writes a length-delimited field; an empty one only when `always`.
+pub fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
     if !bytes.is_empty() || always {
         tag(out, number, LEN);
         varint(out, bytes.len() as u64);
@@ -365,7 +331,8 @@ fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
     }
 }
 
-fn tag(out: &mut Vec<u8>, number: u32, wire_type: u32) {
+/// A field's key.
+pub fn tag(out: &mut Vec<u8>, number: u32, wire_type: u32) {
     varint(out, u64::from((number << 3) | wire_type));
 }
 
@@ -380,7 +347,7 @@ fn varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// Inserts the length of `out[start..]` before it (a nested message just written).
-fn prefix_length(out: &mut Vec<u8>, start: usize) {
+pub fn prefix_length(out: &mut Vec<u8>, start: usize) {
     let mut length = Vec::with_capacity(5);
     varint(&mut length, (out.len() - start) as u64);
     out.splice(start..start, length);
@@ -398,34 +365,5 @@ mod tests {
         out.clear();
         varint(&mut out, two_complement(-1));
         assert_eq!(out.len(), 10);
-    }
-
-    #[test]
-    fn wrong_types_fail_and_unknown_fields_are_named() {
-        let mut encoder = Encoder::default();
-        let line: Value = serde_json::from_str(
-            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","extra":1,"kind":"SERVER"}]}]}]}"#,
-        )
-        .unwrap();
-        let err = encoder.encode(&line).unwrap_err();
-        assert!(err.contains("`kind` must be an integer"), "{err}");
-        assert!(encoder.unknown.contains("extra"));
-    }
-
-    #[test]
-    fn a_oneof_zero_is_kept_and_a_plain_zero_is_not() {
-        let mut encoder = Encoder::default();
-        let line: Value = serde_json::from_str(
-            r#"{"resourceSpans":[{"resource":{"droppedAttributesCount":0,"attributes":[{"key":"k","value":{"intValue":"0"}}]}}]}"#,
-        )
-        .unwrap();
-        let bytes = encoder.encode(&line).unwrap();
-        // resourceSpans{resource{attributes{key "k", value{intValue 0}}}}
-        assert_eq!(
-            bytes,
-            [
-                0x0a, 0x0b, 0x0a, 0x09, 0x0a, 0x07, 0x0a, 0x01, b'k', 0x12, 0x02, 0x18, 0x00
-            ]
-        );
     }
 }

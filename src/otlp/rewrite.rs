@@ -93,17 +93,25 @@ fn shift_field(object: &mut Map<String, Value>, name: &str, offset: i128) -> Res
     }
     .ok_or_else(|| format!("`{name}` is {value}, not a timestamp in nanoseconds"))?;
     if nanos != 0 {
-        let moved = u64::try_from(i128::from(nanos) + offset)
-            .ok()
-            .filter(|moved| *moved > 0)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` {nanos} cannot be shifted by {offset} ns: the result is outside the range of OTLP timestamps"
-                )
-            })?;
-        *value = Value::String(moved.to_string());
+        *value = Value::String(shifted(name, nanos, offset)?.to_string());
     }
     Ok(())
+}
+
+/// `nanos` moved by `offset`; 0 (unset) stays 0, and a result outside OTLP's range is
+/// an error naming the field, never clamped.
+pub fn shifted(name: &str, nanos: u64, offset: i128) -> Result<u64, String> {
+    if nanos == 0 {
+        return Ok(0);
+    }
+    u64::try_from(i128::from(nanos) + offset)
+        .ok()
+        .filter(|moved| *moved > 0)
+        .ok_or_else(|| {
+            format!(
+                "`{name}` {nanos} cannot be shifted by {offset} ns: the result is outside the range of OTLP timestamps"
+            )
+        })
 }
 
 /// Nanoseconds since the Unix epoch, now.
