@@ -5,13 +5,15 @@
 // only (1) gets the binary from binary.js (the pinned release archive for this OS/arch,
 // verified and cached in the tool cache), (2) runs it with the inputs as arguments and
 // the environment passed through, the `token` input as GITHUB_TOKEN, and (3) exits with
-// its status. It never prints a token.
+// its status. It never prints a token. `command: collect` starts the collector for the
+// job instead (collect.js), and post.js stops it and uploads.
 'use strict'
 
 const { spawnSync } = require('node:child_process')
 const { resolveBinary, defaultDeps } = require('./binary')
+const collect = require('./collect')
 
-const COMMANDS = ['upload', 'gate']
+const COMMANDS = ['upload', 'gate', 'collect']
 
 /** An input as the runner passes it (INPUT_<NAME>, spaces as underscores), trimmed. */
 function getInput (env, name) {
@@ -26,12 +28,21 @@ function getBoolean (env, name) {
   throw new Error(`input ${name} must be true or false, not "${value}"`)
 }
 
-/** The binary's command line for the action's inputs. */
-function buildArgs (env) {
+/** The action's command input: upload (the default), gate or collect. */
+function getCommand (env) {
   const command = getInput(env, 'command') || 'upload'
   if (!COMMANDS.includes(command)) {
-    throw new Error(`input command must be upload or gate, not "${command}"`)
+    throw new Error(`input command must be upload, gate or collect, not "${command}"`)
   }
+  return command
+}
+
+/**
+ * The binary's command line for the action's inputs, as `command` (default: the
+ * `command` input; collect's main step runs `gate`, its post step `upload`).
+ */
+function buildArgs (env, command = getCommand(env)) {
+  if (command === 'collect') command = 'gate'
   const args = [command]
   const option = (flag, name) => {
     const value = getInput(env, name)
@@ -51,6 +62,14 @@ function buildArgs (env) {
   return args
 }
 
+/** The environment of the binary: the step's, with the `token` input as GITHUB_TOKEN. */
+function childEnvironment (env) {
+  const childEnv = { ...env }
+  const token = getInput(env, 'token')
+  if (token) childEnv.GITHUB_TOKEN = token
+  return childEnv
+}
+
 /** Runs the action; returns the exit status. */
 async function main (deps) {
   const env = deps.env
@@ -63,9 +82,23 @@ async function main (deps) {
     deps.log(`::error::${error.message}`)
     return 1
   }
-  const childEnv = { ...env }
-  const token = getInput(env, 'token')
-  if (token) childEnv.GITHUB_TOKEN = token
+  const childEnv = childEnvironment(env)
+  if (getCommand(env) === 'collect') {
+    try {
+      return await collect.start({
+        env,
+        binary,
+        childEnv,
+        gateArgs: args,
+        getInput: (name) => getInput(env, name),
+        getBoolean: (name) => getBoolean(env, name),
+        log: deps.log
+      })
+    } catch (error) {
+      deps.log(`::error::${error.message}`)
+      return 1
+    }
+  }
   const result = spawnSync(binary, args, { stdio: 'inherit', env: childEnv })
   if (result.error) {
     deps.log(`::error::cannot run ${binary}: ${result.error.message}`)
@@ -74,7 +107,7 @@ async function main (deps) {
   return result.status === null ? 1 : result.status
 }
 
-module.exports = { getInput, getBoolean, buildArgs, main }
+module.exports = { getInput, getBoolean, getCommand, buildArgs, childEnvironment, main }
 
 if (require.main === module) {
   main(defaultDeps()).then((status) => { process.exitCode = status })

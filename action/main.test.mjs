@@ -34,7 +34,7 @@ test('upload inputs become flags, multi-line paths become arguments', () => {
 test('gate takes only the gate inputs and upload is the default command', () => {
   assert.deepEqual(action.buildArgs({ INPUT_COMMAND: 'gate', INPUT_NAME: 'x', INPUT_LIVE: 'false' }), ['gate'])
   assert.deepEqual(action.buildArgs({}), ['upload'])
-  assert.throws(() => action.buildArgs({ INPUT_COMMAND: 'fetch-traces' }), /must be upload or gate/)
+  assert.throws(() => action.buildArgs({ INPUT_COMMAND: 'fetch-traces' }), /must be upload, gate or collect/)
   assert.throws(() => action.buildArgs({ INPUT_OVERWRITE: 'yes' }), /overwrite must be true or false/)
 })
 
@@ -54,5 +54,5 @@ test('the step exits with the binary status, arguments and token passed through'
     env: { PATH: process.env.PATH, CI_TRACING_BIN: bin, INPUT_COMMAND: 'nope' }, encoding: 'utf8'
   })
   assert.equal(bad.status, 1)
-  assert.match(bad.stdout, /::error::input command must be upload or gate/)
+  assert.match(bad.stdout, /::error::input command must be upload, gate or collect/)
 })
