@@ -381,8 +381,9 @@ async fn deliver(context: &Context, job: Job) {
     }
 }
 
-/// The request body: the line as it is when nothing needs changing, else rewritten
-/// (JSON) or transcoded straight from the line's bytes (protobuf); gzipped on request.
+/// The request body: the line as it is when nothing needs changing, else with its times
+/// shifted on its bytes or (a pre-v0.48 line) rewritten (JSON), or transcoded straight
+/// from the line's bytes (protobuf); gzipped on request.
 fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
     let encoding = context.encoding;
     let plain = if encoding.protobuf {
@@ -398,6 +399,8 @@ fn body(context: &Context, job: &Job) -> Result<Bytes, String> {
         Bytes::from(protobuf?)
     } else if !job.legacy && context.shift.is_none() {
         job.line.clone()
+    } else if let (false, Some(offset)) = (job.legacy, context.shift) {
+        Bytes::from(rewrite::shift_json(&job.line, offset)?)
     } else {
         let mut value: serde_json::Value =
             serde_json::from_slice(&job.line).map_err(|e| e.to_string())?;

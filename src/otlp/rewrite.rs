@@ -1,7 +1,11 @@
 //! The changes `replay` makes to a line before sending it: the pre-v0.48 shape turned
 //! into the current one, and every timestamp moved by one offset (`--shift-to-now`).
 //!
-//! Both work on a parsed copy of the line; the file itself is never written. The shift
+//! The shift of a line in the current shape is made on its bytes ([`shift_json`]): the
+//! time values are replaced and every other byte is copied as it is, so a line of
+//! hundreds of MiB costs its size once more, not a tree of JSON values. The legacy
+//! conversion, rare and on small old lines, works on a parsed copy. The file itself is
+//! never written. The shift
 //! moves span start and end times and event times by the same number of nanoseconds,
 //! so durations and the gaps between spans stay exactly as they were, and it leaves
 //! ids alone. A timestamp of 0 means "not set" in OTLP and stays 0. A time that the
@@ -114,6 +118,85 @@ pub fn shifted(name: &str, nanos: u64, offset: i128) -> Result<u64, String> {
         })
 }
 
+/// The JSON keys whose values the shift moves (span start and end, event time).
+const TIME_KEYS: [&[u8]; 3] = [b"startTimeUnixNano", b"endTimeUnixNano", b"timeUnixNano"];
+
+/// The line with every span start/end time and event time moved by `offset`
+/// nanoseconds and written as a decimal string, as OTLP/JSON writes 64-bit integers;
+/// every other byte as it was. `line` must be valid JSON (the replay checked it).
+pub fn shift_json(line: &[u8], offset: i128) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(line.len() + line.len() / 16 + 64);
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'"', &line[at..]) {
+        let open = at + found;
+        let close = string_end(line, open + 1);
+        let name = &line[open + 1..close];
+        let mut next = close + 1;
+        while line.get(next).is_some_and(u8::is_ascii_whitespace) {
+            next += 1;
+        }
+        if line.get(next) != Some(&b':') || !TIME_KEYS.contains(&name) {
+            out.extend_from_slice(&line[at..=close]);
+            at = close + 1;
+            continue;
+        }
+        let mut start = next + 1;
+        while line.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        out.extend_from_slice(&line[at..start]);
+        let (value, end) = if line.get(start) == Some(&b'"') {
+            let end = string_end(line, start + 1);
+            (&line[start + 1..end], end + 1)
+        } else {
+            let end = start
+                + line[start..]
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                    .unwrap_or(line.len() - start);
+            (&line[start..end], end)
+        };
+        let key = String::from_utf8_lossy(name);
+        let text = String::from_utf8_lossy(value);
+        let nanos: u64 = match text.as_ref() {
+            "null" => {
+                out.extend_from_slice(&line[start..end]);
+                at = end;
+                continue;
+            }
+            "" => 0,
+            digits => digits
+                .parse()
+                .map_err(|_| format!("`{key}` is {text}, not a timestamp in nanoseconds"))?,
+        };
+        let moved = shifted(&key, nanos, offset)?;
+        if nanos == 0 {
+            out.extend_from_slice(&line[start..end]);
+        } else {
+            out.extend_from_slice(format!("\"{moved}\"").as_bytes());
+        }
+        at = end;
+    }
+    out.extend_from_slice(&line[at..]);
+    Ok(out)
+}
+
+/// The index of the quote that closes the string whose contents begin at `from` (past
+/// backslash escapes), or the line's end.
+fn string_end(line: &[u8], mut from: usize) -> usize {
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &line[from..]) {
+        let at = from + found;
+        if line[at] == b'"' {
+            return at;
+        }
+        from = at + 2;
+        if from >= line.len() {
+            break;
+        }
+    }
+    line.len()
+}
+
 /// Nanoseconds since the Unix epoch, now.
 fn now_nanos() -> i128 {
     let now = SystemTime::now()
@@ -187,6 +270,21 @@ mod tests {
         assert_eq!(span["endTimeUnixNano"], "1250");
         assert_eq!(span["events"][0]["timeUnixNano"], "1200");
         assert_eq!(span["events"][1]["timeUnixNano"], "0");
+    }
+
+    #[test]
+    fn shifting_the_bytes_moves_the_times_and_copies_everything_else() {
+        let line = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a \"startTimeUnixNano\": 5","startTimeUnixNano" : "100","endTimeUnixNano":250,"attributes":[{"key":"timeUnixNano","value":{"intValue":"7"}}],"events":[{"timeUnixNano":"200"},{"timeUnixNano":"0"},{"timeUnixNano":null}]}]}]}]}"#;
+        let moved = shift_json(line, 1000).unwrap();
+        let expected = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a \"startTimeUnixNano\": 5","startTimeUnixNano" : "1100","endTimeUnixNano":"1250","attributes":[{"key":"timeUnixNano","value":{"intValue":"7"}}],"events":[{"timeUnixNano":"1200"},{"timeUnixNano":"0"},{"timeUnixNano":null}]}]}]}]}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&moved),
+            String::from_utf8_lossy(expected)
+        );
+        let err = shift_json(br#"{"startTimeUnixNano":1.5e3}"#, 1).unwrap_err();
+        assert!(err.contains("not a timestamp"), "{err}");
+        let err = shift_json(br#"{"endTimeUnixNano":"100"}"#, -100).unwrap_err();
+        assert!(err.contains("outside the range"), "{err}");
     }
 
     #[test]
