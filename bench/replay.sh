@@ -22,7 +22,7 @@ if [ ! -x "$rotel" ]; then
   echo "bench: rotel-agent is not installed; run scripts/setup.sh" >&2
   exit 2
 fi
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup.sh" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup-test.sh" >&2; exit 2; }
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example otlp-blast
 data="$WORK/trace-data-$LINES.jsonl"
