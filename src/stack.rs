@@ -24,28 +24,23 @@ pub struct StackFile {
     pub text: &'static str,
 }
 
+/// `StackFile`s of the named files of `examples/tracing/`, each embedded at build time.
+macro_rules! embedded {
+    ($($name:literal),+ $(,)?) => {
+        &[$(StackFile {
+            name: $name,
+            text: include_str!(concat!("../examples/tracing/", $name)),
+        }),+]
+    };
+}
+
 /// The stack's files, in the order they are written and listed.
-pub const FILES: &[StackFile] = &[
-    StackFile {
-        name: "docker-compose.yaml",
-        text: include_str!("../examples/tracing/docker-compose.yaml"),
-    },
-    StackFile {
-        name: "otel-collector.yaml",
-        text: include_str!("../examples/tracing/otel-collector.yaml"),
-    },
-    StackFile {
-        name: "tempo.yaml",
-        text: include_str!("../examples/tracing/tempo.yaml"),
-    },
-    StackFile {
-        name: "grafana-datasources.yaml",
-        text: include_str!("../examples/tracing/grafana-datasources.yaml"),
-    },
-    StackFile {
-        name: "README.md",
-        text: include_str!("../examples/tracing/README.md"),
-    },
+pub const FILES: &[StackFile] = embedded![
+    "docker-compose.yaml",
+    "otel-collector.yaml",
+    "tempo.yaml",
+    "grafana-datasources.yaml",
+    "README.md",
 ];
 
 /// Where Grafana's Explore page is once the stack runs.
