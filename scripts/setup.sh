@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what scripts/demo.sh needs on a fresh machine, and nothing more; safe to re-run.
-# Besides Rust (cargo) it needs git, python3 with venv (a Debian package) and the real
-# OTLP receiver rotel, which requirements.txt installs into .venv. The tests need more:
-# scripts/setup-test.sh runs this and then adds the rest.
+# Besides Rust (cargo) and npm it needs git, python3 with venv (a Debian package), the
+# real OTLP receiver rotel, which requirements.txt installs into .venv, and the one npm
+# package the fake GitHub answers from. The tests need more: scripts/setup-test.sh runs
+# this and then adds the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,3 +32,29 @@ fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
 # The rotel wheel keeps its binary inside the package; put it on the venv's PATH.
 ln -sf "$(.venv/bin/python -c 'import os, rotel; print(os.path.dirname(rotel.__file__))')/rotel-agent" .venv/bin/rotel-agent
+
+# The fake GitHub answers with GitHub's own OpenAPI examples (@octokit/openapi): only that
+# package, at the version and checksum package-lock.json pins, not all of `npm ci`.
+openapi=node_modules/@octokit/openapi
+if [ ! -f "$openapi/generated/api.github.com.json" ]; then
+  locked=$(python3 -c 'import json; p = json.load(open("package-lock.json"))["packages"]["node_modules/@octokit/openapi"]; print(p["version"], p["integrity"])')
+  version=${locked% *} integrity=${locked#* }
+  unpack=$(mktemp -d)
+  trap 'rm -rf "$unpack"' EXIT
+  echo "setup: fetching @octokit/openapi@$version (npm pack)"
+  npm pack "@octokit/openapi@$version" --pack-destination "$unpack" --silent >/dev/null
+  tarball=("$unpack"/*.tgz)
+  python3 - "${tarball[0]}" "$integrity" <<'PY'
+import base64, hashlib, sys
+path, integrity = sys.argv[1:]
+with open(path, "rb") as file:
+    digest = "sha512-" + base64.b64encode(hashlib.sha512(file.read()).digest()).decode()
+if digest != integrity:
+    sys.exit(f"setup: {path} does not match the integrity package-lock.json pins")
+PY
+  mkdir -p "$unpack/package" node_modules/@octokit
+  tar -xzf "${tarball[0]}" -C "$unpack"
+  rm -rf "$openapi"
+  mv "$unpack/package" "$openapi"
+  rm -rf "$unpack"
+fi
