@@ -27,7 +27,7 @@ source bench/rotel.sh
 now() { date +%s.%N; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
-# (a) the shell loop from the issue, on the first LOOP_LINES lines.
+# (a) the old curl-per-line shell loop (the baseline), on the first LOOP_LINES lines.
 head -n "$LOOP_LINES" "$data" >"$WORK/loop.jsonl"
 t0=$(now)
 while read -r l; do curl -s -o /dev/null -X POST "$url" -H 'Content-Type: application/json' --data-binary "$l" || true; done <"$WORK/loop.jsonl" 2>/dev/null

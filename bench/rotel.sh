@@ -7,7 +7,7 @@ if [ ! -x "$rotel" ]; then
   echo "bench: rotel-agent is not installed; run scripts/setup.sh" >&2
   exit 2
 fi
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup.sh" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup-test.sh" >&2; exit 2; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 grpc=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
