@@ -44,8 +44,11 @@ before(async () => {
 
 after(() => { if (fake) fake.kill() })
 
-/** A job's files and environment: event, outputs, env, state, temp. */
+let jobs = 0
+
+/** A job's files and environment: event, outputs, env, state, temp; its own artifact name. */
 function job (labels) {
+  jobs += 1
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-tracing-collect-job-'))
   const event = path.join(dir, 'event.json')
   fs.writeFileSync(event, JSON.stringify({ pull_request: { number: 7, labels: labels.map((name) => ({ name })) } }))
@@ -69,7 +72,7 @@ function job (labels) {
     ...files,
     INPUT_COMMAND: 'collect',
     INPUT_PATH: path.join(dir, 'traces', 'trace-data.json'),
-    INPUT_NAME: 'trace-data',
+    INPUT_NAME: `trace-data-${jobs}`,
     'INPUT_HTTP-PORT': '0',
     'INPUT_GRPC-PORT': '0',
     'INPUT_EXPORT-ENV': 'true',
@@ -183,4 +186,22 @@ test('collect: inputs it cannot take are refused before anything starts', () => 
     assert.match(main.stdout, message)
     assert.equal(fs.readFileSync(files.GITHUB_STATE, 'utf8'), '')
   }
+})
+
+test('collect: a collector gone before the post step is reported, and what it wrote is uploaded', () => {
+  const { dir, env, files } = job(['enable tracing'])
+  const main = run('main.js', env)
+  assert.equal(main.status, 0, main.stdout + main.stderr)
+  const http = collect.readFileCommand(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8'), 'otlp-endpoint')
+  const traces = path.join(dir, 'sample.jsonl')
+  fs.copyFileSync(sample, traces)
+  const replay = spawnSync(binary, ['replay', traces, '--endpoint', `${http}/v1/traces`], { encoding: 'utf8', env: { PATH: process.env.PATH } })
+  assert.equal(replay.status, 0, replay.stdout + replay.stderr)
+  const post = postEnv(env, files)
+  process.kill(Number(post.STATE_collect_pid), 'SIGKILL')
+  const stop = run('post.js', post)
+  assert.equal(stop.status, 0, stop.stdout + stop.stderr)
+  assert.match(stop.stdout, /::warning::ci-tracing collect \(pid \d+\) had stopped before the post step/)
+  assert.equal(fs.readFileSync(env.INPUT_PATH, 'utf8').split('\n').filter(Boolean).length, 2)
+  assert.match(collect.readFileCommand(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8'), 'artifact-id') || '', /^\d+$/)
 })
