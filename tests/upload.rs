@@ -357,3 +357,68 @@ fn a_file_name_the_service_refuses_is_an_error_before_any_request() {
     assert_error(&out, 2, "cannot upload \"run:1.json\"");
     assert!(fake.requests().is_empty());
 }
+
+/// The file is read once: a FIFO gives its bytes to one reader only, and a second open
+/// would wait forever for a writer (the test gives up after two minutes rather than
+/// hang). The job summary's chart of the slowest trace, which needs a second look at
+/// the spans, still appears, and the artifact holds every byte.
+#[test]
+fn a_fifo_is_read_once_and_still_gets_its_chart() {
+    use std::io::{Read, Write};
+
+    let (job, fake) = traced_job();
+    let mut content = Vec::new();
+    let generated = support::generate::write(
+        &support::generate::Options {
+            bytes: Some(3 << 20),
+            seed: 5,
+            ..support::generate::Options::default()
+        },
+        &mut content,
+    )
+    .unwrap();
+    let fifo = job.path().join("fifo.json");
+    support::mkfifo(&fifo);
+    let writer = {
+        let (fifo, content) = (fifo.clone(), content.clone());
+        std::thread::spawn(move || {
+            std::fs::File::create(&fifo).and_then(|mut f| f.write_all(&content))
+        })
+    };
+    let mut child = job
+        .std_upload(&fake)
+        .arg("fifo.json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("upload is still running: it waits to read the FIFO a second time");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    assert!(written.is_ok(), "{written:?}: {}", text(&out.stderr));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(job.outputs()["spans"], generated.spans.to_string());
+    let summary = job.summary();
+    assert!(summary.contains("#### Slowest trace: "), "{summary}");
+    assert!(summary.contains("```mermaid\ngantt\n"), "{summary}");
+    let id: u64 = job.outputs()["artifact-id"].parse().unwrap();
+    let zip = fake.content(id).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut uploaded = Vec::new();
+    archive
+        .by_name("fifo.json")
+        .unwrap()
+        .read_to_end(&mut uploaded)
+        .unwrap();
+    assert!(
+        uploaded == content,
+        "the artifact differs from what was written"
+    );
+}

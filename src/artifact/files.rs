@@ -99,7 +99,13 @@ fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Opens each regular file once to see that it can be read. A FIFO is not opened here:
+/// that would take its writer's data (or wait for one); its one read is the upload's.
 fn check_readable(file: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(file).map_err(|err| unreadable(file, &err))?;
+    if !meta.is_file() {
+        return Ok(());
+    }
     std::fs::File::open(file)
         .map(drop)
         .map_err(|err| unreadable(file, &err))

@@ -16,6 +16,7 @@ use crate::http::{Policy, Retry};
 pub mod blob;
 pub mod files;
 pub mod pipeline;
+pub mod spool;
 pub mod token;
 pub mod twirp;
 

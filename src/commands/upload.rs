@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::actions::outputs;
 use crate::artifact::blob::BlobUpload;
-use crate::artifact::pipeline::{self, Archived, Source};
+use crate::artifact::pipeline::{self, Archived, Form, Source};
+use crate::artifact::spool::Spool;
 use crate::artifact::twirp::Twirp;
 use crate::artifact::{Error, files, mask_signature, token};
 use crate::commands::gate;
@@ -66,8 +67,8 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         .map(|(path, name)| Source { path, name })
         .collect();
     let twirp = connect(args)?;
-    let uploaded = upload(&twirp, args, sources, decision.pull_request).await?;
-    report(&uploaded)
+    let (uploaded, spool) = upload(&twirp, args, sources, decision.pull_request).await?;
+    report(&uploaded, spool.as_ref())
 }
 
 /// Creates, fills and finalizes the artifact.
@@ -76,7 +77,7 @@ async fn upload(
     args: &UploadPlan,
     sources: Vec<Source>,
     pull_request: Option<u64>,
-) -> crate::Result<Uploaded> {
+) -> crate::Result<(Uploaded, Option<Spool>)> {
     if args.overwrite {
         delete_namesakes(twirp, &args.name).await?;
     }
@@ -93,14 +94,16 @@ async fn upload(
     ));
     let blob = BlobUpload::new(signed_url)?;
     let files = sources.iter().map(|source| source.path.clone()).collect();
-    let archived = transfer(&blob, sources, args.compression_level).await?;
+    let form = Form::Zip(args.compression_level);
+    let spool = outputs::has_summary();
+    let (archived, spool) = transfer(&blob, sources, form, spool).await?;
     for warning in &archived.warnings {
         log::warn(warning);
     }
     let id = twirp
         .finalize_artifact(&args.name, archived.size, &archived.sha256)
         .await?;
-    Ok(Uploaded {
+    let uploaded = Uploaded {
         name: args.name.clone(),
         id,
         url: args
@@ -110,16 +113,23 @@ async fn upload(
         pull_request,
         files,
         archived,
-    })
+    };
+    Ok((uploaded, spool))
 }
 
-/// Streams the zip to blob storage and commits it once complete.
-async fn transfer(blob: &BlobUpload, sources: Vec<Source>, level: u8) -> crate::Result<Archived> {
+/// Streams the blob to blob storage and commits it once complete; with `spool`, keeps
+/// a copy to build the job summary from.
+async fn transfer(
+    blob: &BlobUpload,
+    sources: Vec<Source>,
+    form: Form,
+    spool: bool,
+) -> crate::Result<(Archived, Option<Spool>)> {
     let (tx, rx) = mpsc::channel(1);
     let progress = progress_bar(&sources);
     let bar = progress.clone();
     let producer =
-        tokio::task::spawn_blocking(move || pipeline::archive(&sources, level, tx, &bar));
+        tokio::task::spawn_blocking(move || pipeline::archive(&sources, form, tx, &bar, spool));
     let staged = blob.stage(rx).await;
     let zipped = producer.await;
     progress.finish_and_clear();
@@ -156,7 +166,7 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
 }
 
 /// Prints the result and writes outputs and the job summary.
-fn report(uploaded: &Uploaded) -> crate::Result<()> {
+fn report(uploaded: &Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
     println!(
         "uploaded artifact \"{}\" (id {}, {}, sha256:{}): {} spans in {} traces",
         uploaded.name,
@@ -168,28 +178,37 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
     );
     outputs::set_outputs(&summary::outputs(uploaded))?;
     if outputs::has_summary() {
-        let traces = trace_summaries(&uploaded.files);
+        let traces = trace_summaries(uploaded, spool);
         outputs::append_summary(&summary::job_summary(uploaded, &traces))?;
     }
     Ok(())
 }
 
 /// The markdown trace summary (slowest traces, a gantt of the slowest) of each uploaded
-/// file. The artifact is already uploaded, so a file that cannot be summarised costs a
-/// warning, not the step.
-fn trace_summaries(files: &[std::path::PathBuf]) -> String {
+/// file, from what the upload's pass collected and, for the gantt, the spool. The
+/// artifact is already uploaded, so a chart that cannot be drawn costs a warning.
+fn trace_summaries(uploaded: &Uploaded, spool: Option<&Spool>) -> String {
+    let files = &uploaded.files;
     let mut markdown = String::new();
-    for file in files {
-        match crate::trace::summarize_file(file) {
-            Ok(summary) => {
-                if files.len() > 1 {
-                    let _ = write!(markdown, "#### `{}`\n\n", file.display());
+    for (index, (file, collected)) in files.iter().zip(&uploaded.archived.collected).enumerate() {
+        let mut summary = collected.clone().finish(file.display().to_string());
+        if let (Some(spool), Some(slowest)) = (spool, summary.slowest.first()) {
+            let id = slowest.trace_id.clone();
+            match spool.read(index, |reader| crate::trace::scan::trace_spans(reader, &id)) {
+                Ok(Ok(spans)) => summary.slowest_trace_spans = Some(spans),
+                Ok(Err((_, err))) | Err(err) => {
+                    log::warn(&format!(
+                        "no chart of the slowest trace of {}: {err}",
+                        file.display()
+                    ));
                 }
-                markdown.push_str(&crate::report::job_summary_markdown(&summary));
-                markdown.push('\n');
             }
-            Err(err) => log::warn(&format!("no trace summary of {}: {err}", file.display())),
         }
+        if files.len() > 1 {
+            let _ = write!(markdown, "#### `{}`\n\n", file.display());
+        }
+        markdown.push_str(&crate::report::job_summary_markdown(&summary));
+        markdown.push('\n');
     }
     markdown
 }
