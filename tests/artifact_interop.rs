@@ -255,3 +255,77 @@ fn a_directory_keeps_its_layout_relative_to_its_root() {
         &expected,
     );
 }
+
+/// The fake as the official client's `skipArchive` sees it: one file, named after it,
+/// with its type, served back unzipped and byte-identical.
+#[test]
+fn the_official_client_uploads_a_file_unzipped_and_gets_it_back() {
+    let job = Job::pull_request(&[LABEL]);
+    let fake = FakeResults::start(&job.token);
+    let file = job.write(
+        "traces/trace-data.json",
+        include_bytes!("fixtures/collector-pdata-sample.jsonl"),
+    );
+    let up = official(&job, &fake, &["upload-raw", file.to_str().unwrap()]);
+    let id = up["id"].as_u64().unwrap();
+    let digest = up["digest"].as_str().unwrap();
+    let artifact = fake.artifacts().into_iter().find(|a| a.id == id).unwrap();
+    assert_eq!(artifact.name, "trace-data.json");
+    assert_eq!(artifact.created, (7, Some("application/json".to_owned())));
+    assert_eq!(fake.content_type(id).unwrap(), "application/json");
+    assert_eq!(fake.content(id).unwrap(), std::fs::read(&file).unwrap());
+    assert_eq!(sha256(&fake.content(id).unwrap()), digest);
+    let dir = download(&job, &fake, &id.to_string(), digest);
+    assert_same_file(&dir.join("trace-data.json"), &file);
+    assert_eq!(walk(&dir).len(), 1);
+}
+
+/// `upload --no-archive` makes what the official client makes with `skipArchive`.
+#[test]
+fn upload_no_archive_comes_back_through_the_official_client_as_is() {
+    let job = Job::pull_request(&[LABEL]);
+    let fake = FakeResults::start(&job.token);
+    let file = job.write(
+        "out/trace-data.json",
+        include_bytes!("fixtures/collector-pdata-sample.jsonl"),
+    );
+    let out = round_trip(
+        &job,
+        &fake,
+        &["out/trace-data.json", "--no-archive", "--no-report"],
+        &[("trace-data.json", file.clone())],
+    );
+    assert!(text(&out.stdout).contains("\"trace-data.json\""));
+    let artifact = &fake.artifacts()[0];
+    assert_eq!(artifact.name, "trace-data.json");
+    assert_eq!(artifact.created, (7, Some("application/json".to_owned())));
+    let id = artifact.id;
+    assert_eq!(fake.content_type(id).unwrap(), "application/json");
+    assert_eq!(fake.content(id).unwrap(), std::fs::read(&file).unwrap());
+    let outputs = job.outputs();
+    assert_eq!(
+        outputs["artifact-digest"],
+        sha256(&std::fs::read(&file).unwrap())
+    );
+    assert!(outputs["spans"].parse::<u64>().unwrap() > 0);
+}
+
+#[test]
+fn no_archive_takes_exactly_one_file() {
+    let job = Job::pull_request(&[LABEL]);
+    let fake = FakeResults::start(&job.token);
+    job.write("traces/a.json", b"{}\n");
+    job.write("traces/b.json", b"{}\n");
+    let out = job
+        .upload(&fake)
+        .args(["traces", "--no-archive"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--no-archive uploads exactly one file, but 2 matched (a.json, b.json)"),
+        "{stderr}"
+    );
+    assert!(fake.requests().is_empty());
+}

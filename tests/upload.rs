@@ -124,8 +124,8 @@ fn invalid_artifact_names_are_refused_before_any_request() {
 fn out_of_range_flags_are_usage_errors() {
     let (job, fake) = traced_job();
     for (args, flag) in [
-        (&["--retention-days", "0"][..], "--retention-days"),
-        (&["--retention-days", "91"], "--retention-days"),
+        (&["--retention-days", "91"][..], "--retention-days"),
+        (&["--report-max-spans", "0"], "--report-max-spans"),
         (&["--compression-level", "12"], "--compression-level"),
     ] {
         let out = job.upload(&fake).args(args).output().unwrap();
@@ -421,4 +421,73 @@ fn a_fifo_is_read_once_and_still_gets_its_chart() {
         uploaded == content,
         "the artifact differs from what was written"
     );
+}
+
+/// `retention-days: 0` is the repository's default, as in upload-artifact: no
+/// `expires_at` is sent.
+#[test]
+fn retention_days_zero_leaves_the_expiry_to_the_repository() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--retention-days", "0", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fake.artifacts()[0].expires_at, None);
+}
+
+/// Hidden files stay out of a directory's artifact unless asked for.
+#[test]
+fn hidden_files_are_left_out_unless_included() {
+    let (job, fake) = traced_job();
+    job.write("traces/a.json", SAMPLE);
+    job.write("traces/.hidden.json", SAMPLE);
+    let names = |fake: &FakeResults| {
+        let id = fake.artifacts().last().unwrap().id;
+        let zip = fake.content(id).unwrap();
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        (archive.file_names().map(|name| name.unwrap().into_owned())).collect::<Vec<_>>()
+    };
+    let upload = |extra: &[&str]| {
+        let out = job
+            .upload(&fake)
+            .args(["traces", "--no-report", "--overwrite"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    upload(&[]);
+    assert_eq!(names(&fake), ["a.json"]);
+    upload(&["--include-hidden-files"]);
+    let mut included = names(&fake);
+    included.sort();
+    assert_eq!(included, [".hidden.json", "a.json"]);
+}
+
+/// GitHub Enterprise Server has no artifact service for this protocol: one line says
+/// so before anything is sent; *.ghe.com is GitHub's cloud and works.
+#[test]
+fn enterprise_server_is_told_the_artifact_service_is_missing() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .env("GITHUB_SERVER_URL", "https://ghe.example.com")
+        .arg("trace-data.json")
+        .output()
+        .unwrap();
+    assert_error(
+        &out,
+        2,
+        "not available on GitHub Enterprise Server (https://ghe.example.com)",
+    );
+    assert!(fake.requests().is_empty());
+    let out = job
+        .upload(&fake)
+        .env("GITHUB_SERVER_URL", "https://octo.ghe.com")
+        .args(["trace-data.json", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

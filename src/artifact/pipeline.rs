@@ -70,16 +70,25 @@ pub enum Form {
     Raw,
 }
 
-/// Sends `sources` as blocks to `blocks` in `form`, counting what they hold; with
-/// `spool`, also keeps a copy of the blob to read them again from.
+/// What the pass over the files does besides sending them.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass {
+    /// Parse the lines as trace data (count, check, collect statistics).
+    pub validate: bool,
+    /// Keep a copy of the blob to read the files again from.
+    pub spool: bool,
+}
+
+/// Sends `sources` as blocks to `blocks` in `form`, collecting what they hold and
+/// keeping a copy as `pass` says.
 pub fn archive(
     sources: &[Source],
     form: Form,
     blocks: mpsc::Sender<Bytes>,
     progress: &ProgressBar,
-    spool: bool,
+    pass: Pass,
 ) -> Result<(Archived, Option<Spool>), Error> {
-    let spool = match spool {
+    let spool = match pass.spool {
         true => Some(SpoolWriter::new().map_err(|err| stopped(&err))?),
         false => None,
     };
@@ -95,16 +104,21 @@ pub fn archive(
         Form::Zip(level) => {
             let mut zip = ZipStream::new(&mut sink, level);
             for source in sources {
-                let collector = add_source(source, progress, |size, modified, file, mut tee| {
-                    zip.add_file(&source.name, modified, size, file, &mut tee)
-                })?;
+                let collector = add_source(
+                    source,
+                    progress,
+                    pass.validate,
+                    |size, modified, file, mut tee| {
+                        zip.add_file(&source.name, modified, size, file, &mut tee)
+                    },
+                )?;
                 archived.collected.push(collector);
             }
             zip.finish().map_err(|err| stopped(&err))?;
         }
         Form::Raw => {
             for source in sources {
-                let collector = add_source(source, progress, |_, _, file, tee| {
+                let collector = add_source(source, progress, pass.validate, |_, _, file, tee| {
                     while let Some(chunk) = deflate::read_chunk(file)? {
                         tee(&chunk);
                         sink.write_all(&chunk)?;
@@ -144,6 +158,7 @@ pub fn archive(
 fn add_source(
     source: &Source,
     progress: &ProgressBar,
+    validate: bool,
     send: impl FnOnce(
         u64,
         std::time::SystemTime,
@@ -161,16 +176,21 @@ fn add_source(
         .unwrap_or_else(|_| std::time::SystemTime::now());
     std::thread::scope(|scope| {
         let (tx, rx) = std_mpsc::sync_channel::<Bytes>(VALIDATION_QUEUE);
-        let validator =
-            scope.spawn(move || validate::collect_lines(rx, deflate::default_workers()));
+        let validator = validate
+            .then(|| scope.spawn(move || validate::collect_lines(rx, deflate::default_workers())));
+        let tx = validate.then_some(tx);
         let mut tee = move |chunk: &Bytes| {
             progress.inc(chunk.len() as u64);
             // A validator that stopped early only loses its counts, never the upload.
-            let _ = tx.send(chunk.clone());
+            if let Some(tx) = &tx {
+                let _ = tx.send(chunk.clone());
+            }
         };
         let sent = send(size, modified, &mut file, &mut tee);
         drop(tee);
-        let collector = validator.join().unwrap_or_default();
+        let collector = validator
+            .map(|validator| validator.join().unwrap_or_default())
+            .unwrap_or_default();
         match sent {
             Ok(()) => Ok(collector),
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Err(stopped(&err)),

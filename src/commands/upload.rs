@@ -1,10 +1,11 @@
 //! `ci-tracing upload`: validate trace files and upload them as a workflow artifact.
 //!
 //! The order is the one `actions/upload-artifact` follows, with the gate in front: gate
-//! (off → do nothing, exit 0), check the name and the files, read the runtime token,
-//! `CreateArtifact` (after deleting a namesake with `--overwrite`), stream the zip to
-//! blob storage while hashing and validating, `FinalizeArtifact` with size and digest,
-//! then outputs and the job summary. Every failure is one line; none shows a secret.
+//! (off → do nothing, exit 0), refuse GitHub Enterprise Server, check the name and the
+//! files, read the runtime token, `CreateArtifact` (after deleting a namesake with
+//! `--overwrite`), stream the zip (or, with `--no-archive`, the one file as is) to blob
+//! storage while hashing and validating, `FinalizeArtifact` with size and digest, then
+//! outputs and the job summary. Every failure is one line; none shows a secret.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
@@ -14,29 +15,14 @@ use tokio::sync::mpsc;
 
 use crate::actions::outputs;
 use crate::artifact::blob::BlobUpload;
-use crate::artifact::pipeline::{self, Archived, Form, Source};
+use crate::artifact::pipeline::{self, Archived, Form, Pass, Source};
 use crate::artifact::spool::Spool;
 use crate::artifact::twirp::Twirp;
-use crate::artifact::{Error, files, mask_signature, token};
+use crate::artifact::{Error, files, mask_signature, mime, names, token};
 use crate::commands::gate;
 use crate::config::{UploadPlan, WhenNoFiles};
 use crate::log;
 use crate::report::job_summary::{self as summary, Uploaded};
-
-/// Characters an artifact name cannot hold (toolkit's list).
-const INVALID_NAME_CHARACTERS: &[(char, &str)] = &[
-    ('"', "\""),
-    (':', ":"),
-    ('<', "<"),
-    ('>', ">"),
-    ('|', "|"),
-    ('*', "*"),
-    ('?', "?"),
-    ('\r', "a carriage return"),
-    ('\n', "a line feed"),
-    ('\\', "\\"),
-    ('/', "/"),
-];
 
 /// Runs `upload`.
 pub async fn run(args: &UploadPlan) -> crate::Result<()> {
@@ -46,8 +32,13 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         return Ok(());
     }
     log::info(&decision.reason);
-    validate_name(&args.name)?;
-    let found = files::find(&args.paths)?;
+    if let Some(server) = &args.enterprise_server {
+        return Err(Error::EnterpriseServer(server.clone()).into());
+    }
+    if args.archive {
+        names::validate_name(&args.name)?;
+    }
+    let found = files::find(&args.paths, args.include_hidden)?;
     if found.files.is_empty() {
         return nothing_found(args, &found.unmatched);
     }
@@ -57,9 +48,18 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         }
     }
     let names = crate::archive::write::entry_names(&found.roots, &found.files);
-    for name in &names {
-        validate_entry_name(name)?;
-    }
+    let artifact = if args.archive {
+        for name in &names {
+            names::validate_entry_name(name)?;
+        }
+        Blob {
+            name: args.name.clone(),
+            form: Form::Zip(args.compression_level),
+            content_type: mime::ZIP,
+        }
+    } else {
+        as_is(&args.name, &names)?
+    };
     let sources: Vec<Source> = found
         .files
         .into_iter()
@@ -67,85 +67,119 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         .map(|(path, name)| Source { path, name })
         .collect();
     let twirp = connect(args)?;
-    let (uploaded, spool) = upload(&twirp, args, sources, decision.pull_request).await?;
-    report(&uploaded, spool.as_ref())
-}
-
-/// Creates, fills and finalizes the artifact.
-async fn upload(
-    twirp: &Twirp,
-    args: &UploadPlan,
-    sources: Vec<Source>,
-    pull_request: Option<u64>,
-) -> crate::Result<(Uploaded, Option<Spool>)> {
-    if args.overwrite {
-        delete_namesakes(twirp, &args.name).await?;
-    }
-    let expires_at = expires_at(args.retention_days, args.retention_limit);
-    let signed_url = twirp
-        .create_artifact(&args.name, expires_at.as_deref())
-        .await?;
-    mask_signature(&signed_url);
-    log::info(&format!(
-        "uploading {} file{} as artifact \"{}\"",
-        sources.len(),
-        if sources.len() == 1 { "" } else { "s" },
-        args.name
-    ));
-    let blob = BlobUpload::new(signed_url)?;
     let files = sources.iter().map(|source| source.path.clone()).collect();
-    let form = Form::Zip(args.compression_level);
-    let spool = outputs::has_summary();
-    let (archived, spool) = transfer(&blob, sources, form, spool).await?;
+    let pass = Pass {
+        validate: true,
+        spool: outputs::has_summary(),
+    };
+    let (id, archived, spool) = send(&twirp, args, &artifact, sources, pass).await?;
     for warning in &archived.warnings {
         log::warn(warning);
     }
-    let id = twirp
-        .finalize_artifact(&args.name, archived.size, &archived.sha256)
-        .await?;
     let uploaded = Uploaded {
-        name: args.name.clone(),
+        url: artifact_page(args, id),
+        name: artifact.name,
         id,
-        url: args
-            .run_page
-            .as_ref()
-            .map(|page| format!("{page}/artifacts/{id}")),
-        pull_request,
+        pull_request: decision.pull_request,
         files,
         archived,
     };
-    Ok((uploaded, spool))
+    report(&uploaded, spool.as_ref())
 }
 
-/// Streams the blob to blob storage and commits it once complete; with `spool`, keeps
-/// a copy to build the job summary from.
-async fn transfer(
-    blob: &BlobUpload,
-    sources: Vec<Source>,
+/// An artifact to make: its name, and how its files become its blob.
+struct Blob {
+    name: String,
     form: Form,
-    spool: bool,
-) -> crate::Result<(Archived, Option<Spool>)> {
+    content_type: &'static str,
+}
+
+/// The artifact `--no-archive` makes of the one file found, named after it, as
+/// `@actions/artifact` makes it with `skipArchive`.
+fn as_is(name: &str, found: &[String]) -> Result<Blob, Error> {
+    let [file] = found else {
+        let shown: Vec<&str> = found.iter().take(3).map(String::as_str).collect();
+        return Err(Error::Input(format!(
+            "--no-archive uploads exactly one file, but {} matched ({}{}): name one file, or upload them zipped (without --no-archive, action input `archive: true`)",
+            found.len(),
+            shown.join(", "),
+            if found.len() > 3 { ", …" } else { "" }
+        )));
+    };
+    names::validate_name(file)?;
+    if name != file {
+        log::info(&format!(
+            "the artifact is named after its file: \"{file}\" (--no-archive)"
+        ));
+    }
+    Ok(Blob {
+        name: file.clone(),
+        form: Form::Raw,
+        content_type: mime::of(file),
+    })
+}
+
+/// `$GITHUB_SERVER_URL/OWNER/REPO/actions/runs/RUN/artifacts/ID`, when the run is known.
+fn artifact_page(args: &UploadPlan, id: u64) -> Option<String> {
+    args.run_page
+        .as_ref()
+        .map(|page| format!("{page}/artifacts/{id}"))
+}
+
+/// Creates, fills and finalizes one artifact; gives its id, what went in and, when
+/// asked for, the spool of its blob.
+async fn send(
+    twirp: &Twirp,
+    args: &UploadPlan,
+    artifact: &Blob,
+    sources: Vec<Source>,
+    pass: Pass,
+) -> crate::Result<(u64, Archived, Option<Spool>)> {
+    let name = &artifact.name;
+    if args.overwrite {
+        delete_namesakes(twirp, name).await?;
+    }
+    let expires_at = expires_at(args.retention_days, args.retention_limit);
+    let mime_type = (artifact.form == Form::Raw).then_some(artifact.content_type);
+    let signed_url = twirp
+        .create_artifact(name, expires_at.as_deref(), mime_type)
+        .await?;
+    mask_signature(&signed_url);
+    log::info(&format!(
+        "uploading {} file{} as artifact \"{name}\"{}",
+        sources.len(),
+        if sources.len() == 1 { "" } else { "s" },
+        if artifact.form == Form::Raw {
+            " (not zipped)"
+        } else {
+            ""
+        }
+    ));
+    let blob = BlobUpload::new(signed_url)?;
     let (tx, rx) = mpsc::channel(1);
     let progress = progress_bar(&sources);
     let bar = progress.clone();
+    let form = artifact.form;
     let producer =
-        tokio::task::spawn_blocking(move || pipeline::archive(&sources, form, tx, &bar, spool));
+        tokio::task::spawn_blocking(move || pipeline::archive(&sources, form, tx, &bar, pass));
     let staged = blob.stage(rx).await;
-    let zipped = producer.await;
+    let sent = producer.await;
     progress.finish_and_clear();
-    let zipped =
-        zipped.map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
+    let sent = sent.map_err(|err| Error::Blob(format!("writing the blob stopped: {err}")))?;
     // A failed read explains a stopped upload better than the upload's own error.
-    let (archived, block_ids) = match (zipped, staged) {
+    let ((archived, spool), block_ids) = match (sent, staged) {
         (Err(err @ (Error::Input(_) | Error::Unreadable(_))), _)
         | (_, Err(err))
         | (Err(err), Ok(_)) => {
             return Err(err.into());
         }
-        (Ok(archived), Ok(ids)) => (archived, ids),
+        (Ok(sent), Ok(ids)) => (sent, ids),
     };
-    blob.commit(&block_ids).await?;
-    Ok(archived)
+    blob.commit(&block_ids, artifact.content_type).await?;
+    let id = twirp
+        .finalize_artifact(name, archived.size, &archived.sha256)
+        .await?;
+    Ok((id, archived, spool))
 }
 
 /// A bar over the input bytes (drawn only on a terminal, see `log::init`).
@@ -260,43 +294,10 @@ async fn delete_namesakes(twirp: &Twirp, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Refuses names the service refuses, before anything is created.
-pub fn validate_name(name: &str) -> Result<(), Error> {
-    let invalid = |why: String| {
-        Error::InvalidName(format!(
-            "invalid artifact name \"{}\": {why}; names cannot contain \" : < > | * ? \\ / or line breaks",
-            name.escape_debug()
-        ))
-    };
-    if name.trim().is_empty() {
-        return Err(invalid("it is empty".to_owned()));
-    }
-    for (character, shown) in INVALID_NAME_CHARACTERS {
-        if name.contains(*character) {
-            return Err(invalid(format!("it contains {shown}")));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses file names the service refuses (the name rules less `\` and `/`).
-fn validate_entry_name(name: &str) -> Result<(), Error> {
-    let found = INVALID_NAME_CHARACTERS
-        .iter()
-        .filter(|(character, _)| !matches!(character, '\\' | '/'))
-        .find(|(character, _)| name.contains(*character));
-    match found {
-        Some((_, shown)) => Err(Error::Input(format!(
-            "cannot upload \"{}\": file names in an artifact cannot contain {shown} (nor \" : < > | * ? or line breaks); rename the file",
-            name.escape_debug()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`.
+/// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`; none (the
+/// repository's default) for 0, as in `actions/upload-artifact`.
 fn expires_at(retention_days: Option<u16>, limit: Option<u16>) -> Option<String> {
-    let mut days = retention_days?;
+    let mut days = retention_days.filter(|&days| days > 0)?;
     if let Some(limit) = limit.filter(|&limit| days > limit) {
         log::warn(&format!(
             "--retention-days {days} is more than the repository allows; keeping the artifact {limit} days"
@@ -305,28 +306,4 @@ fn expires_at(retention_days: Option<u16>, limit: Option<u16>) -> Option<String>
     }
     let when = SystemTime::now() + Duration::from_secs(u64::from(days) * 86_400);
     Some(crate::time::rfc3339(when))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{validate_entry_name, validate_name};
-
-    #[test]
-    fn names_with_reserved_characters_are_refused() {
-        assert!(validate_name("trace-data").is_ok());
-        assert!(validate_name("traces 2024.06").is_ok());
-        for bad in [
-            "", " ", "a/b", "a\\b", "a:b", "a\nb", "a*", "a?", "\"a\"", "<a>", "a|b",
-        ] {
-            assert!(validate_name(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn file_names_may_hold_slashes_but_not_reserved_characters() {
-        assert!(validate_entry_name("dir/sub/trace-data.json").is_ok());
-        for bad in ["a:b.json", "dir/what?.json", "x|y"] {
-            assert!(validate_entry_name(bad).is_err(), "{bad:?}");
-        }
-    }
 }
