@@ -329,3 +329,36 @@ fn no_archive_takes_exactly_one_file() {
     );
     assert!(fake.requests().is_empty());
 }
+
+/// What the official client uploads unzipped, `fetch-traces` writes byte for byte: the
+/// blob, its type and its digest as the fake results service stored them, served by the
+/// fake GitHub as a download.
+#[test]
+fn an_artifact_the_official_client_uploaded_unzipped_fetches_as_is() {
+    use support::github::{FakeGithub, Scenario, sha};
+    let job = Job::pull_request(&[LABEL]);
+    let fake = FakeResults::start(&job.token);
+    let file = job.write(
+        "traces/trace-data.json",
+        include_bytes!("fixtures/collector-pdata-sample.jsonl"),
+    );
+    let up = official(&job, &fake, &["upload-raw", file.to_str().unwrap()]);
+    let id = up["id"].as_u64().unwrap();
+    let stored = fake.artifacts().into_iter().find(|a| a.id == id).unwrap();
+    let github = FakeGithub::start(
+        Scenario::new()
+            .run(500, &sha(2))
+            .artifact(id, &stored.name, 500, &fake.content(id).unwrap())
+            .last_artifact(|a| {
+                a.served_as = fake.content_type(id);
+                a.digest = stored.finalized.clone().map(|(_, hash)| hash);
+            }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::fetch::fetch(dir.path(), &github, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_same_file(
+        &support::fetch::tracing_dir(dir.path()).join("trace-data"),
+        &file,
+    );
+}
