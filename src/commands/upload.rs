@@ -20,9 +20,12 @@ use crate::artifact::spool::Spool;
 use crate::artifact::twirp::Twirp;
 use crate::artifact::{Error, files, mask_signature, mime, names, token};
 use crate::commands::gate;
-use crate::config::{UploadPlan, WhenNoFiles};
+use crate::config::{ReportUpload, UploadPlan, WhenNoFiles};
 use crate::log;
-use crate::report::job_summary::{self as summary, Uploaded};
+use crate::report::html;
+use crate::report::job_summary::{self as summary, ReportArtifact, Uploaded};
+use crate::trace::budget;
+use crate::trace::stats::Collector;
 
 /// Runs `upload`.
 pub async fn run(args: &UploadPlan) -> crate::Result<()> {
@@ -70,21 +73,100 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
     let files = sources.iter().map(|source| source.path.clone()).collect();
     let pass = Pass {
         validate: true,
-        spool: outputs::has_summary(),
+        spool: outputs::has_summary() || args.report.is_some(),
     };
     let (id, archived, spool) = send(&twirp, args, &artifact, sources, pass).await?;
     for warning in &archived.warnings {
         log::warn(warning);
     }
-    let uploaded = Uploaded {
+    let mut uploaded = Uploaded {
         url: artifact_page(args, id),
         name: artifact.name,
         id,
         pull_request: decision.pull_request,
         files,
         archived,
+        report: None,
     };
+    // After the traces, so that a report that fails never costs the trace artifact.
+    if let (Some(plan), Some(spool)) = (&args.report, &spool) {
+        match report_artifact(&twirp, args, plan, &uploaded, spool).await {
+            Ok(report) => uploaded.report = Some(report),
+            Err(err) => log::warn(&format!(
+                "the HTML report was not uploaded (the traces were): {err}"
+            )),
+        }
+    }
     report(&uploaded, spool.as_ref())
+}
+
+/// Writes the HTML report of the uploaded files from the spool (within the span budget
+/// and the page size limit) and uploads it as is, so that GitHub opens it in the browser.
+async fn report_artifact(
+    twirp: &Twirp,
+    args: &UploadPlan,
+    plan: &ReportUpload,
+    uploaded: &Uploaded,
+    spool: &Spool,
+) -> crate::Result<ReportArtifact> {
+    names::validate_name(&plan.name)?;
+    let collected = &uploaded.archived.collected;
+    let keep = match collected.as_slice() {
+        [one] => budget::choose(one, plan.max_spans),
+        several => {
+            let mut all = Collector::default();
+            for collector in several {
+                all.merge(collector.clone());
+            }
+            budget::choose(&all, plan.max_spans)
+        }
+    };
+    let input: Vec<String> = uploaded
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    let unwritable = |err: std::io::Error| Error::Blob(format!("cannot write the report: {err}"));
+    let mut page = tempfile::NamedTempFile::new().map_err(unwritable)?;
+    let written = tokio::task::block_in_place(|| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, page.as_file_mut());
+        let written = html::write_page_with(
+            &mut out,
+            &input.join(", "),
+            keep.as_ref(),
+            html::MAX_PAGE_BYTES,
+            |data, out| {
+                for index in 0..collected.len() {
+                    spool.read(index, |reader| data.add(reader, out))??;
+                }
+                Ok(())
+            },
+        )?;
+        std::io::Write::flush(&mut out)?;
+        Ok(written)
+    })
+    .map_err(unwritable)?;
+    let blob = Blob {
+        name: plan.name.clone(),
+        form: Form::Raw,
+        content_type: mime::of(&plan.name),
+    };
+    let source = Source {
+        path: page.path().to_owned(),
+        name: plan.name.clone(),
+    };
+    let pass = Pass {
+        validate: false,
+        spool: false,
+    };
+    let (id, _, _) = send(twirp, args, &blob, vec![source], pass).await?;
+    Ok(ReportArtifact {
+        name: plan.name.clone(),
+        id,
+        url: artifact_page(args, id),
+        spans: written.spans,
+        left_out: written.left_out + written.cut_for_size,
+    })
 }
 
 /// An artifact to make: its name, and how its files become its blob.
@@ -210,6 +292,19 @@ fn report(uploaded: &Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
         uploaded.archived.spans,
         uploaded.archived.traces
     );
+    if let Some(report) = &uploaded.report {
+        println!(
+            "uploaded the HTML report \"{}\" (id {}): {} spans{}",
+            report.name,
+            report.id,
+            report.spans,
+            report
+                .url
+                .as_ref()
+                .map(|url| format!(", open {url}"))
+                .unwrap_or_default()
+        );
+    }
     outputs::set_outputs(&summary::outputs(uploaded))?;
     if outputs::has_summary() {
         let traces = trace_summaries(uploaded, spool);

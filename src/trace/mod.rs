@@ -9,6 +9,7 @@
 //! chunks `upload` zips. `upload`, `summary`, `report` and `replay` all read through
 //! here; nothing here speaks a protocol, prints, or writes a file.
 
+pub mod budget;
 pub mod counts;
 pub mod fast;
 pub mod lines;
