@@ -362,3 +362,106 @@ fn an_artifact_the_official_client_uploaded_unzipped_fetches_as_is() {
         &file,
     );
 }
+
+/// The HTML report `upload` adds: uploaded as is as `text/html`, linked from the first
+/// line of the job summary, downloaded by the official client and opened in Chromium
+/// (tests/browser/report.mjs: the list, filters and waterfall, no console error). Gives
+/// the page's data (every element) and the job summary.
+fn report_in_chromium(args: &[&str], left_out: Option<&str>) -> (Vec<Value>, String) {
+    let job = Job::pull_request(&[LABEL]);
+    let fake = FakeResults::start(&job.token);
+    let path = job.path().join("trace-data.json");
+    support::generate::write(
+        &support::generate::Options {
+            lines: Some(300),
+            ..support::generate::Options::default()
+        },
+        std::io::BufWriter::new(std::fs::File::create(&path).unwrap()),
+    )
+    .unwrap();
+    let out = job
+        .upload(&fake)
+        .arg("trace-data.json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = fake
+        .artifacts()
+        .into_iter()
+        .find(|a| a.name == "traces.html")
+        .expect("the report artifact");
+    assert_eq!(report.created, (7, Some("text/html".to_owned())));
+    assert_eq!(fake.content_type(report.id).unwrap(), "text/html");
+    let outputs = job.outputs();
+    assert_eq!(outputs["report-artifact-id"], report.id.to_string());
+    let url = format!(
+        "https://github.com/octo-org/node/actions/runs/1658821493/artifacts/{}",
+        report.id
+    );
+    assert_eq!(outputs["report-artifact-url"], url);
+    let summary = job.summary();
+    let first = summary.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!("**[Open the trace waterfall]({url})**")),
+        "{summary}"
+    );
+    let (_, digest) = report.finalized.clone().unwrap();
+    let digest = digest.strip_prefix("sha256:").unwrap();
+    let dir = download(&job, &fake, &report.id.to_string(), digest);
+    let html = dir.join("traces.html");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let data = page
+        .split_once(r#"id="trace-data">"#)
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .unwrap()
+        .0;
+    let rows: Vec<Value> = serde_json::from_str(data).unwrap();
+    let spans: Vec<&Value> = rows.iter().filter(|row| row.is_array()).collect();
+    let traces: std::collections::HashSet<&str> =
+        spans.iter().filter_map(|span| span[0].as_str()).collect();
+    let mut expect = serde_json::json!({
+        "traces": traces.len(),
+        "spans": spans.len(),
+        "xss": false,
+    });
+    if let Some(text) = left_out {
+        expect["leftOut"] = Value::from(text);
+        expect["factsOnly"] = Value::Bool(true);
+    }
+    let expect_file = dir.join("expect.json");
+    std::fs::write(&expect_file, expect.to_string()).unwrap();
+    support::browser::run_browser_script(
+        "report.mjs",
+        &[html.as_os_str(), expect_file.as_os_str()],
+    );
+    (rows, summary)
+}
+
+#[test]
+fn the_report_artifact_opens_in_chromium_as_downloaded() {
+    let (rows, summary) = report_in_chromium(&[], None);
+    let spans = rows.iter().filter(|row| row.is_array()).count();
+    assert!(
+        summary.contains(&format!("| spans | {spans} |")),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_report_over_its_span_budget_says_what_it_left_out() {
+    let (all, _) = report_in_chromium(&[], None);
+    let total = all.iter().filter(|row| row.is_array()).count();
+    let budget = (total / 2).to_string();
+    let (kept, summary) = report_in_chromium(
+        &["--report-max-spans", &budget],
+        Some(&format!("within a budget of {budget} spans")),
+    );
+    let spans = kept.iter().filter(|row| row.is_array()).count();
+    assert!(spans <= total / 2 && spans > 0, "{spans} of {total}");
+    let first = summary.lines().next().unwrap();
+    assert!(
+        first.ends_with(&format!("{spans} spans, {} left out)", total - spans)),
+        "{first}"
+    );
+}

@@ -491,3 +491,56 @@ fn enterprise_server_is_told_the_artifact_service_is_missing() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// The report goes after the traces: when it cannot be uploaded (here its name is
+/// taken in the run), the step warns and succeeds, and the traces are uploaded.
+#[test]
+fn a_report_that_cannot_be_uploaded_is_a_warning_not_a_lost_trace_artifact() {
+    let (job, fake) = traced_job();
+    fake.add_artifact("traces.html", b"a report of another job");
+    let out = job.upload(&fake).arg("trace-data.json").output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("::warning::the HTML report was not uploaded (the traces were)"));
+    assert!(
+        warning.is_some_and(|l| l.contains("already exists")),
+        "{stderr}"
+    );
+    let traces = fake
+        .artifacts()
+        .into_iter()
+        .find(|a| a.name == "trace-data");
+    assert!(traces.is_some_and(|a| a.finalized.is_some()));
+    assert!(!job.outputs().contains_key("report-artifact-id"));
+    assert!(!job.summary().contains("Open the trace waterfall"));
+}
+
+#[test]
+fn no_report_uploads_only_the_traces_and_report_name_renames_it() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = fake.artifacts().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["trace-data"]);
+    assert!(job.summary().starts_with("### Traces uploaded"));
+    let out = job
+        .upload(&fake)
+        .args([
+            "trace-data.json",
+            "--overwrite",
+            "--report-name",
+            "smoke.html",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = fake.artifacts().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["trace-data", "smoke.html"]);
+    assert!(text(&out.stdout).contains("uploaded the HTML report \"smoke.html\""));
+}

@@ -4,8 +4,11 @@
 //! (off → do nothing, exit 0), refuse GitHub Enterprise Server, check the name and the
 //! files, read the runtime token, `CreateArtifact` (after deleting a namesake with
 //! `--overwrite`), stream the zip (or, with `--no-archive`, the one file as is) to blob
-//! storage while hashing and validating, `FinalizeArtifact` with size and digest, then
-//! outputs and the job summary. Every failure is one line; none shows a secret.
+//! storage while hashing and validating, `FinalizeArtifact` with size and digest; then,
+//! unless `--no-report`, the HTML report (written from the pass's statistics and the
+//! spool of the blob, never from the inputs again) uploaded as is, whose failure is a
+//! warning; then outputs and the job summary, whose first line links the report. Every
+//! failure is one line; none shows a secret.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};

@@ -119,3 +119,36 @@ fn left_out(keep: Option<&Keep>, written: &Written) -> Option<String> {
         parts.join(" ")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The data stops before the page passes its limit, and the page says how many
+    /// spans that left out.
+    #[test]
+    fn a_page_stops_at_its_size_limit_and_says_so() {
+        let sample = include_str!("../../tests/fixtures/collector-pdata-sample.jsonl");
+        let text = sample.repeat(2000);
+        let mut all = Vec::new();
+        let whole = write_page_with(&mut all, "t", None, u64::MAX, |data, out| {
+            data.add(text.as_bytes(), out)
+        })
+        .unwrap();
+        assert_eq!(whole.cut_for_size, 0);
+        let limit = all.len() as u64 / 2 + PAGE_MARGIN;
+        let mut page = Vec::new();
+        let cut = write_page_with(&mut page, "t", None, limit, |data, out| {
+            data.add(text.as_bytes(), out)
+        })
+        .unwrap();
+        assert!((page.len() as u64) < limit, "{} bytes", page.len());
+        assert!(cut.cut_for_size > 0 && cut.spans > 0);
+        assert_eq!(cut.spans + cut.cut_for_size, whole.spans);
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(&format!(
+            "{} more spans were left out to keep the page under 64 MiB.",
+            cut.cut_for_size
+        )));
+    }
+}
