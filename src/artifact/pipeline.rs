@@ -88,9 +88,10 @@ pub fn archive(
     progress: &ProgressBar,
     pass: Pass,
 ) -> Result<(Archived, Option<Spool>), Error> {
-    let spool = match pass.spool {
-        true => Some(SpoolWriter::new().map_err(|err| stopped(&err))?),
-        false => None,
+    let spool = if pass.spool {
+        Some(SpoolWriter::new().map_err(|err| stopped(&err))?)
+    } else {
+        None
     };
     let mut sink = BlockSink {
         pending: BytesMut::with_capacity(BLOCK_SIZE),
@@ -186,12 +187,12 @@ fn add_source(
                 let _ = tx.send(chunk.clone());
             }
         };
-        let sent = send(size, modified, &mut file, &mut tee);
+        let outcome = send(size, modified, &mut file, &mut tee);
         drop(tee);
         let collector = validator
             .map(|validator| validator.join().unwrap_or_default())
             .unwrap_or_default();
-        match sent {
+        match outcome {
             Ok(()) => Ok(collector),
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Err(stopped(&err)),
             Err(err) => Err(unreadable(&err)),

@@ -175,7 +175,11 @@ fn says_zip(path: &str, headers: &reqwest::header::HeaderMap) -> bool {
         let part = part.trim();
         part.strip_prefix("filename")
             .and_then(|rest| rest.split_once('='))
-            .is_some_and(|(_, name)| name.trim().trim_matches('"').ends_with(".zip"))
+            .is_some_and(|(_, name)| {
+                std::path::Path::new(name.trim().trim_matches('"'))
+                    .extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("zip"))
+            })
     });
     matches!(
         mime,
