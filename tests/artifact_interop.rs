@@ -256,10 +256,9 @@ fn a_directory_keeps_its_layout_relative_to_its_root() {
     );
 }
 
-/// The fake as the official client's `skipArchive` sees it: one file, named after it,
-/// with its type, served back unzipped and byte-identical.
-#[test]
-fn the_official_client_uploads_a_file_unzipped_and_gets_it_back() {
+/// The sample uploaded as is (`skipArchive`) by the official client: the job, the
+/// fake, the file, the artifact id and its digest.
+fn official_upload_as_is() -> (Job, FakeResults, PathBuf, u64, String) {
     let job = Job::pull_request(&[LABEL]);
     let fake = FakeResults::start(&job.token);
     let file = job.write(
@@ -268,7 +267,16 @@ fn the_official_client_uploads_a_file_unzipped_and_gets_it_back() {
     );
     let up = official(&job, &fake, &["upload-raw", file.to_str().unwrap()]);
     let id = up["id"].as_u64().unwrap();
-    let digest = up["digest"].as_str().unwrap();
+    let digest = up["digest"].as_str().unwrap().to_owned();
+    (job, fake, file, id, digest)
+}
+
+/// The fake as the official client's `skipArchive` sees it: one file, named after it,
+/// with its type, served back unzipped and byte-identical.
+#[test]
+fn the_official_client_uploads_a_file_unzipped_and_gets_it_back() {
+    let (job, fake, file, id, digest) = official_upload_as_is();
+    let digest = digest.as_str();
     let artifact = fake.artifacts().into_iter().find(|a| a.id == id).unwrap();
     assert_eq!(artifact.name, "trace-data.json");
     assert_eq!(artifact.created, (7, Some("application/json".to_owned())));
@@ -336,14 +344,7 @@ fn no_archive_takes_exactly_one_file() {
 #[test]
 fn an_artifact_the_official_client_uploaded_unzipped_fetches_as_is() {
     use support::github::{FakeGithub, Scenario, sha};
-    let job = Job::pull_request(&[LABEL]);
-    let fake = FakeResults::start(&job.token);
-    let file = job.write(
-        "traces/trace-data.json",
-        include_bytes!("fixtures/collector-pdata-sample.jsonl"),
-    );
-    let up = official(&job, &fake, &["upload-raw", file.to_str().unwrap()]);
-    let id = up["id"].as_u64().unwrap();
+    let (_job, fake, file, id, _) = official_upload_as_is();
     let stored = fake.artifacts().into_iter().find(|a| a.id == id).unwrap();
     let github = FakeGithub::start(
         Scenario::new()
