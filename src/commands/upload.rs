@@ -100,7 +100,7 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
             )),
         }
     }
-    report(&uploaded, spool.as_ref())
+    report(&mut uploaded, spool.as_ref())
 }
 
 /// Writes the HTML report of the uploaded files from the spool (within the span budget
@@ -285,7 +285,7 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
 }
 
 /// Prints the result and writes outputs and the job summary.
-fn report(uploaded: &Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
+fn report(uploaded: &mut Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
     println!(
         "uploaded artifact \"{}\" (id {}, {}, sha256:{}): {} spans in {} traces",
         uploaded.name,
@@ -319,11 +319,13 @@ fn report(uploaded: &Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
 /// The markdown trace summary (slowest traces, a gantt of the slowest) of each uploaded
 /// file, from what the upload's pass collected and, for the gantt, the spool. The
 /// artifact is already uploaded, so a chart that cannot be drawn costs a warning.
-fn trace_summaries(uploaded: &Uploaded, spool: Option<&Spool>) -> String {
+fn trace_summaries(uploaded: &mut Uploaded, spool: Option<&Spool>) -> String {
+    // Taken, not copied: the statistics of a big file are tens of MiB.
+    let collected = std::mem::take(&mut uploaded.archived.collected);
     let files = &uploaded.files;
     let mut markdown = String::new();
-    for (index, (file, collected)) in files.iter().zip(&uploaded.archived.collected).enumerate() {
-        let mut summary = collected.clone().finish(file.display().to_string());
+    for (index, (file, collected)) in files.iter().zip(collected).enumerate() {
+        let mut summary = collected.finish(file.display().to_string());
         if let (Some(spool), Some(slowest)) = (spool, summary.slowest.first()) {
             let id = slowest.trace_id.clone();
             match spool.read(index, |reader| crate::trace::scan::trace_spans(reader, &id)) {
