@@ -115,13 +115,13 @@ async fn report_artifact(
     names::validate_name(&plan.name)?;
     let collected = &uploaded.archived.collected;
     let keep = match collected.as_slice() {
-        [one] => budget::choose(one, plan.max_spans),
+        [one] => budget::choose(one, plan.max_spans, html::MAX_DATA_BYTES),
         several => {
             let mut all = Collector::default();
             for collector in several {
                 all.merge(collector.clone());
             }
-            budget::choose(&all, plan.max_spans)
+            budget::choose(&all, plan.max_spans, html::MAX_DATA_BYTES)
         }
     };
     let input: Vec<String> = uploaded

@@ -38,6 +38,9 @@ struct Meta<'a> {
 pub const MAX_PAGE_BYTES: u64 = 64 << 20;
 /// Room kept below [`MAX_PAGE_BYTES`] for the template, style, script and facts.
 const PAGE_MARGIN: u64 = 2 << 20;
+/// The most data a page of [`MAX_PAGE_BYTES`] holds.
+pub const MAX_DATA_BYTES: u64 =
+    MAX_PAGE_BYTES - PAGE_MARGIN - (TEMPLATE.len() + STYLE.len() + SCRIPT.len()) as u64;
 
 /// Writes the whole page: the template with the style, the spans, the facts about the
 /// file, and the script.
@@ -96,8 +99,13 @@ fn left_out(keep: Option<&Keep>, written: &Written) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(keep) = keep {
         parts.push(format!(
-            "This page holds the failing and the slowest traces of the file, whole, within a budget of {} spans: {} spans of {} traces were left out{}.",
+            "This page holds the failing and the slowest traces of the file, whole, within a budget of {} spans{}: {} spans of {} traces were left out{}.",
             keep.max_spans,
+            if keep.by_size {
+                format!(" (what fits in {} MiB)", MAX_PAGE_BYTES >> 20)
+            } else {
+                String::new()
+            },
             keep.left_out_spans,
             keep.left_out_traces,
             if keep.left_out_traces == 0 {
