@@ -553,3 +553,24 @@ fn no_report_uploads_only_the_traces_and_report_name_renames_it() {
     assert_eq!(names, ["trace-data", "smoke.html"]);
     assert!(text(&out.stdout).contains("uploaded the HTML report \"smoke.html\""));
 }
+
+/// A file uploaded as is gets its report too, read from the copy of the file sent.
+#[test]
+fn no_archive_uploads_the_file_as_is_and_its_report() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-archive"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let artifacts = fake.artifacts();
+    let names: Vec<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["trace-data.json", "traces.html"]);
+    assert_eq!(fake.content(artifacts[0].id).unwrap(), SAMPLE);
+    let page = String::from_utf8(fake.content(artifacts[1].id).unwrap()).unwrap();
+    let counts = ci_tracing::trace::counts::Counts::scan(SAMPLE).unwrap();
+    let spans = format!("(`traces.html`, {} spans)", counts.spans);
+    assert!(job.summary().lines().next().unwrap().ends_with(&spans));
+    assert!(page.starts_with("<!DOCTYPE html>"));
+}
