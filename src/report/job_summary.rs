@@ -43,7 +43,7 @@ pub struct ReportArtifact {
     pub left_out: u64,
 }
 
-/// The step outputs of SPEC.md.
+/// The step outputs (`GITHUB_OUTPUT`) of an upload.
 pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
     let mut outputs = vec![("artifact-id", uploaded.id.to_string())];
     if let Some(url) = &uploaded.url {
