@@ -20,11 +20,12 @@ function getInput (env, name) {
   return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim()
 }
 
-/** A boolean input in the YAML 1.2 core forms the toolkit accepts; '' is false. */
-function getBoolean (env, name) {
+/** A boolean input in the YAML 1.2 core forms the toolkit accepts; '' is `empty`. */
+function getBoolean (env, name, empty = false) {
   const value = getInput(env, name)
+  if (value === '') return empty
   if (['true', 'True', 'TRUE'].includes(value)) return true
-  if (['false', 'False', 'FALSE', ''].includes(value)) return false
+  if (['false', 'False', 'FALSE'].includes(value)) return false
   throw new Error(`input ${name} must be true or false, not "${value}"`)
 }
 
@@ -56,6 +57,11 @@ function buildArgs (env, command = getCommand(env)) {
     option('--compression-level', 'compression-level')
     option('--if-no-files-found', 'if-no-files-found')
     if (getBoolean(env, 'overwrite')) args.push('--overwrite')
+    if (getBoolean(env, 'include-hidden-files')) args.push('--include-hidden-files')
+    if (!getBoolean(env, 'archive', true)) args.push('--no-archive')
+    if (!getBoolean(env, 'report', true)) args.push('--no-report')
+    option('--report-name', 'report-name')
+    option('--report-max-spans', 'report-max-spans')
   }
   option('--label', 'label')
   if (getBoolean(env, 'live')) args.push('--live')

@@ -22,13 +22,25 @@ test('upload inputs become flags, multi-line paths become arguments', () => {
     INPUT_OVERWRITE: 'true',
     'INPUT_IF-NO-FILES-FOUND': 'error',
     INPUT_LABEL: 'enable tracing',
-    INPUT_LIVE: 'TRUE'
+    INPUT_LIVE: 'TRUE',
+    'INPUT_INCLUDE-HIDDEN-FILES': 'true',
+    INPUT_ARCHIVE: 'false',
+    INPUT_REPORT: 'False',
+    'INPUT_REPORT-NAME': 'smoke.html',
+    'INPUT_REPORT-MAX-SPANS': '5000'
   })
   assert.deepEqual(args, [
     'upload', 'traces/a.json', 'traces/b/*.json', '--name', 'trace-data',
     '--retention-days', '7', '--compression-level', '9', '--if-no-files-found', 'error',
-    '--overwrite', '--label', 'enable tracing', '--live'
+    '--overwrite', '--include-hidden-files', '--no-archive', '--no-report',
+    '--report-name', 'smoke.html', '--report-max-spans', '5000',
+    '--label', 'enable tracing', '--live'
   ])
+})
+
+test('archive and report are on unless turned off', () => {
+  assert.deepEqual(action.buildArgs({ INPUT_ARCHIVE: 'true', INPUT_REPORT: 'true' }), ['upload'])
+  assert.throws(() => action.buildArgs({ INPUT_ARCHIVE: 'no' }), /archive must be true or false/)
 })
 
 test('gate takes only the gate inputs and upload is the default command', () => {

@@ -4,7 +4,9 @@
 # @actions/artifact) by `ci-tracing upload` and by the official @actions/artifact client
 # (`uploadArtifact`) at the same compression level, in one run. Prints both wall times,
 # ci-tracing's peak RSS (target <= 100 MiB), and last the ratio ci-tracing / official
-# (target <= 0.6). Not a test: numbers depend on the machine.
+# (target <= 0.6). The comparison leaves out the HTML report (`--no-report`: the official
+# client makes none); a third run prints what the default upload (job summary and report
+# artifact included) takes. Not a test: numbers depend on the machine.
 #   BENCH_SIZE=512MiB BENCH_LEVEL=6 bash bench/upload.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +37,17 @@ echo '{"pull_request":{"number":1,"labels":[{"name":"enable tracing"}]}}' >"$wor
 start="$(now)"
 GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$work/event.json" \
   /usr/bin/time -v -o "$work/time.txt" \
-  target/release/ci-tracing -q --no-progress upload "$file" --name ci-tracing --compression-level "$level" >"$work/ci-tracing.out"
+  target/release/ci-tracing -q --no-progress upload "$file" --name ci-tracing --compression-level "$level" --no-report >"$work/ci-tracing.out"
 ours="$(awk -v a="$(now)" -v b="$start" 'BEGIN { print a - b }')"
 rss_kib="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")"
+
+start="$(now)"
+GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$work/event.json" GITHUB_STEP_SUMMARY="$work/summary.md" \
+  /usr/bin/time -v -o "$work/time-report.txt" \
+  target/release/ci-tracing -q --no-progress upload "$file" --name ci-tracing-full --compression-level "$level" \
+  --report-name "bench-$$.html" >"$work/ci-tracing-full.out"
+full="$(awk -v a="$(now)" -v b="$start" 'BEGIN { print a - b }')"
+full_rss_kib="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time-report.txt")"
 
 start="$(now)"
 /usr/bin/time -v -o "$work/time-official.txt" \
@@ -48,5 +58,6 @@ exec 3>&-
 cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$1"; }
 printf 'input: %s (%s bytes), compression level %s\n' "$size" "$(stat -c %s "$file")" "$level"
 printf 'ci-tracing upload:          %.2f s wall, %s s CPU, peak RSS %.1f MiB\n' "$ours" "$(cpu "$work/time.txt")" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')"
+printf 'ci-tracing upload + summary + report: %.2f s wall, %s s CPU, peak RSS %.1f MiB\n' "$full" "$(cpu "$work/time-report.txt")" "$(awk -v k="$full_rss_kib" 'BEGIN { print k / 1024 }')"
 printf '@actions/artifact upload:   %.2f s wall, %s s CPU\n' "$theirs" "$(cpu "$work/time-official.txt")"
 printf 'ratio (ci-tracing / official): %.2f\n' "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print a / b }')"

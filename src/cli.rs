@@ -167,7 +167,7 @@ pub enum Command {
     /// (not to `run:` steps). The artifact service is not available on GitHub Enterprise
     /// Server.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7\n  ci-tracing upload 'out/**/*.json' --if-no-files-found error --overwrite\n\n",
+        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7\n  ci-tracing upload trace-data.json --no-archive --report-name smoke.html\n\n",
         "Exit status: 0 uploaded (or gated off, or no files with --if-no-files-found warn|ignore),\n1 the upload failed or no files with --if-no-files-found error, 2 wrong invocation (no\nruntime token, bad name, unreadable file)."
     ))]
     Upload(UploadArgs),
@@ -314,8 +314,8 @@ pub struct UploadArgs {
     /// Artifact name.
     #[arg(long, value_name = "NAME", default_value = "trace-data")]
     pub name: String,
-    /// Days to keep the artifact (1-90; capped by the repository setting).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=90))]
+    /// Days to keep the artifact (1-90, capped by the repository setting; 0: the repository default).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=90))]
     pub retention_days: Option<u16>,
     /// Zip compression level, 0 (store) to 9 (smallest).
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
@@ -326,6 +326,21 @@ pub struct UploadArgs {
     /// What to do when no file matches.
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = IfNoFilesFound::Warn)]
     pub if_no_files_found: IfNoFilesFound,
+    /// Also upload hidden files (names starting with a dot) found in directories and by wildcards.
+    #[arg(long)]
+    pub include_hidden_files: bool,
+    /// Upload one file as is, not zipped, named after the file (GitHub opens it in the browser).
+    #[arg(long)]
+    pub no_archive: bool,
+    /// Do not also upload the HTML report of the traces.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Name of the HTML report artifact.
+    #[arg(long, value_name = "NAME", default_value = "traces.html")]
+    pub report_name: String,
+    /// Spans past which the report keeps only the slowest and failing traces.
+    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub report_max_spans: u64,
     /// The gate that runs first.
     #[command(flatten)]
     pub gate: GateArgs,

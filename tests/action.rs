@@ -78,15 +78,23 @@ fn every_upload_input_maps_to_a_flag_the_binary_accepts() {
             ("compression-level", "9"),
             ("overwrite", "true"),
             ("if-no-files-found", "error"),
+            ("include-hidden-files", "false"),
+            ("archive", "true"),
+            ("report", "true"),
+            ("report-name", "smoke.html"),
+            ("report-max-spans", "1000"),
             ("token", "ghs_action_input_token"),
         ],
     );
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{all}");
     let artifacts = fake.artifacts();
-    assert_eq!(artifacts.len(), 1, "the old one was replaced");
+    let names: Vec<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["traces", "smoke.html"], "the old one was replaced");
     assert!(artifacts[0].expires_at.is_some());
-    assert_eq!(job.outputs()["artifact-id"], artifacts[0].id.to_string());
+    let outputs = job.outputs();
+    assert_eq!(outputs["artifact-id"], artifacts[0].id.to_string());
+    assert_eq!(outputs["report-artifact-id"], artifacts[1].id.to_string());
     assert!(!all.contains("ghs_action_input_token"));
 }
 

@@ -48,8 +48,8 @@ fn bad_flags_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for args in [
         &["upload", "--compression-level", "12"][..],
-        &["upload", "--retention-days", "0"],
         &["upload", "--retention-days", "91"],
+        &["upload", "--report-max-spans", "0"],
         &["fetch-traces"],
         &["fetch-traces", "--pr", "abc"],
         &["summary", "--format", "yaml"],

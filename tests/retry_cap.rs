@@ -94,7 +94,7 @@ fn upload_past(matches: &str, announced: &str) -> FakeResults {
     job.write("trace-data.json", SAMPLE.as_bytes());
     fake.busy_once(matches, FOREVER);
     let mut cmd = job.std_upload(&fake);
-    cmd.args(["-v", "trace-data.json"]);
+    cmd.args(["-v", "trace-data.json", "--no-report"]);
     let (code, stderr) = run_capped(cmd);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains(announced), "{stderr}");

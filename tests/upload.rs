@@ -124,8 +124,8 @@ fn invalid_artifact_names_are_refused_before_any_request() {
 fn out_of_range_flags_are_usage_errors() {
     let (job, fake) = traced_job();
     for (args, flag) in [
-        (&["--retention-days", "0"][..], "--retention-days"),
-        (&["--retention-days", "91"], "--retention-days"),
+        (&["--retention-days", "91"][..], "--retention-days"),
+        (&["--report-max-spans", "0"], "--report-max-spans"),
         (&["--compression-level", "12"], "--compression-level"),
     ] {
         let out = job.upload(&fake).args(args).output().unwrap();
@@ -175,6 +175,7 @@ fn an_unreadable_file_is_a_usage_error_before_any_request() {
 }
 
 #[test]
+/// (These count the requests of the trace artifact: without the report's.)
 fn a_name_taken_in_the_run_needs_overwrite() {
     let (job, fake) = traced_job();
     let old = fake.add_artifact("trace-data", b"old zip");
@@ -186,7 +187,7 @@ fn a_name_taken_in_the_run_needs_overwrite() {
     );
     let out = job
         .upload(&fake)
-        .args(["trace-data.json", "--overwrite"])
+        .args(["trace-data.json", "--overwrite", "--no-report"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -207,7 +208,11 @@ fn a_503_is_retried() {
         json!({"code": "unavailable", "msg": "busy"}),
     );
     fake.fail_once("/FinalizeArtifact", 0, json!(null));
-    let out = job.upload(&fake).arg("trace-data.json").output().unwrap();
+    let out = (job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-report"])
+        .output())
+    .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(count(&fake, "/CreateArtifact"), 2);
     assert_eq!(count(&fake, "/FinalizeArtifact"), 2);
@@ -231,7 +236,11 @@ fn a_service_that_stays_down_is_one_error() {
 fn a_blob_put_failing_once_is_sent_again() {
     let (job, fake) = traced_job();
     fake.fail_once("PUT /blob/", 500, json!(null));
-    let out = job.upload(&fake).arg("trace-data.json").output().unwrap();
+    let out = (job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-report"])
+        .output())
+    .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(count(&fake, "comp=block&"), 2);
     assert_eq!(count(&fake, "comp=blocklist"), 1);
@@ -356,4 +365,212 @@ fn a_file_name_the_service_refuses_is_an_error_before_any_request() {
     let out = job.upload(&fake).arg("traces").output().unwrap();
     assert_error(&out, 2, "cannot upload \"run:1.json\"");
     assert!(fake.requests().is_empty());
+}
+
+/// The file is read once: a FIFO gives its bytes to one reader only, and a second open
+/// would wait forever for a writer (the test gives up after two minutes rather than
+/// hang). The job summary's chart of the slowest trace, which needs a second look at
+/// the spans, still appears, and the artifact holds every byte.
+#[test]
+fn a_fifo_is_read_once_and_still_gets_its_chart() {
+    use std::io::{Read, Write};
+
+    let (job, fake) = traced_job();
+    let mut content = Vec::new();
+    let generated = support::generate::write(
+        &support::generate::Options {
+            bytes: Some(3 << 20),
+            seed: 5,
+            ..support::generate::Options::default()
+        },
+        &mut content,
+    )
+    .unwrap();
+    let fifo = job.path().join("fifo.json");
+    support::mkfifo(&fifo);
+    let writer = {
+        let (fifo, content) = (fifo.clone(), content.clone());
+        std::thread::spawn(move || {
+            std::fs::File::create(&fifo).and_then(|mut f| f.write_all(&content))
+        })
+    };
+    let mut child = job
+        .std_upload(&fake)
+        .arg("fifo.json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("upload is still running: it waits to read the FIFO a second time");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    assert!(written.is_ok(), "{written:?}: {}", text(&out.stderr));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(job.outputs()["spans"], generated.spans.to_string());
+    let summary = job.summary();
+    assert!(summary.contains("#### Slowest trace: "), "{summary}");
+    assert!(summary.contains("```mermaid\ngantt\n"), "{summary}");
+    let id: u64 = job.outputs()["artifact-id"].parse().unwrap();
+    let zip = fake.content(id).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut uploaded = Vec::new();
+    archive
+        .by_name("fifo.json")
+        .unwrap()
+        .read_to_end(&mut uploaded)
+        .unwrap();
+    assert!(
+        uploaded == content,
+        "the artifact differs from what was written"
+    );
+}
+
+/// `retention-days: 0` is the repository's default, as in upload-artifact: no
+/// `expires_at` is sent.
+#[test]
+fn retention_days_zero_leaves_the_expiry_to_the_repository() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--retention-days", "0", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fake.artifacts()[0].expires_at, None);
+}
+
+/// Hidden files stay out of a directory's artifact unless asked for.
+#[test]
+fn hidden_files_are_left_out_unless_included() {
+    let (job, fake) = traced_job();
+    job.write("traces/a.json", SAMPLE);
+    job.write("traces/.hidden.json", SAMPLE);
+    let names = |fake: &FakeResults| {
+        let id = fake.artifacts().last().unwrap().id;
+        let zip = fake.content(id).unwrap();
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        (archive.file_names().map(|name| name.unwrap().into_owned())).collect::<Vec<_>>()
+    };
+    let upload = |extra: &[&str]| {
+        let out = job
+            .upload(&fake)
+            .args(["traces", "--no-report", "--overwrite"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    upload(&[]);
+    assert_eq!(names(&fake), ["a.json"]);
+    upload(&["--include-hidden-files"]);
+    let mut included = names(&fake);
+    included.sort();
+    assert_eq!(included, [".hidden.json", "a.json"]);
+}
+
+/// GitHub Enterprise Server has no artifact service for this protocol: one line says
+/// so before anything is sent; *.ghe.com is GitHub's cloud and works.
+#[test]
+fn enterprise_server_is_told_the_artifact_service_is_missing() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .env("GITHUB_SERVER_URL", "https://ghe.example.com")
+        .arg("trace-data.json")
+        .output()
+        .unwrap();
+    assert_error(
+        &out,
+        2,
+        "not available on GitHub Enterprise Server (https://ghe.example.com)",
+    );
+    assert!(fake.requests().is_empty());
+    let out = job
+        .upload(&fake)
+        .env("GITHUB_SERVER_URL", "https://octo.ghe.com")
+        .args(["trace-data.json", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// The report goes after the traces: when it cannot be uploaded (here its name is
+/// taken in the run), the step warns and succeeds, and the traces are uploaded.
+#[test]
+fn a_report_that_cannot_be_uploaded_is_a_warning_not_a_lost_trace_artifact() {
+    let (job, fake) = traced_job();
+    fake.add_artifact("traces.html", b"a report of another job");
+    let out = job.upload(&fake).arg("trace-data.json").output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("::warning::the HTML report was not uploaded (the traces were)"));
+    assert!(
+        warning.is_some_and(|l| l.contains("already exists")),
+        "{stderr}"
+    );
+    let traces = fake
+        .artifacts()
+        .into_iter()
+        .find(|a| a.name == "trace-data");
+    assert!(traces.is_some_and(|a| a.finalized.is_some()));
+    assert!(!job.outputs().contains_key("report-artifact-id"));
+    assert!(!job.summary().contains("Open the trace waterfall"));
+}
+
+#[test]
+fn no_report_uploads_only_the_traces_and_report_name_renames_it() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = fake.artifacts().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["trace-data"]);
+    assert!(job.summary().starts_with("### Traces uploaded"));
+    let out = job
+        .upload(&fake)
+        .args([
+            "trace-data.json",
+            "--overwrite",
+            "--report-name",
+            "smoke.html",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = fake.artifacts().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["trace-data", "smoke.html"]);
+    assert!(text(&out.stdout).contains("uploaded the HTML report \"smoke.html\""));
+}
+
+/// A file uploaded as is gets its report too, read from the copy of the file sent.
+#[test]
+fn no_archive_uploads_the_file_as_is_and_its_report() {
+    let (job, fake) = traced_job();
+    let out = job
+        .upload(&fake)
+        .args(["trace-data.json", "--no-archive"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let artifacts = fake.artifacts();
+    let names: Vec<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["trace-data.json", "traces.html"]);
+    assert_eq!(fake.content(artifacts[0].id).unwrap(), SAMPLE);
+    let page = String::from_utf8(fake.content(artifacts[1].id).unwrap()).unwrap();
+    let counts = ci_tracing::trace::counts::Counts::scan(SAMPLE).unwrap();
+    let spans = format!("(`traces.html`, {} spans)", counts.spans);
+    assert!(job.summary().lines().next().unwrap().ends_with(&spans));
+    assert!(page.starts_with("<!DOCTYPE html>"));
 }

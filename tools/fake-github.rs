@@ -108,6 +108,7 @@ fn main() {
         expired: false,
         digest: Some(digest),
         zip: Zip::File(zip_path),
+        served_as: None,
     });
     let fake = FakeGithub::serve(
         scenario,

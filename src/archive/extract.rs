@@ -29,6 +29,37 @@ pub struct Extracted {
     pub entries: Vec<String>,
 }
 
+/// Whether `file` starts as a zip does (a local file header, or the end record of an
+/// empty archive); reads its first bytes and leaves it rewound.
+pub fn has_zip_signature(file: &mut File) -> std::io::Result<bool> {
+    use std::io::Seek;
+    let mut start = [0u8; 4];
+    let mut got = 0;
+    while got < start.len() {
+        match file.read(&mut start[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    file.rewind()?;
+    Ok(got == 4 && matches!(&start, b"PK\x03\x04" | b"PK\x05\x06"))
+}
+
+/// The spans of an artifact uploaded as is: the downloaded file itself, counted (lines
+/// and bytes, read once more in chunks), named `name` in the log.
+pub fn raw_spans(file: NamedTempFile, name: &str) -> Result<Extracted, Error> {
+    let mut counter = Counter::new(std::io::sink());
+    let mut reader = file.reopen().map_err(|err| Error::io(file.path(), &err))?;
+    std::io::copy(&mut reader, &mut counter).map_err(|err| Error::io(file.path(), &err))?;
+    let unterminated = u64::from(counter.bytes > 0 && counter.last != b'\n');
+    Ok(Extracted {
+        lines: counter.lines + unterminated,
+        bytes: counter.bytes,
+        file,
+        entries: vec![name.to_owned()],
+    })
+}
+
 /// Checks every entry of `zip`, then writes the JSON entries into a temporary file in `dir`.
 pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Error> {
     let mut archive = ZipArchive::new(zip).map_err(|err| Error::Damaged(err.to_string()))?;

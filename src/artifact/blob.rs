@@ -69,8 +69,8 @@ impl BlobUpload {
         self.put("a block", &url, block, &[]).await
     }
 
-    /// Commits the staged blocks, in order, as the blob's content.
-    pub async fn commit(&self, ids: &[String]) -> Result<(), Error> {
+    /// Commits the staged blocks, in order, as the blob's content of `content_type`.
+    pub async fn commit(&self, ids: &[String], content_type: &str) -> Result<(), Error> {
         let mut xml =
             String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>"#);
         for id in ids {
@@ -82,7 +82,7 @@ impl BlobUpload {
         let url = self.with_params("comp=blocklist");
         let headers = [
             ("content-type", "application/xml"),
-            ("x-ms-blob-content-type", "application/zip"),
+            ("x-ms-blob-content-type", content_type),
         ];
         self.put("the block list", &url, Bytes::from(xml), &headers)
             .await

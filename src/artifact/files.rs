@@ -6,7 +6,8 @@
 //! itself, a glob's root is the directory before its first wildcard. Files are checked
 //! for readability here, before anything is created on the service. Nothing is read.
 //! Hidden files (`.name`) inside directories and behind wildcards are left out, as
-//! `actions/upload-artifact` leaves them out by default; naming one explicitly works.
+//! `actions/upload-artifact` leaves them out by default (`include-hidden-files` brings
+//! them in); naming one explicitly works.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,9 @@ pub struct Found {
     pub unmatched: Vec<String>,
 }
 
-/// Resolves `patterns` relative to the current directory.
-pub fn find(patterns: &[String]) -> Result<Found, Error> {
+/// Resolves `patterns` relative to the current directory; `hidden` includes hidden
+/// files found in directories and by wildcards.
+pub fn find(patterns: &[String], hidden: bool) -> Result<Found, Error> {
     let cwd = std::env::current_dir()
         .map_err(|err| Error::Input(format!("cannot read the current directory: {err}")))?;
     let mut files = BTreeSet::new();
@@ -35,7 +37,7 @@ pub fn find(patterns: &[String]) -> Result<Found, Error> {
         if pattern.contains(['*', '?', '[']) {
             found.roots.push(cwd.join(glob_root(pattern)));
             let options = glob::MatchOptions {
-                require_literal_leading_dot: true,
+                require_literal_leading_dot: !hidden,
                 ..glob::MatchOptions::new()
             };
             let matches =
@@ -46,7 +48,7 @@ pub fn find(patterns: &[String]) -> Result<Found, Error> {
                     }
                 })?;
             for path in matches.flatten() {
-                add_path(&path, &mut files)?;
+                add_path(&path, &mut files, hidden)?;
             }
         } else {
             let path = cwd.join(pattern);
@@ -56,7 +58,7 @@ pub fn find(patterns: &[String]) -> Result<Found, Error> {
                 found.roots.push(path.parent().unwrap_or(&cwd).to_owned());
             }
             if path.exists() {
-                add_path(&path, &mut files)?;
+                add_path(&path, &mut files, hidden)?;
             }
         }
         if files.len() == before {
@@ -83,7 +85,7 @@ fn glob_root(pattern: &str) -> PathBuf {
 }
 
 /// Adds a file, or every file under a directory.
-fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
+fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>, hidden: bool) -> Result<(), Error> {
     if !path.is_dir() {
         files.insert(path.to_owned());
         return Ok(());
@@ -91,18 +93,34 @@ fn add_path(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
     let entries = std::fs::read_dir(path).map_err(|err| unreadable(path, &err))?;
     for entry in entries {
         let entry = entry.map_err(|err| unreadable(path, &err))?;
-        // Hidden files stay out, as in actions/upload-artifact since v4.4.
-        if !entry.file_name().to_string_lossy().starts_with('.') {
-            add_path(&entry.path(), files)?;
+        // Hidden files stay out unless asked for, as in actions/upload-artifact since v4.4.
+        if hidden || !entry.file_name().to_string_lossy().starts_with('.') {
+            add_path(&entry.path(), files, hidden)?;
         }
     }
     Ok(())
 }
 
+/// Opens each regular file once to see that it can be read. A FIFO is not opened here:
+/// that would take its writer's data (or wait for one); its one read is the upload's.
 fn check_readable(file: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(file).map_err(|err| unreadable(file, &err))?;
+    if is_fifo(&meta) {
+        return Ok(());
+    }
     std::fs::File::open(file)
         .map(drop)
         .map_err(|err| unreadable(file, &err))
+}
+
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn unreadable(path: &Path, err: &std::io::Error) -> Error {
@@ -123,16 +141,20 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "{}").unwrap();
         }
-        let mut files = BTreeSet::new();
-        add_path(dir.path(), &mut files).unwrap();
-        let names: Vec<_> = files
-            .iter()
-            .map(|f| f.strip_prefix(dir.path()).unwrap().to_owned())
-            .collect();
+        let found = |hidden| {
+            let mut files = BTreeSet::new();
+            add_path(dir.path(), &mut files, hidden).unwrap();
+            let names: Vec<_> = files
+                .iter()
+                .map(|f| f.strip_prefix(dir.path()).unwrap().to_owned())
+                .collect();
+            names
+        };
         assert_eq!(
-            names,
+            found(false),
             [PathBuf::from("a.json"), PathBuf::from("sub/b.json")]
         );
+        assert_eq!(found(true).len(), 4, "with hidden files");
     }
 
     #[test]

@@ -15,7 +15,10 @@ use crate::http::{Policy, Retry};
 
 pub mod blob;
 pub mod files;
+pub mod mime;
+pub mod names;
 pub mod pipeline;
+pub mod spool;
 pub mod token;
 pub mod twirp;
 
@@ -68,6 +71,11 @@ pub enum Error {
         "{0} is not set: the runner gives it only to JavaScript and Docker actions, not to `run:` steps or composite actions; upload with the ci-tracing action (`uses: OWNER/ci-tracing@v1`) instead of running the binary"
     )]
     MissingRuntime(&'static str),
+    /// The run is on GitHub Enterprise Server, which has no artifact service for v4.
+    #[error(
+        "the artifact service that upload uses is not available on GitHub Enterprise Server ({0}), as for actions/upload-artifact@v4 and later; on GHES upload the file with actions/upload-artifact@v3"
+    )]
+    EnterpriseServer(String),
     /// The runtime token or results URL the runner gave cannot be used.
     #[error("{variable} {problem}; the action must run in a job of a GitHub Actions workflow run")]
     RuntimeToken {
@@ -126,6 +134,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::MissingRuntime(_)
+            | Error::EnterpriseServer(_)
             | Error::RuntimeToken { .. }
             | Error::InvalidName(_)
             | Error::Input(_)

@@ -62,14 +62,21 @@ impl Twirp {
         })
     }
 
-    /// `CreateArtifact` → the signed upload URL.
+    /// `CreateArtifact` → the signed upload URL. A zip goes as `upload-artifact@v4`
+    /// sends it (version 4, no MIME type); a file as is (`mime_type`) as the current
+    /// official client sends it (version 7 with the file's MIME type).
     pub async fn create_artifact(
         &self,
         name: &str,
         expires_at: Option<&str>,
+        mime_type: Option<&str>,
     ) -> Result<Secret, Error> {
         let mut body = self.request(name);
         body["version"] = json!(4);
+        if let Some(mime_type) = mime_type {
+            body["version"] = json!(7);
+            body["mime_type"] = json!(mime_type);
+        }
         if let Some(when) = expires_at {
             body["expires_at"] = json!(when);
         }

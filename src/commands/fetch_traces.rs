@@ -1,5 +1,7 @@
 //! `ci-tracing fetch-traces`: find a pull request's newest trace-data artifact and
-//! leave its spans in `.github/tracing/trace-data`.
+//! leave its spans in `.github/tracing/trace-data`. The artifact may be a zip (made by
+//! `upload` or `actions/upload-artifact`) or a file uploaded as is (`archive: false`,
+//! named `trace-data.json` and the like): both end up as `trace-data`.
 //!
 //! Order matters: settings are resolved and an existing `trace-data` is refused (without
 //! `--force`) before anything is downloaded; the zip streams into a temporary file next
@@ -11,7 +13,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::archive::extract::{Extracted, extract_spans};
+use crate::archive::extract::{Extracted, extract_spans, has_zip_signature, raw_spans};
 use crate::atomic;
 use crate::config::{FetchPlan, Repo};
 use crate::github::Error;
@@ -113,8 +115,11 @@ fn print_list(plan: &FetchPlan, listed: &[Listed]) {
     }
 }
 
-/// Streams the artifact into a temporary zip in `dir` and extracts its spans into
-/// another temporary file there; the zip is deleted on return, whatever happens.
+/// Streams the artifact into a temporary file in `dir`. A zip's spans are extracted
+/// into another temporary file there (the zip is deleted on return, whatever happens);
+/// a file uploaded as is (upload-artifact's `archive: false`) is the spans itself.
+/// Which it is, the download's headers say as `@actions/artifact` reads them; when
+/// the bytes disagree (a zip starts with `PK\x03\x04`), the bytes win.
 async fn download_and_extract(
     client: &Client,
     plan: &FetchPlan,
@@ -122,11 +127,33 @@ async fn download_and_extract(
 ) -> crate::Result<Extracted> {
     let (repo, dir): (&Repo, &Path) = (&plan.repo, &plan.dir);
     std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
-    let mut zip =
+    let mut blob =
         atomic::temp_in(dir, ".trace-data.", ".zip.part").map_err(|err| Error::io(dir, &err))?;
-    crate::github::download::download(client, repo, &selection.artifact, zip.as_file_mut()).await?;
-    let reopened = zip.reopen().map_err(|err| Error::io(zip.path(), &err))?;
-    let extracted = extract_spans(reopened, dir, plan.max_unzipped)?;
+    let artifact = &selection.artifact;
+    let downloaded =
+        crate::github::download::download(client, repo, artifact, blob.as_file_mut()).await?;
+    let mut reopened = blob.reopen().map_err(|err| Error::io(blob.path(), &err))?;
+    let zipped = has_zip_signature(&mut reopened).map_err(|err| Error::io(blob.path(), &err))?;
+    if zipped != downloaded.says_zip {
+        let (said, is) = if zipped {
+            ("a file uploaded as is", "a zip")
+        } else {
+            ("a zip", "a file uploaded as is")
+        };
+        log::info(&format!(
+            "the download of artifact {} was announced as {said}, but its bytes are {is}: reading it as {is}",
+            artifact.id
+        ));
+    }
+    let extracted = if zipped {
+        extract_spans(reopened, dir, plan.max_unzipped)?
+    } else {
+        log::info(&format!(
+            "artifact \"{}\" was uploaded as is (not zipped)",
+            artifact.name
+        ));
+        raw_spans(blob, &artifact.name)?
+    };
     log::debug(&format!("took {}", extracted.entries.join(", ")));
     Ok(extracted)
 }

@@ -1,10 +1,14 @@
 //! `ci-tracing upload`: validate trace files and upload them as a workflow artifact.
 //!
 //! The order is the one `actions/upload-artifact` follows, with the gate in front: gate
-//! (off → do nothing, exit 0), check the name and the files, read the runtime token,
-//! `CreateArtifact` (after deleting a namesake with `--overwrite`), stream the zip to
-//! blob storage while hashing and validating, `FinalizeArtifact` with size and digest,
-//! then outputs and the job summary. Every failure is one line; none shows a secret.
+//! (off → do nothing, exit 0), refuse GitHub Enterprise Server, check the name and the
+//! files, read the runtime token, `CreateArtifact` (after deleting a namesake with
+//! `--overwrite`), stream the zip (or, with `--no-archive`, the one file as is) to blob
+//! storage while hashing and validating, `FinalizeArtifact` with size and digest; then,
+//! unless `--no-report`, the HTML report (written from the pass's statistics and the
+//! spool of the blob, never from the inputs again) uploaded as is, whose failure is a
+//! warning; then outputs and the job summary, whose first line links the report. Every
+//! failure is one line; none shows a secret.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
@@ -14,28 +18,17 @@ use tokio::sync::mpsc;
 
 use crate::actions::outputs;
 use crate::artifact::blob::BlobUpload;
-use crate::artifact::pipeline::{self, Archived, Source};
+use crate::artifact::pipeline::{self, Archived, Form, Pass, Source};
+use crate::artifact::spool::Spool;
 use crate::artifact::twirp::Twirp;
-use crate::artifact::{Error, files, mask_signature, token};
+use crate::artifact::{Error, files, mask_signature, mime, names, token};
 use crate::commands::gate;
-use crate::config::{UploadPlan, WhenNoFiles};
+use crate::config::{ReportUpload, UploadPlan, WhenNoFiles};
 use crate::log;
-use crate::report::job_summary::{self as summary, Uploaded};
-
-/// Characters an artifact name cannot hold (toolkit's list).
-const INVALID_NAME_CHARACTERS: &[(char, &str)] = &[
-    ('"', "\""),
-    (':', ":"),
-    ('<', "<"),
-    ('>', ">"),
-    ('|', "|"),
-    ('*', "*"),
-    ('?', "?"),
-    ('\r', "a carriage return"),
-    ('\n', "a line feed"),
-    ('\\', "\\"),
-    ('/', "/"),
-];
+use crate::report::html;
+use crate::report::job_summary::{self as summary, ReportArtifact, Uploaded};
+use crate::trace::budget;
+use crate::trace::stats::Collector;
 
 /// Runs `upload`.
 pub async fn run(args: &UploadPlan) -> crate::Result<()> {
@@ -45,8 +38,13 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         return Ok(());
     }
     log::info(&decision.reason);
-    validate_name(&args.name)?;
-    let found = files::find(&args.paths)?;
+    if let Some(server) = &args.enterprise_server {
+        return Err(Error::EnterpriseServer(server.clone()).into());
+    }
+    if args.archive {
+        names::validate_name(&args.name)?;
+    }
+    let found = files::find(&args.paths, args.include_hidden)?;
     if found.files.is_empty() {
         return nothing_found(args, &found.unmatched);
     }
@@ -56,9 +54,18 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         }
     }
     let names = crate::archive::write::entry_names(&found.roots, &found.files);
-    for name in &names {
-        validate_entry_name(name)?;
-    }
+    let artifact = if args.archive {
+        for name in &names {
+            names::validate_entry_name(name)?;
+        }
+        Blob {
+            name: args.name.clone(),
+            form: Form::Zip(args.compression_level),
+            content_type: mime::ZIP,
+        }
+    } else {
+        as_is(&args.name, &names)?
+    };
     let sources: Vec<Source> = found
         .files
         .into_iter()
@@ -66,76 +73,198 @@ pub async fn run(args: &UploadPlan) -> crate::Result<()> {
         .map(|(path, name)| Source { path, name })
         .collect();
     let twirp = connect(args)?;
-    let uploaded = upload(&twirp, args, sources, decision.pull_request).await?;
-    report(&uploaded)
-}
-
-/// Creates, fills and finalizes the artifact.
-async fn upload(
-    twirp: &Twirp,
-    args: &UploadPlan,
-    sources: Vec<Source>,
-    pull_request: Option<u64>,
-) -> crate::Result<Uploaded> {
-    if args.overwrite {
-        delete_namesakes(twirp, &args.name).await?;
-    }
-    let expires_at = expires_at(args.retention_days, args.retention_limit);
-    let signed_url = twirp
-        .create_artifact(&args.name, expires_at.as_deref())
-        .await?;
-    mask_signature(&signed_url);
-    log::info(&format!(
-        "uploading {} file{} as artifact \"{}\"",
-        sources.len(),
-        if sources.len() == 1 { "" } else { "s" },
-        args.name
-    ));
-    let blob = BlobUpload::new(signed_url)?;
     let files = sources.iter().map(|source| source.path.clone()).collect();
-    let archived = transfer(&blob, sources, args.compression_level).await?;
+    let pass = Pass {
+        validate: true,
+        spool: outputs::has_summary() || args.report.is_some(),
+    };
+    let (id, archived, spool) = send(&twirp, args, &artifact, sources, pass).await?;
     for warning in &archived.warnings {
         log::warn(warning);
     }
-    let id = twirp
-        .finalize_artifact(&args.name, archived.size, &archived.sha256)
-        .await?;
-    Ok(Uploaded {
-        name: args.name.clone(),
+    let mut uploaded = Uploaded {
+        url: artifact_page(args, id),
+        name: artifact.name,
         id,
-        url: args
-            .run_page
-            .as_ref()
-            .map(|page| format!("{page}/artifacts/{id}")),
-        pull_request,
+        pull_request: decision.pull_request,
         files,
         archived,
+        report: None,
+    };
+    // After the traces, so that a report that fails never costs the trace artifact.
+    if let (Some(plan), Some(spool)) = (&args.report, &spool) {
+        match report_artifact(&twirp, args, plan, &uploaded, spool).await {
+            Ok(report) => uploaded.report = Some(report),
+            Err(err) => log::warn(&format!(
+                "the HTML report was not uploaded (the traces were): {err}"
+            )),
+        }
+    }
+    report(&mut uploaded, spool.as_ref())
+}
+
+/// Writes the HTML report of the uploaded files from the spool (within the span budget
+/// and the page size limit) and uploads it as is, so that GitHub opens it in the browser.
+async fn report_artifact(
+    twirp: &Twirp,
+    args: &UploadPlan,
+    plan: &ReportUpload,
+    uploaded: &Uploaded,
+    spool: &Spool,
+) -> crate::Result<ReportArtifact> {
+    names::validate_name(&plan.name)?;
+    let collected = &uploaded.archived.collected;
+    let keep = match collected.as_slice() {
+        [one] => budget::choose(one, plan.max_spans, html::MAX_DATA_BYTES),
+        several => {
+            let mut all = Collector::default();
+            for collector in several {
+                all.merge(collector.clone());
+            }
+            budget::choose(&all, plan.max_spans, html::MAX_DATA_BYTES)
+        }
+    };
+    let input: Vec<String> = uploaded
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    let unwritable = |err: std::io::Error| Error::Blob(format!("cannot write the report: {err}"));
+    let mut page = tempfile::NamedTempFile::new().map_err(unwritable)?;
+    let written = tokio::task::block_in_place(|| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, page.as_file_mut());
+        let written = html::write_page_with(
+            &mut out,
+            &input.join(", "),
+            keep.as_ref(),
+            html::MAX_PAGE_BYTES,
+            |data, out| {
+                for index in 0..collected.len() {
+                    spool.read(index, |reader| data.add(reader, out))??;
+                }
+                Ok(())
+            },
+        )?;
+        std::io::Write::flush(&mut out)?;
+        Ok(written)
+    })
+    .map_err(unwritable)?;
+    let blob = Blob {
+        name: plan.name.clone(),
+        form: Form::Raw,
+        content_type: mime::of(&plan.name),
+    };
+    let source = Source {
+        path: page.path().to_owned(),
+        name: plan.name.clone(),
+    };
+    let pass = Pass {
+        validate: false,
+        spool: false,
+    };
+    let (id, _, _) = send(twirp, args, &blob, vec![source], pass).await?;
+    Ok(ReportArtifact {
+        name: plan.name.clone(),
+        id,
+        url: artifact_page(args, id),
+        spans: written.spans,
+        left_out: written.left_out + written.cut_for_size,
     })
 }
 
-/// Streams the zip to blob storage and commits it once complete.
-async fn transfer(blob: &BlobUpload, sources: Vec<Source>, level: u8) -> crate::Result<Archived> {
+/// An artifact to make: its name, and how its files become its blob.
+struct Blob {
+    name: String,
+    form: Form,
+    content_type: &'static str,
+}
+
+/// The artifact `--no-archive` makes of the one file found, named after it, as
+/// `@actions/artifact` makes it with `skipArchive`.
+fn as_is(name: &str, found: &[String]) -> Result<Blob, Error> {
+    let [file] = found else {
+        let shown: Vec<&str> = found.iter().take(3).map(String::as_str).collect();
+        return Err(Error::Input(format!(
+            "--no-archive uploads exactly one file, but {} matched ({}{}): name one file, or upload them zipped (without --no-archive, action input `archive: true`)",
+            found.len(),
+            shown.join(", "),
+            if found.len() > 3 { ", …" } else { "" }
+        )));
+    };
+    names::validate_name(file)?;
+    if name != file {
+        log::info(&format!(
+            "the artifact is named after its file: \"{file}\" (--no-archive)"
+        ));
+    }
+    Ok(Blob {
+        name: file.clone(),
+        form: Form::Raw,
+        content_type: mime::of(file),
+    })
+}
+
+/// `$GITHUB_SERVER_URL/OWNER/REPO/actions/runs/RUN/artifacts/ID`, when the run is known.
+fn artifact_page(args: &UploadPlan, id: u64) -> Option<String> {
+    args.run_page
+        .as_ref()
+        .map(|page| format!("{page}/artifacts/{id}"))
+}
+
+/// Creates, fills and finalizes one artifact; gives its id, what went in and, when
+/// asked for, the spool of its blob.
+async fn send(
+    twirp: &Twirp,
+    args: &UploadPlan,
+    artifact: &Blob,
+    sources: Vec<Source>,
+    pass: Pass,
+) -> crate::Result<(u64, Archived, Option<Spool>)> {
+    let name = &artifact.name;
+    if args.overwrite {
+        delete_namesakes(twirp, name).await?;
+    }
+    let expires_at = expires_at(args.retention_days, args.retention_limit);
+    let mime_type = (artifact.form == Form::Raw).then_some(artifact.content_type);
+    let signed_url = twirp
+        .create_artifact(name, expires_at.as_deref(), mime_type)
+        .await?;
+    mask_signature(&signed_url);
+    log::info(&format!(
+        "uploading {} file{} as artifact \"{name}\"{}",
+        sources.len(),
+        if sources.len() == 1 { "" } else { "s" },
+        if artifact.form == Form::Raw {
+            " (not zipped)"
+        } else {
+            ""
+        }
+    ));
+    let blob = BlobUpload::new(signed_url)?;
     let (tx, rx) = mpsc::channel(1);
     let progress = progress_bar(&sources);
     let bar = progress.clone();
+    let form = artifact.form;
     let producer =
-        tokio::task::spawn_blocking(move || pipeline::archive(&sources, level, tx, &bar));
+        tokio::task::spawn_blocking(move || pipeline::archive(&sources, form, tx, &bar, pass));
     let staged = blob.stage(rx).await;
-    let zipped = producer.await;
+    let sent = producer.await;
     progress.finish_and_clear();
-    let zipped =
-        zipped.map_err(|err| Error::Blob(format!("writing the archive stopped: {err}")))?;
+    let sent = sent.map_err(|err| Error::Blob(format!("writing the blob stopped: {err}")))?;
     // A failed read explains a stopped upload better than the upload's own error.
-    let (archived, block_ids) = match (zipped, staged) {
+    let ((archived, spool), block_ids) = match (sent, staged) {
         (Err(err @ (Error::Input(_) | Error::Unreadable(_))), _)
         | (_, Err(err))
         | (Err(err), Ok(_)) => {
             return Err(err.into());
         }
-        (Ok(archived), Ok(ids)) => (archived, ids),
+        (Ok(sent), Ok(ids)) => (sent, ids),
     };
-    blob.commit(&block_ids).await?;
-    Ok(archived)
+    blob.commit(&block_ids, artifact.content_type).await?;
+    let id = twirp
+        .finalize_artifact(name, archived.size, &archived.sha256)
+        .await?;
+    Ok((id, archived, spool))
 }
 
 /// A bar over the input bytes (drawn only on a terminal, see `log::init`).
@@ -156,7 +285,7 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
 }
 
 /// Prints the result and writes outputs and the job summary.
-fn report(uploaded: &Uploaded) -> crate::Result<()> {
+fn report(uploaded: &mut Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
     println!(
         "uploaded artifact \"{}\" (id {}, {}, sha256:{}): {} spans in {} traces",
         uploaded.name,
@@ -166,30 +295,54 @@ fn report(uploaded: &Uploaded) -> crate::Result<()> {
         uploaded.archived.spans,
         uploaded.archived.traces
     );
+    if let Some(report) = &uploaded.report {
+        println!(
+            "uploaded the HTML report \"{}\" (id {}): {} spans{}",
+            report.name,
+            report.id,
+            report.spans,
+            report
+                .url
+                .as_ref()
+                .map(|url| format!(", open {url}"))
+                .unwrap_or_default()
+        );
+    }
     outputs::set_outputs(&summary::outputs(uploaded))?;
     if outputs::has_summary() {
-        let traces = trace_summaries(&uploaded.files);
+        let traces = trace_summaries(uploaded, spool);
         outputs::append_summary(&summary::job_summary(uploaded, &traces))?;
     }
     Ok(())
 }
 
 /// The markdown trace summary (slowest traces, a gantt of the slowest) of each uploaded
-/// file. The artifact is already uploaded, so a file that cannot be summarised costs a
-/// warning, not the step.
-fn trace_summaries(files: &[std::path::PathBuf]) -> String {
+/// file, from what the upload's pass collected and, for the gantt, the spool. The
+/// artifact is already uploaded, so a chart that cannot be drawn costs a warning.
+fn trace_summaries(uploaded: &mut Uploaded, spool: Option<&Spool>) -> String {
+    // Taken, not copied: the statistics of a big file are tens of MiB.
+    let collected = std::mem::take(&mut uploaded.archived.collected);
+    let files = &uploaded.files;
     let mut markdown = String::new();
-    for file in files {
-        match crate::trace::summarize_file(file) {
-            Ok(summary) => {
-                if files.len() > 1 {
-                    let _ = write!(markdown, "#### `{}`\n\n", file.display());
+    for (index, (file, collected)) in files.iter().zip(collected).enumerate() {
+        let mut summary = collected.finish(file.display().to_string());
+        if let (Some(spool), Some(slowest)) = (spool, summary.slowest.first()) {
+            let id = slowest.trace_id.clone();
+            match spool.read(index, |reader| crate::trace::scan::trace_spans(reader, &id)) {
+                Ok(Ok(spans)) => summary.slowest_trace_spans = Some(spans),
+                Ok(Err((_, err))) | Err(err) => {
+                    log::warn(&format!(
+                        "no chart of the slowest trace of {}: {err}",
+                        file.display()
+                    ));
                 }
-                markdown.push_str(&crate::report::job_summary_markdown(&summary));
-                markdown.push('\n');
             }
-            Err(err) => log::warn(&format!("no trace summary of {}: {err}", file.display())),
         }
+        if files.len() > 1 {
+            let _ = write!(markdown, "#### `{}`\n\n", file.display());
+        }
+        markdown.push_str(&crate::report::job_summary_markdown(&summary));
+        markdown.push('\n');
     }
     markdown
 }
@@ -241,43 +394,10 @@ async fn delete_namesakes(twirp: &Twirp, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Refuses names the service refuses, before anything is created.
-pub fn validate_name(name: &str) -> Result<(), Error> {
-    let invalid = |why: String| {
-        Error::InvalidName(format!(
-            "invalid artifact name \"{}\": {why}; names cannot contain \" : < > | * ? \\ / or line breaks",
-            name.escape_debug()
-        ))
-    };
-    if name.trim().is_empty() {
-        return Err(invalid("it is empty".to_owned()));
-    }
-    for (character, shown) in INVALID_NAME_CHARACTERS {
-        if name.contains(*character) {
-            return Err(invalid(format!("it contains {shown}")));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses file names the service refuses (the name rules less `\` and `/`).
-fn validate_entry_name(name: &str) -> Result<(), Error> {
-    let found = INVALID_NAME_CHARACTERS
-        .iter()
-        .filter(|(character, _)| !matches!(character, '\\' | '/'))
-        .find(|(character, _)| name.contains(*character));
-    match found {
-        Some((_, shown)) => Err(Error::Input(format!(
-            "cannot upload \"{}\": file names in an artifact cannot contain {shown} (nor \" : < > | * ? or line breaks); rename the file",
-            name.escape_debug()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`.
+/// `expires_at` for `--retention-days`, capped by `GITHUB_RETENTION_DAYS`; none (the
+/// repository's default) for 0, as in `actions/upload-artifact`.
 fn expires_at(retention_days: Option<u16>, limit: Option<u16>) -> Option<String> {
-    let mut days = retention_days?;
+    let mut days = retention_days.filter(|&days| days > 0)?;
     if let Some(limit) = limit.filter(|&limit| days > limit) {
         log::warn(&format!(
             "--retention-days {days} is more than the repository allows; keeping the artifact {limit} days"
@@ -286,28 +406,4 @@ fn expires_at(retention_days: Option<u16>, limit: Option<u16>) -> Option<String>
     }
     let when = SystemTime::now() + Duration::from_secs(u64::from(days) * 86_400);
     Some(crate::time::rfc3339(when))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{validate_entry_name, validate_name};
-
-    #[test]
-    fn names_with_reserved_characters_are_refused() {
-        assert!(validate_name("trace-data").is_ok());
-        assert!(validate_name("traces 2024.06").is_ok());
-        for bad in [
-            "", " ", "a/b", "a\\b", "a:b", "a\nb", "a*", "a?", "\"a\"", "<a>", "a|b",
-        ] {
-            assert!(validate_name(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn file_names_may_hold_slashes_but_not_reserved_characters() {
-        assert!(validate_entry_name("dir/sub/trace-data.json").is_ok());
-        for bad in ["a:b.json", "dir/what?.json", "x|y"] {
-            assert!(validate_entry_name(bad).is_err(), "{bad:?}");
-        }
-    }
 }

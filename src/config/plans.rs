@@ -87,6 +87,24 @@ pub struct UploadPlan {
     pub results_url: Option<String>,
     /// The run's page (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`).
     pub run_page: Option<String>,
+    /// `GITHUB_SERVER_URL` when it names a GitHub Enterprise Server, which has no
+    /// artifact service for this protocol.
+    pub enterprise_server: Option<String>,
+    /// Hidden files found in directories and by wildcards are uploaded too.
+    pub include_hidden: bool,
+    /// Zip the files (else: one file as is).
+    pub archive: bool,
+    /// The HTML report to upload next to the traces, unless turned off.
+    pub report: Option<ReportUpload>,
+}
+
+/// The HTML report `upload` also uploads.
+#[derive(Debug, Clone)]
+pub struct ReportUpload {
+    /// The artifact's (and file's) name.
+    pub name: String,
+    /// Spans past which only the slowest and failing traces are kept.
+    pub max_spans: u64,
 }
 
 /// `fetch-traces`: where from, what, and where to.
@@ -278,7 +296,25 @@ fn upload(args: &cli::UploadArgs) -> UploadPlan {
         runtime_token: env_var("ACTIONS_RUNTIME_TOKEN").map(Secret::new),
         results_url: env_var("ACTIONS_RESULTS_URL"),
         run_page,
+        enterprise_server: env_var("GITHUB_SERVER_URL").filter(|url| is_enterprise_server(url)),
+        include_hidden: args.include_hidden_files,
+        archive: !args.no_archive,
+        report: (!args.no_report).then(|| ReportUpload {
+            name: args.report_name.clone(),
+            max_spans: args.report_max_spans,
+        }),
     }
+}
+
+/// Whether `server_url` is a GitHub Enterprise Server, as `@actions/artifact` tells:
+/// any host but github.com, `*.ghe.com` (GitHub Enterprise Cloud with data residency)
+/// and `*.localhost`.
+fn is_enterprise_server(server_url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(server_url.trim()) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    host != "github.com" && !host.ends_with(".ghe.com") && !host.ends_with(".localhost")
 }
 
 fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {

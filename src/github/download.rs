@@ -1,6 +1,7 @@
-//! Streams an artifact's zip to a file: ask the API for the short-lived blob URL (a
-//! 302), fetch it WITHOUT the token (another host), hash while writing, verify the
-//! artifact's `digest`, and start over when the transfer breaks off (bounded).
+//! Streams an artifact's blob (a zip, or a file uploaded as is) to a file: ask the API
+//! for the short-lived blob URL (a 302), fetch it WITHOUT the token (another host), hash
+//! while writing, verify the artifact's `digest`, note whether the answer calls it a
+//! zip, and start over when the transfer breaks off (bounded).
 //!
 //! Never holds the zip in memory (one network chunk at a time) and never logs the blob
 //! URL: its query is a signature.
@@ -36,14 +37,24 @@ const MIN_RATE: u64 = 100 << 10;
 /// The time every transfer may take on top of what its size needs.
 const TRANSFER_SLACK: Duration = Duration::from_secs(120);
 
+/// A finished download.
+#[derive(Debug, Clone, Copy)]
+pub struct Downloaded {
+    /// Bytes written.
+    pub size: u64,
+    /// Whether the download host said it is a zip, as `@actions/artifact` tells: a zip
+    /// `Content-Type`, a URL path ending in `.zip`, or a `.zip` name in
+    /// `Content-Disposition`. (An artifact uploaded as is has none of these.)
+    pub says_zip: bool,
+}
+
 /// Downloads `artifact` into `file` (truncated first), verified against its digest.
-/// Returns the zip's size.
 pub async fn download(
     client: &Client,
     repo: &Repo,
     artifact: &Artifact,
     file: &mut File,
-) -> Result<u64, Error> {
+) -> Result<Downloaded, Error> {
     // Known before a byte is fetched: a digest that cannot be checked is refused first.
     let expected = expected_digest(artifact)?;
     let bar = log::bars().add(ProgressBar::new(artifact.size_in_bytes));
@@ -60,9 +71,9 @@ pub async fn download(
         .await
         .map_err(|gave_up| gave_up.error);
     bar.finish_and_clear();
-    let (size, actual) = result?;
+    let (downloaded, actual) = result?;
     verify_digest(artifact.id, expected.as_deref(), &actual)?;
-    Ok(size)
+    Ok(downloaded)
 }
 
 /// A failed transfer that a fresh attempt may get through.
@@ -86,14 +97,14 @@ fn final_error(error: Error) -> Failed<Error> {
     }
 }
 
-/// One transfer from a fresh blob URL; the size and `sha256:<hex>` of what was written.
+/// One transfer from a fresh blob URL; what was written and its `sha256:<hex>`.
 async fn attempt_download(
     client: &Client,
     repo: &Repo,
     artifact: &Artifact,
     mut file: &File,
     bar: &ProgressBar,
-) -> Result<(u64, String), Failed<Error>> {
+) -> Result<(Downloaded, String), Failed<Error>> {
     let location = client
         .artifact_zip_location(repo, artifact.id)
         .await
@@ -133,6 +144,7 @@ async fn attempt_download(
     if let Some(length) = response.content_length() {
         bar.set_length(length);
     }
+    let says_zip = says_zip(response.url().path(), response.headers());
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -143,7 +155,37 @@ async fn attempt_download(
         bar.set_position(size);
     }
     out.flush().map_err(io)?;
-    Ok((size, format!("sha256:{}", hex::encode(hasher.finalize()))))
+    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    Ok((Downloaded { size, says_zip }, digest))
+}
+
+/// Whether the answer calls its body a zip (see [`Downloaded::says_zip`]).
+fn says_zip(path: &str, headers: &reqwest::header::HeaderMap) -> bool {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    let disposition = header(reqwest::header::CONTENT_DISPOSITION);
+    let named_zip = disposition.split(';').any(|part| {
+        let part = part.trim();
+        part.strip_prefix("filename")
+            .and_then(|rest| rest.split_once('='))
+            .is_some_and(|(_, name)| {
+                std::path::Path::new(name.trim().trim_matches('"'))
+                    .extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("zip"))
+            })
+    });
+    matches!(
+        mime,
+        "application/zip" | "application/x-zip-compressed" | "application/zip-compressed"
+    ) || path.to_ascii_lowercase().ends_with(".zip")
+        || named_zip
 }
 
 /// The artifact's `digest` as `sha256:<lowercase hex>`, `None` when GitHub gave none
@@ -181,5 +223,41 @@ fn verify_digest(id: u64, expected: Option<&str>, actual: &str) -> Result<(), Er
             expected: expected.to_owned(),
             actual: actual.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn a_zip_is_told_by_its_type_its_path_or_its_name() {
+        let with = |name: &'static str, value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_static(value));
+            headers
+        };
+        let none = HeaderMap::new();
+        assert!(super::says_zip("/c/b.ZIP", &none));
+        assert!(!super::says_zip("/c/trace-data.json", &none));
+        assert!(super::says_zip(
+            "/c/b",
+            &with("content-type", "application/zip; x=1")
+        ));
+        assert!(super::says_zip(
+            "/c/b",
+            &with("content-type", "application/x-zip-compressed")
+        ));
+        assert!(!super::says_zip(
+            "/c/b",
+            &with("content-type", "application/json")
+        ));
+        let named = with("content-disposition", "attachment; filename=\"a.zip\"");
+        assert!(super::says_zip("/c/b", &named));
+        let raw = with(
+            "content-disposition",
+            "attachment; filename*=UTF-8''trace-data.json",
+        );
+        assert!(!super::says_zip("/c/b", &raw));
     }
 }

@@ -123,7 +123,7 @@ async fn search_run(
     seen.names.extend(artifacts.iter().map(|a| a.name.clone()));
     let (expired, live): (Vec<_>, Vec<_>) = artifacts
         .into_iter()
-        .filter(|a| a.name == name)
+        .filter(|a| name_matches(&a.name, name))
         .partition(|a| a.expired);
     for expiry in expired.iter().filter_map(|a| a.expires_at.clone()) {
         if seen
@@ -146,6 +146,18 @@ async fn search_run(
                 .unwrap_or_default(),
             artifact,
         }))
+}
+
+/// Whether an artifact named `found` is the one asked for as `wanted`: that name, or
+/// that name with `.json`, `.jsonl` or `.ndjson`, which is what `actions/upload-artifact`
+/// with `archive: false` names a trace file uploaded as is.
+pub fn name_matches(found: &str, wanted: &str) -> bool {
+    found == wanted
+        || found.strip_prefix(wanted).is_some_and(|extension| {
+            [".json", ".jsonl", ".ndjson"]
+                .iter()
+                .any(|known| extension.eq_ignore_ascii_case(known))
+        })
 }
 
 /// An artifact of the name, and the run that made it, for `--list`.
@@ -190,7 +202,7 @@ pub async fn list(
     let mut listed = Vec::new();
     for (run_id, attempt, sha) in runs {
         for artifact in client.run_artifacts(repo, run_id).await? {
-            if artifact.name == name {
+            if name_matches(&artifact.name, name) {
                 let from_artifact = artifact.workflow_run.as_ref().map(|r| r.head_sha.clone());
                 listed.push(Listed {
                     run_id,
@@ -209,7 +221,7 @@ pub async fn list(
 impl Seen {
     /// Expired when only expired ones were seen, else missing.
     fn into_error(self, owner: &str, name: &str, place: &str) -> Error {
-        if self.newest_expiry.is_some() || self.names.contains(name) {
+        if self.newest_expiry.is_some() || self.names.iter().any(|n| name_matches(n, name)) {
             return Error::Expired {
                 place: owner.to_owned(),
                 name: name.to_owned(),

@@ -7,7 +7,8 @@
 //! invalid is left out here too. Attribute lists pass through as raw JSON. Everything
 //! written is escaped so that no byte sequence from the file can end the script element
 //! (`<`, `>`, `&`, U+2028 and U+2029 become `\uXXXX`). Memory stays bounded: one line at
-//! a time, plus the ids of the resources already written.
+//! a time, plus the ids of the resources already written. The page of a big file may
+//! hold only some traces, and stops growing at a size limit: what is left out is counted.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -121,10 +122,12 @@ type SpanEntry<'a> = (
     Option<&'a RawValue>,
 );
 
-/// Writes `bytes` so that they cannot close or confuse an HTML `<script>` element.
-pub fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` so that they cannot close or confuse an HTML `<script>` element;
+/// gives the number of bytes written.
+pub fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<u64> {
     let mut start = 0;
     let mut i = 0;
+    let mut written = 0;
     while i < bytes.len() {
         let escape: Option<(&[u8], usize)> = match bytes[i] {
             b'<' => Some((b"\\u003c", 1)),
@@ -137,36 +140,77 @@ pub fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
         if let Some((replacement, len)) = escape {
             out.write_all(&bytes[start..i])?;
             out.write_all(replacement)?;
+            written += (i - start + replacement.len()) as u64;
             i += len;
             start = i;
         } else {
             i += 1;
         }
     }
-    out.write_all(&bytes[start..])
+    out.write_all(&bytes[start..])?;
+    Ok(written + (bytes.len() - start) as u64)
 }
 
-/// Streams the spans of a trace file as the elements of one JSON array.
-pub struct DataWriter {
-    counts: Counts,
+/// What a [`DataWriter`] wrote.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The counts of every line read (with `traces` filled).
+    pub counts: Counts,
+    /// Spans written.
+    pub spans: u64,
+    /// Spans of traces not kept.
+    pub left_out: u64,
+    /// Spans of kept traces not written because the page reached its size limit.
+    pub cut_for_size: u64,
+}
+
+/// Streams the spans of trace files as the elements of one JSON array: all of them, or
+/// those of the traces kept (see `crate::trace::budget`), until the data reaches
+/// `max_bytes`.
+pub struct DataWriter<'k> {
     resources: HashMap<u64, u32>,
     next_resource: u32,
     entry: Vec<u8>,
+    escaped: Vec<u8>,
     first: bool,
+    keep: Option<&'k rustc_hash::FxHashSet<u128>>,
+    max_bytes: u64,
+    bytes: u64,
+    written: Written,
 }
 
-impl DataWriter {
-    /// Reads every line of `reader` and writes its spans to `out` (already inside the
-    /// script element); returns the counts (with `traces` filled).
-    pub fn write_all(reader: impl BufRead, out: &mut impl Write) -> io::Result<Counts> {
-        let mut writer = DataWriter {
-            counts: Counts::default(),
+impl<'k> DataWriter<'k> {
+    /// A writer of the spans of `keep` (all: `None`) up to `max_bytes`; writes the
+    /// array's start to `out`.
+    pub fn start(
+        keep: Option<&'k rustc_hash::FxHashSet<u128>>,
+        max_bytes: u64,
+        out: &mut impl Write,
+    ) -> io::Result<Self> {
+        out.write_all(b"[")?;
+        Ok(DataWriter {
             resources: HashMap::new(),
             next_resource: 0,
             entry: Vec::new(),
+            escaped: Vec::new(),
             first: true,
-        };
-        out.write_all(b"[")?;
+            keep,
+            max_bytes,
+            bytes: 1,
+            written: Written::default(),
+        })
+    }
+
+    /// Reads every line of `reader` and writes its spans to `out` (already inside the
+    /// script element); returns the counts (with `traces` filled).
+    pub fn write_all(reader: impl BufRead, out: &mut impl Write) -> io::Result<Counts> {
+        let mut writer = DataWriter::start(None, u64::MAX, out)?;
+        writer.add(reader, out)?;
+        Ok(writer.finish(out)?.counts)
+    }
+
+    /// Reads every line of `reader` and writes the spans wanted to `out`.
+    pub fn add(&mut self, reader: impl BufRead, out: &mut impl Write) -> io::Result<()> {
         let mut lines = Lines::new(reader);
         loop {
             let next = lines.line_no() + 1;
@@ -174,7 +218,7 @@ impl DataWriter {
                 io::Error::new(err.kind(), format!("reading line {next} failed: {err}"))
             })?;
             let Some((line_no, line)) = read else { break };
-            if writer.counts.add_line(line_no, line).is_none() {
+            if self.written.counts.add_line(line_no, line).is_none() {
                 continue;
             }
             // Everything this model reads beyond `model` is raw JSON, so a line that
@@ -183,14 +227,31 @@ impl DataWriter {
                 continue;
             };
             for batch in &parsed.resource_spans {
-                writer.batch(batch, out)?;
+                self.batch(batch, out)?;
             }
         }
-        out.write_all(b"]")?;
-        Ok(writer.counts)
+        Ok(())
     }
 
-    fn batch(&mut self, batch: &Batch<'_>, out: &mut impl Write) -> io::Result<()> {
+    /// Ends the array; what was written.
+    pub fn finish(self, out: &mut impl Write) -> io::Result<Written> {
+        out.write_all(b"]")?;
+        Ok(self.written)
+    }
+
+    /// Whether `span` is of a trace kept (counting it as left out when not).
+    fn wanted(&mut self, span: &FullSpan<'_>) -> bool {
+        if let Some(keep) = self.keep
+            && !model::trace_key(&span.trace_id).is_some_and(|key| keep.contains(&key))
+        {
+            self.written.left_out += 1;
+            return false;
+        }
+        true
+    }
+
+    /// The index of the batch's resource, written the first time it is seen.
+    fn resource(&mut self, batch: &Batch<'_>, out: &mut impl Write) -> io::Result<u32> {
         let resource = batch.resource.map(RawValue::get);
         let service = resource
             .and_then(|raw| serde_json::from_str::<model::Resource<'_>>(raw).ok())
@@ -204,24 +265,35 @@ impl DataWriter {
         let mut hasher = DefaultHasher::new();
         (resource, &service).hash(&mut hasher);
         let key = hasher.finish();
-        let index = if let Some(&index) = self.resources.get(&key) {
-            index
-        } else {
-            if self.resources.len() >= RESOURCES_KEPT {
-                self.resources.clear();
-            }
-            let index = self.next_resource;
-            self.next_resource += 1;
-            self.resources.insert(key, index);
-            let entry = ResourceEntry {
-                service: &service,
-                resource: batch.resource,
-            };
-            self.write_entry(&entry, out)?;
-            index
+        if let Some(&index) = self.resources.get(&key) {
+            return Ok(index);
+        }
+        if self.resources.len() >= RESOURCES_KEPT {
+            self.resources.clear();
+        }
+        let index = self.next_resource;
+        self.next_resource += 1;
+        self.resources.insert(key, index);
+        let entry = ResourceEntry {
+            service: &service,
+            resource: batch.resource,
         };
+        self.write_entry(&entry, out, false)?;
+        Ok(index)
+    }
+
+    fn batch(&mut self, batch: &Batch<'_>, out: &mut impl Write) -> io::Result<()> {
+        // Written before the batch's first span on the page: not at all when none is.
+        let mut index = None;
         for scope in batch.scope_spans.iter().chain(&batch.legacy_scope_spans) {
             for span in &scope.spans {
+                if !self.wanted(span) {
+                    continue;
+                }
+                let index = match index {
+                    Some(index) => index,
+                    None => *index.insert(self.resource(batch, out)?),
+                };
                 let status = span.status.as_ref();
                 let entry: SpanEntry<'_> = (
                     &span.trace_id,
@@ -240,20 +312,38 @@ impl DataWriter {
                     span.links,
                     scope.scope,
                 );
-                self.write_entry(&entry, out)?;
+                if self.write_entry(&entry, out, true)? {
+                    self.written.spans += 1;
+                } else {
+                    self.written.cut_for_size += 1;
+                }
             }
         }
         Ok(())
     }
 
-    fn write_entry(&mut self, entry: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
+    /// Writes one array element; with `limited`, only if the data stays within
+    /// `max_bytes` (gives whether it was written).
+    fn write_entry(
+        &mut self,
+        entry: &impl Serialize,
+        out: &mut impl Write,
+        limited: bool,
+    ) -> io::Result<bool> {
         self.entry.clear();
         if !self.first {
             self.entry.push(b',');
         }
-        self.first = false;
         serde_json::to_writer(&mut self.entry, entry).map_err(io::Error::other)?;
-        write_script_safe(out, &self.entry)
+        self.escaped.clear();
+        let len = write_script_safe(&mut self.escaped, &self.entry)?;
+        if limited && self.bytes + len > self.max_bytes {
+            return Ok(false);
+        }
+        out.write_all(&self.escaped)?;
+        self.bytes += len;
+        self.first = false;
+        Ok(true)
     }
 }
 

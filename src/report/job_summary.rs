@@ -24,9 +24,26 @@ pub struct Uploaded {
     pub files: Vec<std::path::PathBuf>,
     /// What was archived.
     pub archived: Archived,
+    /// The HTML report uploaded next to it, when it was.
+    pub report: Option<ReportArtifact>,
 }
 
-/// The step outputs `upload` declares in `action.yml`.
+/// The HTML report artifact of an upload.
+#[derive(Debug, Clone)]
+pub struct ReportArtifact {
+    /// Artifact (and file) name.
+    pub name: String,
+    /// Artifact id from `FinalizeArtifact`.
+    pub id: u64,
+    /// Its page in the run (GitHub opens an HTML artifact in the browser from there).
+    pub url: Option<String>,
+    /// Spans on the page.
+    pub spans: u64,
+    /// Spans of the file not on the page (budget and size limit).
+    pub left_out: u64,
+}
+
+/// The step outputs (`GITHUB_OUTPUT`) of an upload.
 pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
     let mut outputs = vec![("artifact-id", uploaded.id.to_string())];
     if let Some(url) = &uploaded.url {
@@ -37,13 +54,38 @@ pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
         ("spans", uploaded.archived.spans.to_string()),
         ("traces", uploaded.archived.traces.to_string()),
     ]);
+    if let Some(report) = &uploaded.report {
+        outputs.push(("report-artifact-id", report.id.to_string()));
+        if let Some(url) = &report.url {
+            outputs.push(("report-artifact-url", url.clone()));
+        }
+    }
     outputs
 }
 
 /// The job summary; `extra` (markdown, may be empty) is appended as its own section.
 pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
     let archived = &uploaded.archived;
-    let mut md = String::from("### Traces uploaded\n\n| | |\n|---|---|\n");
+    let mut md = String::new();
+    // First, one click to the waterfall: GitHub opens the HTML artifact in the browser.
+    if let Some(report) = &uploaded.report {
+        let shown = match &report.url {
+            Some(url) => format!("**[Open the trace waterfall]({url})**"),
+            None => "**Open the trace waterfall**".to_owned(),
+        };
+        let left_out = if report.left_out > 0 {
+            format!(", {} left out", report.left_out)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            md,
+            "{shown} (`{}`, {} spans{left_out})\n",
+            markdown::escape(&report.name),
+            report.spans
+        );
+    }
+    md.push_str("### Traces uploaded\n\n| | |\n|---|---|\n");
     // Service names come from the trace file: untrusted, escaped like every name there.
     let services: Vec<String> = archived
         .services
@@ -117,6 +159,13 @@ mod tests {
             url: Some("https://github.com/o/r/actions/runs/1/artifacts/42".into()),
             pull_request: Some(7),
             files: Vec::new(),
+            report: Some(ReportArtifact {
+                name: "traces.html".into(),
+                id: 43,
+                url: Some("https://github.com/o/r/actions/runs/1/artifacts/43".into()),
+                spans: 5,
+                left_out: 0,
+            }),
             archived: Archived {
                 size: 2048,
                 sha256: "ab".repeat(32),
@@ -127,6 +176,12 @@ mod tests {
             },
         };
         let md = job_summary(&uploaded, "#### Slowest traces\n");
+        assert!(
+            md.starts_with(
+                "**[Open the trace waterfall](https://github.com/o/r/actions/runs/1/artifacts/43)** (`traces.html`, 5 spans)\n"
+            ),
+            "{md}"
+        );
         for part in [
             "| spans | 5 |",
             "| traces | 2 |",

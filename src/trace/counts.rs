@@ -30,7 +30,7 @@ impl ServiceCounts {
 }
 
 /// What one pass over a trace file found.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Counts {
     /// Non-blank lines.
     pub lines: u64,

@@ -5,10 +5,12 @@
 //! gigabytes, so everything here streams: `lines` reads one line at a time, `model` and
 //! the `fast` scanner (with `skip`) parse a line into the few fields that are counted,
 //! `counts` checks and counts lines, `scan` reads a file in blocks on every core into
-//! the `stats` collectors (with `sketch` for percentiles), and `validate` counts the
-//! chunks `upload` zips. `upload`, `summary`, `report` and `replay` all read through
-//! here; nothing here speaks a protocol, prints, or writes a file.
+//! the `stats` collectors (with `sketch` for percentiles), `validate` collects the
+//! chunks `upload` sends, and `budget` chooses the traces a report of a big file keeps.
+//! `upload`, `summary`, `report` and `replay` all read through here; nothing here
+//! speaks a protocol, prints, or writes a file.
 
+pub mod budget;
 pub mod counts;
 pub mod fast;
 pub mod lines;

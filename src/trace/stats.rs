@@ -28,7 +28,7 @@ pub const OTHER_NAMES: &str = "(other span names)";
 const OTHER: u32 = u32::MAX;
 
 /// Strings seen, numbered in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Interner {
     ids: HashMap<String, u32>,
     names: Vec<String>,
@@ -113,7 +113,7 @@ impl NameState {
 const PENDING: usize = 1 << 16;
 
 /// Everything gathered beyond [`Counts`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Detail {
     services: Interner,
     names: Interner,
@@ -249,7 +249,7 @@ impl Detail {
 }
 
 /// What some lines of a trace file hold; merge several into one.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Collector {
     /// Plain counts (their `traces` set stays empty: traces are tracked here).
     pub counts: Counts,
@@ -280,6 +280,12 @@ impl Collector {
     pub fn merge(&mut self, other: Collector) {
         self.counts.merge(other.counts);
         self.detail.merge(&other.detail);
+    }
+
+    /// The traces tracked (id, spans, duration in ns, whether a span failed), at most
+    /// [`MAX_TRACES`], for choosing what a report keeps.
+    pub fn trace_facts(&self) -> impl Iterator<Item = (u128, u64, u64, bool)> + '_ {
+        (self.detail.traces.iter()).map(|(key, t)| (*key, t.spans, t.duration(), t.error))
     }
 
     /// The summary of everything collected.

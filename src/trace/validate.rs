@@ -1,7 +1,9 @@
-//! Counting and checking the lines of a file while it is being zipped, on several
+//! Counting and checking the lines of a file while it is being uploaded, on several
 //! threads: chunks as read are cut at their last newline into line-aligned blocks, the
-//! blocks go round-robin to workers that parse their lines (`Counts::add_line`), and the
-//! workers' counts are merged at the end.
+//! blocks go round-robin to workers that parse their lines into a statistics
+//! [`Collector`] each (the counts, and what the job summary and the report need), and
+//! the workers' collectors are merged at the end. This is the one pass `upload` makes
+//! over a file: nothing else reads it again.
 //!
 //! Line numbers stay those of the whole file (each block carries the number of its first
 //! line), so warnings point at the right place. Memory is a few blocks per worker, plus
@@ -11,11 +13,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::trace::counts::Counts;
 use crate::trace::lines::Lines;
+use crate::trace::stats::Collector;
 
-/// Counts the lines of the chunks received until the channel closes.
-pub fn count_lines(chunks: Receiver<Bytes>, workers: usize) -> Counts {
+/// Collects the lines of the chunks received until the channel closes.
+pub fn collect_lines(chunks: Receiver<Bytes>, workers: usize) -> Collector {
     let workers = workers.max(1);
     std::thread::scope(|scope| {
         let mut senders: Vec<SyncSender<(u64, Bytes)>> = Vec::new();
@@ -80,20 +82,20 @@ impl Splitter {
     }
 }
 
-fn count_blocks(blocks: &Receiver<(u64, Bytes)>) -> Counts {
-    let mut counts = Counts::default();
+fn count_blocks(blocks: &Receiver<(u64, Bytes)>) -> Collector {
+    let mut collector = Collector::default();
     for (first_line, block) in blocks {
         let mut lines = Lines::new(&block[..]);
         while let Ok(Some((line_no, line))) = lines.next_line() {
-            counts.add_line(first_line + line_no - 1, line);
+            collector.add_line(first_line + line_no - 1, line);
         }
     }
-    counts
+    collector
 }
 
-/// The counts of several parts of one file as one.
-fn merge(parts: impl Iterator<Item = Counts>) -> Counts {
-    parts.fold(Counts::default(), |mut total, part| {
+/// The collectors of several parts of one file as one.
+fn merge(parts: impl Iterator<Item = Collector>) -> Collector {
+    parts.fold(Collector::default(), |mut total, part| {
         total.merge(part);
         total
     })
@@ -102,6 +104,7 @@ fn merge(parts: impl Iterator<Item = Counts>) -> Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::counts::Counts;
 
     fn count_in_chunks(text: &[u8], chunk: usize, workers: usize) -> Counts {
         let (tx, rx) = sync_channel(text.len().div_ceil(chunk));
@@ -109,7 +112,10 @@ mod tests {
             tx.send(Bytes::copy_from_slice(part)).unwrap();
         }
         drop(tx);
-        count_lines(rx, workers)
+        let collector = collect_lines(rx, workers);
+        let mut counts = collector.counts.clone();
+        counts.traces = collector.trace_facts().map(|t| t.0).collect();
+        counts
     }
 
     #[test]

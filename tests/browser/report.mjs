@@ -3,8 +3,10 @@
 //
 //   node tests/browser/report.mjs REPORT.html EXPECT.json [SCREENSHOT.png]
 //
-// EXPECT.json: {"traces": N, "spans": N, "xss": bool, "big": bool}. Exits non-zero with
-// one line per failed check. Run by tests/report.rs.
+// EXPECT.json: {"traces": N, "spans": N, "xss": bool, "big": bool, "leftOut": "text the
+// page must say it left out" (optional), "factsOnly": bool (stop after the header: a
+// budgeted page holds a choice of traces that the list checks below cannot assume)}. Exits non-zero with one line per failed
+// check. Run by tests/report.rs and tests/artifact_interop.rs.
 import { withChromium } from './chromium.mjs';
 import { keyBreaks, tooltips } from './checks.mjs';
 import { readFileSync } from 'node:fs';
@@ -34,6 +36,17 @@ await withChromium('report page', async (browser, problems) => {
   assert.equal(shown, total, 'nothing filtered at first');
   const facts = await page.textContent('#facts');
   assert.ok(facts.startsWith(expect.spans + ' spans'), 'facts: ' + facts);
+  if (expect.leftOut) {
+    const note = await page.textContent('#left-out');
+    assert.ok(note.includes(expect.leftOut), 'the page says what it left out: ' + note);
+  } else {
+    assert.equal(await page.$('#left-out'), null, 'nothing said to be left out');
+  }
+  if (expect.factsOnly) {
+    await page.click('#trace-list .trace-row');
+    assert.ok((await page.$$('#waterfall .span-row')).length > 0, 'a waterfall is drawn');
+    return;
+  }
   const first = await rows();
   assert.ok(first.length > 0 && first.length < 100, 'the list is virtualised: ' + first.length + ' rows exist');
   for (let i = 1; i < first.length; i++) assert.ok(first[i - 1].start <= first[i].start, 'sorted by start');

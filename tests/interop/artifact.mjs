@@ -2,6 +2,7 @@
 // names, for the interoperability tests and the upload benchmark.
 //
 //   node artifact.mjs upload NAME ROOT_DIR LEVEL FILE...   -> RESULT {"id","size","digest"}
+//   node artifact.mjs upload-raw FILE                      -> the same, unzipped (skipArchive)
 //   node artifact.mjs download ID DIR [sha256:HEX]          -> RESULT {"downloadPath","digestMismatch"}
 //
 // The client logs through @actions/core on stdout; the answer is the last line, after
@@ -18,6 +19,11 @@ async function main () {
       compressionLevel: Number(level)
     })
     return result
+  }
+  if (command === 'upload-raw') {
+    const [file] = args
+    const root = file.substring(0, file.lastIndexOf('/')) || '/'
+    return await client.uploadArtifact('ignored', [file], root, { skipArchive: true })
   }
   if (command === 'download') {
     const [id, dir, expectedHash] = args

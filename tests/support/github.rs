@@ -59,8 +59,12 @@ pub struct Artifact {
     pub expired: bool,
     /// `sha256:<hex>` to announce (None: leave the field out).
     pub digest: Option<String>,
-    /// The zip served for it.
+    /// The zip served for it (or the file, for an artifact uploaded as is).
     pub zip: Zip,
+    /// For an artifact uploaded as is (upload-artifact's `archive: false`): the
+    /// `Content-Type` its blob is served with, at a URL without `.zip`, with its name in
+    /// `Content-Disposition`. `None`: a zip at `ID.zip` as `application/zip`.
+    pub served_as: Option<String>,
 }
 
 /// Where an artifact's zip comes from.
@@ -136,6 +140,7 @@ impl Scenario {
                 expired: false,
                 digest: Some(sha256(zip)),
                 zip: Zip::Bytes(Arc::new(zip.to_vec())),
+                served_as: None,
             },
         );
         self
@@ -184,10 +189,10 @@ impl FakeGithub {
 
     /// Serves `scenario` with the API on `api_port` (0: any free port).
     pub fn serve(scenario: Scenario, api_port: u16, api_fault: Fault, blob_fault: Fault) -> Self {
-        let zips: HashMap<u64, Zip> = scenario
+        let zips: HashMap<u64, (Zip, Option<String>)> = scenario
             .artifacts
             .iter()
-            .map(|a| (a.id, a.zip.clone()))
+            .map(|a| (a.id, (a.zip.clone(), a.served_as.clone())))
             .collect();
         let blobs = Server::start(move |request| {
             if request.header("authorization").is_some() {
@@ -219,21 +224,28 @@ impl FakeGithub {
     }
 }
 
-fn serve_blob(zips: &HashMap<u64, Zip>, request: &Request) -> Reply {
-    let id = request
-        .path()
-        .strip_prefix("/blobs/")
-        .and_then(|rest| rest.strip_suffix(".zip"))
-        .and_then(|id| id.parse::<u64>().ok());
+fn serve_blob(zips: &HashMap<u64, (Zip, Option<String>)>, request: &Request) -> Reply {
+    let rest = request.path().strip_prefix("/blobs/").unwrap_or_default();
+    // `ID.zip` for a zip, `ID/NAME` for a file uploaded as is.
+    let id = rest.strip_suffix(".zip").unwrap_or(rest);
+    let (id, name) = id.split_once('/').unwrap_or((id, ""));
     if request.query_param("sig") != Some(SIG) {
         return Reply::new(403, "<Error><Code>AuthenticationFailed</Code></Error>");
     }
-    match id.and_then(|id| zips.get(&id)) {
-        Some(Zip::Bytes(bytes)) => Reply::new(200, bytes.as_slice()),
-        Some(Zip::File(path)) => Reply::file(200, path),
-        None => Reply::Unexpected,
+    let Some((zip, served_as)) = id.parse::<u64>().ok().and_then(|id| zips.get(&id)) else {
+        return Reply::Unexpected;
+    };
+    let reply = match zip {
+        Zip::Bytes(bytes) => Reply::new(200, bytes.as_slice()),
+        Zip::File(path) => Reply::file(200, path),
+    };
+    match served_as {
+        None => reply.header("content-type", "application/zip"),
+        Some(content_type) => reply.header("content-type", content_type).header(
+            "content-disposition",
+            &format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}"),
+        ),
     }
-    .header("content-type", "application/zip")
 }
 
 /// GitHub's error body.
@@ -295,10 +307,16 @@ fn route(scenario: &Scenario, blob_url: &str, request: &Request) -> Reply {
         ["actions", "artifacts", id, "zip"] => {
             match scenario.artifacts.iter().find(|a| a.id.to_string() == *id) {
                 Some(a) if a.expired => error(410, "Artifact has expired"),
-                Some(a) => Reply::redirect(
-                    302,
-                    &format!("{blob_url}/blobs/{}.zip?sv=2025-01-05&sig={SIG}", a.id),
-                ),
+                Some(a) => {
+                    let blob = match a.served_as {
+                        None => format!("{}.zip", a.id),
+                        Some(_) => format!("{}/{}", a.id, a.name),
+                    };
+                    Reply::redirect(
+                        302,
+                        &format!("{blob_url}/blobs/{blob}?sv=2025-01-05&sig={SIG}"),
+                    )
+                }
                 None => error(404, "Not Found"),
             }
         }

@@ -59,6 +59,9 @@ pub struct Artifact {
     pub finalized: Option<(u64, String)>,
     /// `expires_at` from `CreateArtifact`.
     pub expires_at: Option<String>,
+    /// `version` and `mime_type` from `CreateArtifact` (the official client sends 7 and
+    /// the type; upload-artifact@v4 sent 4 and none).
+    pub created: (i64, Option<String>),
 }
 
 #[derive(Default)]
@@ -160,8 +163,16 @@ impl FakeResults {
             blob,
             finalized: Some((content.len() as u64, sha256(content))),
             expires_at: None,
+            created: (4, None),
         });
         id
+    }
+
+    /// The `Content-Type` its blob is served with.
+    pub fn content_type(&self, id: u64) -> Option<String> {
+        let state = self.state.lock().unwrap();
+        let artifact = state.artifacts.iter().find(|a| a.id == id)?;
+        Some(state.blobs.get(&artifact.blob)?.content_type.clone())
     }
 
     /// The artifacts, finalized or not.
@@ -289,7 +300,12 @@ fn create(state: &mut State, base: &str, name: &str, body: &Value) -> Reply {
     }
     let id = state.next_id;
     state.next_id += 1;
-    let blob = format!("/blob/{RUN_ID}/{id}/{name}.zip");
+    let mime_type = body.get("mime_type").and_then(Value::as_str);
+    // A zip's blob is named NAME.zip; a file uploaded as is keeps its name.
+    let blob = match mime_type {
+        None | Some("application/zip") => format!("/blob/{RUN_ID}/{id}/{name}.zip"),
+        Some(_) => format!("/blob/{RUN_ID}/{id}/{name}"),
+    };
     state.blobs.insert(blob.clone(), Blob::default());
     state.artifacts.push(Artifact {
         id,
@@ -300,6 +316,12 @@ fn create(state: &mut State, base: &str, name: &str, body: &Value) -> Reply {
             .get("expires_at")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        created: (
+            body.get("version")
+                .and_then(Value::as_i64)
+                .unwrap_or_default(),
+            mime_type.map(str::to_owned),
+        ),
     });
     Reply::json(
         200,
@@ -484,6 +506,15 @@ fn get_blob(state: &State, path: &str, request: &Request) -> Reply {
         .get(path)
         .and_then(|b| b.data.as_ref().map(|d| (d, &b.content_type)))
     {
+        Some((data, content_type)) if content_type != "application/zip" => {
+            // A file uploaded as is comes with its name, as the official client expects.
+            let name = path.rsplit('/').next().unwrap_or_default();
+            let disposition = format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}");
+            Reply::new(200, data.clone())
+                .header("content-type", content_type)
+                .header("content-disposition", &disposition)
+                .header("x-ms-blob-type", "BlockBlob")
+        }
         Some((data, content_type)) => Reply::new(200, data.clone())
             .header("content-type", content_type)
             .header("x-ms-blob-type", "BlockBlob")

@@ -118,6 +118,11 @@
     if (meta.invalid_lines > 0) {
       facts.appendChild(el('span', 'warn', meta.invalid_lines + ' invalid lines left out (first: ' + meta.first_invalid + ')'));
     }
+    if (meta.left_out) {
+      const note = el('span', 'warn', ' ' + meta.left_out);
+      note.id = 'left-out';
+      facts.appendChild(note);
+    }
     const select = document.getElementById('filter-service');
     for (const name of services) {
       const option = el('option', null, name);
