@@ -31,10 +31,11 @@ pub struct Stopped {
 
 impl Collect {
     /// Starts `collect -o DIR/trace-data.json` on free ports of 127.0.0.1 (unless
-    /// `extra` names `--http` or `--grpc`), with `extra` arguments, and waits for its
-    /// ready file.
+    /// `extra` names `-o`, `--http` or `--grpc`), with `extra` arguments, and waits for
+    /// its ready file.
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
-        let output = dir.join("trace-data.json");
+        let named = extra.iter().position(|a| *a == "-o").map(|i| extra[i + 1]);
+        let output = named.map_or_else(|| dir.join("trace-data.json"), PathBuf::from);
         let ready = dir.join("collect-ready.json");
         let stderr = dir.join("collect.stderr");
         let _ = std::fs::remove_file(&ready);
@@ -46,8 +47,8 @@ impl Collect {
                     .filter(|f| !extra.contains(f))
                     .flat_map(|f| [f, "127.0.0.1:0"]),
             )
-            .arg("-o")
-            .arg(&output)
+            .args(named.is_none().then_some("-o"))
+            .args(named.is_none().then_some(&output))
             .arg("--ready-file")
             .arg(&ready)
             .args(extra)
