@@ -337,3 +337,51 @@ fn wrong_invocations_exit_2_with_one_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_and_metrics_are_answered_counted_and_stored_when_asked() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, metrics) = (
+        dir.path().join("logs.jsonl"),
+        dir.path().join("metrics.jsonl"),
+    );
+    let collect = Collect::start(
+        dir.path(),
+        &[
+            "--logs",
+            logs.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    let body =
+        br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"hi"}},{}]}]}]}"#;
+    assert_eq!(post(collect.http, "/v1/logs", &[JSON], body).status, 200);
+    let request: ExportMetricsServiceRequest = serde_json::from_str(
+        r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":[{"asInt":"3"},{"asDouble":1.5}]}}]}]}]}"#,
+    )
+    .unwrap();
+    let mut client = MetricsServiceClient::connect(collect.grpc_url())
+        .await
+        .unwrap();
+    client.export(request).await.unwrap();
+    drop(client);
+    let stopped = collect.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(
+        stopped
+            .stderr
+            .contains("0 requests, 0 spans, 0 lines written")
+            && stopped.stderr.contains("2 log records, 2 metric points"),
+        "{}",
+        stopped.stderr
+    );
+    let logs = std::fs::read_to_string(logs).unwrap();
+    assert_eq!(logs.lines().count(), 1);
+    assert!(logs.contains(r#""stringValue":"hi""#), "{logs}");
+    let metrics = std::fs::read_to_string(metrics).unwrap();
+    assert_eq!(metrics.lines().count(), 1);
+    assert!(metrics.contains(r#""name":"m""#), "{metrics}");
+}
