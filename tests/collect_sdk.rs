@@ -48,6 +48,70 @@ fn python() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
 }
 
+/// Every way an SDK exports: gRPC and HTTP/protobuf, each plain and gzipped.
+const WAYS: [(&str, bool); 4] = [
+    ("grpc", false),
+    ("grpc", true),
+    ("http", false),
+    ("http", true),
+];
+
+/// Starts `collect` for each of [`WAYS`], lets `run` export to it and check what it
+/// wrote, and stops it (exit 0, with the spans it counted).
+fn each_way(dir: &Path, run: impl Fn(&Collect, &str, bool, &str)) {
+    for (protocol, gzip) in WAYS {
+        let collect = Collect::start(dir, &[]);
+        let how = format!("{protocol} gzip={gzip}");
+        run(&collect, protocol, gzip, &how);
+        let stopped = collect.stop();
+        assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+        assert!(
+            stopped.stderr.contains(" 5 spans"),
+            "{how}: {}",
+            stopped.stderr
+        );
+        std::fs::remove_file(dir.join("trace-data.json")).unwrap();
+    }
+}
+
+/// The four children of `root`, with their kinds, times and status; `id_of` names
+/// each one's span id.
+fn check_children(
+    spans: &[(String, Value, Value, Value)],
+    (trace, root, flags): (&Value, &Value, u64),
+    id_of: impl Fn(&str) -> Value,
+    how: &str,
+) {
+    for (name, kind, offset, status) in [
+        ("client", 3, 10, json!({"code": 1})),
+        ("producer", 4, 20, json!({})),
+        ("consumer", 5, 30, json!({})),
+        ("internal", 1, 40, json!({})),
+    ] {
+        let start = 1_700_000_000_000_000_000u64 + offset;
+        let expected = json!({
+            "traceId": trace,
+            "spanId": id_of(name),
+            "parentSpanId": root,
+            "flags": flags,
+            "name": name,
+            "kind": kind,
+            "startTimeUnixNano": start.to_string(),
+            "endTimeUnixNano": (start + 5).to_string(),
+            "status": status,
+        });
+        assert_eq!(the_span(spans, name), &expected, "{how}");
+    }
+}
+
+/// The scope of the first span, and its resource's service.
+fn check_scope_and_service(spans: &[(String, Value, Value, Value)], service: &str) {
+    let (_, _, resource, scope) = &spans[0];
+    assert_eq!(scope, &json!({"name": "collect-test", "version": "1.2.3"}));
+    let attributes = resource["attributes"].as_array().unwrap();
+    assert!(attributes.contains(&attribute("service.name", json!({"stringValue": service}))));
+}
+
 /// Runs the Python exporter script; returns the ids it printed.
 fn python_export(dir: &Path, protocol: &str, endpoint: &str, gzip: bool) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/otel_python_export.py");
@@ -70,23 +134,17 @@ fn python_export(dir: &Path, protocol: &str, endpoint: &str, gzip: bool) -> Valu
 #[test]
 fn the_python_sdk_is_received_field_for_field_over_grpc_and_http() {
     let dir = tempfile::tempdir().unwrap();
-    for (protocol, gzip) in [
-        ("grpc", false),
-        ("grpc", true),
-        ("http", false),
-        ("http", true),
-    ] {
-        let collect = Collect::start(dir.path(), &[]);
+    each_way(dir.path(), |collect, protocol, gzip, how| {
         let endpoint = if protocol == "grpc" {
             collect.grpc_url()
         } else {
             collect.traces_url()
         };
         let ids = python_export(dir.path(), protocol, &endpoint, gzip);
-        let spans = spans_by_name(&collect);
-        assert_eq!(spans.len(), 5, "{protocol} gzip={gzip}");
-        let trace = ids["trace"].as_str().unwrap();
-        let root = ids["root"].as_str().unwrap();
+        let spans = spans_by_name(collect);
+        assert_eq!(spans.len(), 5, "{how}");
+        let trace = &ids["trace"];
+        let root = &ids["root"];
         let expected_root = json!({
             "traceId": trace,
             "spanId": root,
@@ -122,46 +180,13 @@ fn the_python_sdk_is_received_field_for_field_over_grpc_and_http() {
             }],
             "status": {"message": "it broke", "code": 2},
         });
-        assert_eq!(
-            the_span(&spans, "root"),
-            &expected_root,
-            "{protocol} gzip={gzip}"
-        );
-        for (name, kind, offset, status) in [
-            ("client", 3, 10, json!({"code": 1})),
-            ("producer", 4, 20, json!({})),
-            ("consumer", 5, 30, json!({})),
-            ("internal", 1, 40, json!({})),
-        ] {
-            let start = 1_700_000_000_000_000_000u64 + offset;
-            let expected = json!({
-                "traceId": trace,
-                "spanId": ids[name],
-                "parentSpanId": root,
-                "flags": 256,
-                "name": name,
-                "kind": kind,
-                "startTimeUnixNano": start.to_string(),
-                "endTimeUnixNano": (start + 5).to_string(),
-                "status": status,
-            });
-            assert_eq!(the_span(&spans, name), &expected, "{protocol} gzip={gzip}");
-        }
-        let (_, _, resource, scope) = &spans[0];
-        assert_eq!(scope, &json!({"name": "collect-test", "version": "1.2.3"}));
-        let attributes = resource["attributes"].as_array().unwrap();
-        assert!(attributes.contains(&attribute(
-            "service.name",
-            json!({"stringValue": "python-sdk"})
-        )));
+        assert_eq!(the_span(&spans, "root"), &expected_root, "{how}");
+        check_children(&spans, (trace, root, 256), |name| ids[name].clone(), how);
+        check_scope_and_service(&spans, "python-sdk");
         // Go's escaping, as the Collector writes strings.
         let raw = std::fs::read_to_string(&collect.output).unwrap();
         assert!(raw.contains(r#"{"stringValue":"a \u003cb\u003e \u0026 \"c\"\n"}"#));
-        let stopped = collect.stop();
-        assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-        assert!(stopped.stderr.contains("5 spans"), "{}", stopped.stderr);
-        std::fs::remove_file(dir.path().join("trace-data.json")).unwrap();
-    }
+    });
 }
 
 /// Exports known spans with the Rust SDK through `exporter`.
@@ -275,38 +300,13 @@ fn check_rust_spans(collect: &Collect, how: &str) {
         "status": {"message": "it broke", "code": 2},
     });
     assert_eq!(root, &expected_root, "{how}");
-    for (name, kind, offset, status) in [
-        ("client", 3, 10, json!({"code": 1})),
-        ("producer", 4, 20, json!({})),
-        ("consumer", 5, 30, json!({})),
-        ("internal", 1, 40, json!({})),
-    ] {
-        let span = the_span(&spans, name);
-        let start = 1_700_000_000_000_000_000u64 + offset;
-        let expected = json!({
-            "traceId": trace,
-            "spanId": span["spanId"],
-            "parentSpanId": root_id,
-            "flags": 257,
-            "name": name,
-            "kind": kind,
-            "startTimeUnixNano": start.to_string(),
-            "endTimeUnixNano": (start + 5).to_string(),
-            "status": status,
-        });
-        assert_eq!(span, &expected, "{how}");
-    }
-    let (_, _, resource, scope) = &spans[0];
-    assert_eq!(scope, &json!({"name": "collect-test", "version": "1.2.3"}));
-    assert!(
-        resource["attributes"]
-            .as_array()
-            .unwrap()
-            .contains(&attribute(
-                "service.name",
-                json!({"stringValue": "rust-sdk"})
-            ))
+    check_children(
+        &spans,
+        (&trace, &root_id, 257),
+        |name| the_span(&spans, name)["spanId"].clone(),
+        how,
     );
+    check_scope_and_service(&spans, "rust-sdk");
 }
 
 #[test]
@@ -315,14 +315,8 @@ fn the_rust_sdk_is_received_field_for_field_over_grpc_and_http() {
         Compression, Protocol, WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _,
     };
     let dir = tempfile::tempdir().unwrap();
-    for (how, gzip) in [
-        ("grpc", false),
-        ("grpc", true),
-        ("http", false),
-        ("http", true),
-    ] {
-        let collect = Collect::start(dir.path(), &[]);
-        if how == "grpc" {
+    each_way(dir.path(), |collect, protocol, gzip, how| {
+        if protocol == "grpc" {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             let _entered = runtime.enter();
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
@@ -346,9 +340,6 @@ fn the_rust_sdk_is_received_field_for_field_over_grpc_and_http() {
                 .join()
                 .unwrap();
         }
-        check_rust_spans(&collect, &format!("{how} gzip={gzip}"));
-        let stopped = collect.stop();
-        assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-        std::fs::remove_file(dir.path().join("trace-data.json")).unwrap();
-    }
+        check_rust_spans(collect, how);
+    });
 }

@@ -145,7 +145,7 @@ fn encoding_of(content_type: Option<&HeaderValue>) -> Option<Encoding> {
 }
 
 /// The body, read and gunzipped within the limit.
-async fn body(request: Request<Incoming>, limit: usize) -> Result<Vec<u8>, Refusal> {
+async fn body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || Refusal::TooLarge(format!("the request is larger than {limit} bytes"));
     let declared = request
         .headers()
@@ -184,7 +184,7 @@ async fn body(request: Request<Incoming>, limit: usize) -> Result<Vec<u8>, Refus
         })?;
     let bytes = collected.to_bytes();
     if !gzip {
-        return Ok(bytes.to_vec());
+        return Ok(bytes);
     }
     let mut inflated = Vec::with_capacity(bytes.len().saturating_mul(4).min(limit));
     flate2::read::GzDecoder::new(&bytes[..])
@@ -194,7 +194,7 @@ async fn body(request: Request<Incoming>, limit: usize) -> Result<Vec<u8>, Refus
     if inflated.len() > limit {
         return Err(too_large());
     }
-    Ok(inflated)
+    Ok(Bytes::from(inflated))
 }
 
 /// `google.rpc.Status`, as OTLP/HTTP error bodies carry it.
