@@ -6,6 +6,9 @@
 //! input's lines).
 //! `cargo run --release --example collect-encode -- FILE`.
 
+// Sizes become MiB/s figures for people to read.
+#![allow(clippy::cast_precision_loss)]
+
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::time::Instant;
