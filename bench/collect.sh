@@ -16,13 +16,7 @@ WORK=${WORK:-/tmp/collect/bench}
 CONCURRENCY=${CONCURRENCY:-16}
 mkdir -p "$WORK"
 
-rotel=.venv/bin/rotel-agent
-[ -x "$rotel" ] || rotel=$(ls .venv/lib/python3*/site-packages/rotel/rotel-agent 2>/dev/null | head -n 1)
-if [ ! -x "$rotel" ]; then
-  echo "bench: rotel-agent is not installed; run scripts/setup.sh" >&2
-  exit 2
-fi
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup.sh" >&2; exit 2; }
+. bench/rotel.sh
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example collect-encode
 bin=target/release/ci-tracing
@@ -32,7 +26,6 @@ bytes=$(stat -c %s "$data")
 spans_of() { "$bin" summary "$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["spans"])'; }
 spans=$(spans_of "$data")
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 pids=()
