@@ -78,8 +78,8 @@ fn each_way(dir: &Path, run: impl Fn(&Collect, &str, bool, &str)) {
 /// and an error status.
 fn expected_root(
     (trace, id, flags): (&Value, &Value, u64),
-    attributes: Vec<Value>,
-    link: Value,
+    attributes: &[Value],
+    link: &Value,
 ) -> Value {
     json!({
         "traceId": trace,
@@ -197,7 +197,7 @@ fn the_python_sdk_is_received_field_for_field_over_grpc_and_http() {
             "attributes": [attribute("link.attr", json!({"stringValue": "l"}))],
             "flags": 768,
         });
-        let expected_root = expected_root((trace, root, 256), attributes, link);
+        let expected_root = expected_root((trace, root, 256), &attributes, &link);
         assert_eq!(the_span(&spans, "root"), &expected_root, "{how}");
         check_children(&spans, (trace, root, 256), |name| ids[name].clone(), how);
         check_scope_and_service(&spans, "python-sdk");
@@ -308,7 +308,7 @@ fn check_rust_spans(collect: &Collect, how: &str) {
         "spanId": "1112131415161718",
         "flags": 769,
     });
-    let expected_root = expected_root((&trace, &root_id, 257), attributes, link);
+    let expected_root = expected_root((&trace, &root_id, 257), &attributes, &link);
     assert_eq!(root, &expected_root, "{how}");
     check_children(
         &spans,
