@@ -1,5 +1,5 @@
 //! `collect` under faults: a client that vanishes mid-body, SIGTERM in the middle of a
-//! load, a full disk. After each, every acknowledged span is in the file, no line is
+//! load over HTTP and gRPC, a full disk. After each, every acknowledged span is in the file, no line is
 //! partial, and the receiver still serves.
 
 mod support;
@@ -65,14 +65,44 @@ fn a_client_that_disconnects_mid_body_costs_nothing() {
     );
 }
 
+/// A gRPC client exporting `one_line()` until told to stop or refused; counts the
+/// acknowledged exports.
+fn grpc_client(
+    url: String,
+    acknowledged: Arc<AtomicU64>,
+    running: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    let request: ExportTraceServiceRequest = serde_json::from_str(one_line()).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let Ok(mut client) = TraceServiceClient::connect(url).await else {
+                return;
+            };
+            while running.load(Relaxed) {
+                if client.export(request.clone()).await.is_err() {
+                    break;
+                }
+                acknowledged.fetch_add(1, Relaxed);
+            }
+        });
+    })
+}
+
 #[test]
 fn sigterm_under_load_keeps_every_acknowledged_span() {
     let dir = tempfile::tempdir().unwrap();
     let collect = Collect::start(dir.path(), &[]);
     let acknowledged = Arc::new(AtomicU64::new(0));
+    let grpc_acknowledged = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicBool::new(true));
     let address = collect.http;
-    let clients: Vec<_> = (0..8)
+    let mut clients: Vec<_> = (0..6)
         .map(|_| {
             let (acknowledged, running) = (Arc::clone(&acknowledged), Arc::clone(&running));
             std::thread::spawn(move || {
@@ -97,7 +127,11 @@ fn sigterm_under_load_keeps_every_acknowledged_span() {
             })
         })
         .collect();
-    while acknowledged.load(Relaxed) < 200 {
+    for _ in 0..3 {
+        let (acknowledged, running) = (Arc::clone(&grpc_acknowledged), Arc::clone(&running));
+        clients.push(grpc_client(collect.grpc_url(), acknowledged, running));
+    }
+    while acknowledged.load(Relaxed) < 100 || grpc_acknowledged.load(Relaxed) < 100 {
         std::thread::yield_now();
     }
     let output = collect.output.clone();
@@ -108,7 +142,7 @@ fn sigterm_under_load_keeps_every_acknowledged_span() {
     }
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     let lines = whole_lines(&output) as u64;
-    let acknowledged = acknowledged.load(Relaxed);
+    let acknowledged = acknowledged.load(Relaxed) + grpc_acknowledged.load(Relaxed);
     assert!(
         lines >= acknowledged,
         "{lines} lines, {acknowledged} acknowledged"
