@@ -4,8 +4,10 @@
 #   (a) rotel-agent with the blackhole exporter (receives, decodes, drops): the anchor;
 #   (b) `ci-tracing collect`, which also writes every line to its file, under
 #       /usr/bin/time -v for its peak RSS.
-# Then the file collect wrote is counted with `summary` (spans lost must be 0), and the
-# writer measurement behind docs/collect.md runs (tools/collect-encode.rs).
+# Where `replay --protocol grpc` exists, it also replays into collect's gRPC port (its
+# speed as a ratio to HTTP/protobuf). Then the file collect wrote is counted with
+# `summary` (spans lost must be 0), and the measurement of reading and writing JSON
+# behind docs/collect.md runs (tools/collect-encode.rs).
 # Targets: (b) >= 0.8 x (a) throughput, collect's peak RSS <= 64 MiB, 0 spans lost.
 # The last line printed is the throughput ratio collect / rotel.
 set -euo pipefail
@@ -63,14 +65,23 @@ time_pid=$!
 pids+=("$time_pid")
 for _ in $(seq 300); do [ -s "$WORK/collect-ready.json" ] && break; sleep 0.1; done
 http=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$WORK/collect-ready.json")
+grpc_addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["grpc"])' "$WORK/collect-ready.json")
 collect_pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$WORK/collect-ready.json")
 collect_json=$(timed_replay "http://$http/v1/traces" collect-json)
 collect_pb=$(timed_replay "http://$http/v1/traces" collect-protobuf --protobuf)
+# gRPC replay, where this build of replay has it: the same receiver's gRPC port.
+sent=2
+grpc_line="replay --protocol grpc: not in this build"
+if "$bin" replay --help | grep -q -- '--protocol'; then
+  collect_grpc=$(timed_replay "http://$grpc_addr" collect-grpc --protocol grpc)
+  sent=3
+  grpc_line="replay --protocol grpc into collect: ${collect_grpc} s ($(awk -v b="$bytes" -v s="$collect_grpc" 'BEGIN { printf "%.1f", b / 1048576 / s }') MiB/s), $(awk -v g="$collect_grpc" -v p="$collect_pb" 'BEGIN { printf "%.2f", p / g }') x HTTP/protobuf's throughput"
+fi
 kill -TERM "$collect_pid"
 wait "$time_pid"
 rss_kib=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
 written=$(spans_of "$out")
-lost=$((2 * spans - written))
+lost=$((sent * spans - written))
 
 rate() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f MiB/s, %.0f lines/s", b / 1048576 / s, '"$LINES"' / s }'; }
 echo "file: $LINES lines, $spans spans, $(mb "$bytes") MiB ($data), replay --concurrency $CONCURRENCY on loopback"
@@ -78,7 +89,8 @@ echo "(a) rotel-agent, blackhole exporter: JSON ${rotel_json} s ($(rate "$rotel_
 echo "(b) ci-tracing collect, writing its file: JSON ${collect_json} s ($(rate "$collect_json")), protobuf ${collect_pb} s ($(rate "$collect_pb"))"
 echo "    $(tail -n 1 "$WORK/collect.err")"
 echo "collect peak RSS: $(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (target <= 64 MiB: $(awk -v k="$rss_kib" 'BEGIN { print (k <= 65536 ? "met" : "NOT met") }'))"
-echo "spans lost: $lost (sent $((2 * spans)), in the file $written; target 0)"
+echo "$grpc_line"
+echo "spans lost: $lost (sent $((sent * spans)), in the file $written; target 0)"
 echo "writer measurement:"
 target/release/examples/collect-encode "$data" | sed 's/^/    /'
 echo "collect / rotel throughput: JSON $(awk -v r="$rotel_json" -v c="$collect_json" 'BEGIN { printf "%.2f", r / c }'), protobuf $(awk -v r="$rotel_pb" -v c="$collect_pb" 'BEGIN { printf "%.2f", r / c }') (target >= 0.8)"
