@@ -385,3 +385,42 @@ async fn logs_and_metrics_are_answered_counted_and_stored_when_asked() {
     assert_eq!(metrics.lines().count(), 1);
     assert!(metrics.contains(r#""name":"m""#), "{metrics}");
 }
+
+#[test]
+fn it_serves_containers_on_all_interfaces_and_stops_on_sigint_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let collect = Collect::start(dir.path(), &["--http", "0.0.0.0:0", "--grpc", "none"]);
+    let ready = std::fs::read_to_string(dir.path().join("collect-ready.json")).unwrap();
+    assert!(ready.starts_with(r#"{"http":"0.0.0.0:"#), "{ready}");
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], collect.http.port()));
+    let line = fixture_lines()[1];
+    assert_eq!(
+        post(local, "/v1/traces", &[JSON], line.as_bytes()).status,
+        200
+    );
+    let stopped = collect.stop_with("INT");
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("stopped by SIGINT: 1 requests"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn a_port_in_use_fails_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = support::ci_tracing(dir.path())
+        .args(["collect", "--grpc", "none", "--http", &address])
+        .output()
+        .unwrap();
+    let stderr = support::text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

@@ -111,10 +111,16 @@ impl Collect {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    pub fn stop(mut self) -> Stopped {
+    pub fn stop(self) -> Stopped {
+        self.stop_with("TERM")
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) and waits for the exit.
+    pub fn stop_with(mut self, signal: &str) -> Stopped {
         let mut child = self.child.take().unwrap();
         let sent = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
             .status()
             .unwrap();
         assert!(sent.success());
