@@ -16,21 +16,15 @@ WORK=${WORK:-/tmp/replay/bench}
 CONCURRENCY=${CONCURRENCY:-$((4 * $(nproc)))}
 mkdir -p "$WORK"
 
-rotel=.venv/bin/rotel-agent
-[ -x "$rotel" ] || rotel=$(ls .venv/lib/python3*/site-packages/rotel/rotel-agent 2>/dev/null | head -n 1)
-if [ ! -x "$rotel" ]; then
-  echo "bench: rotel-agent is not installed; run scripts/setup.sh" >&2
-  exit 2
-fi
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup-test.sh" >&2; exit 2; }
+. bench/rotel.sh
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example otlp-blast
 data="$WORK/trace-data-$LINES.jsonl"
 [ -s "$data" ] || target/release/examples/gen-traces --lines "$LINES" --seed 42 -o "$data"
 bytes=$(stat -c %s "$data")
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-grpc=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
+grpc=$(free_port)
 "$rotel" start --exporter blackhole --otlp-http-endpoint "127.0.0.1:$port" \
   --otlp-grpc-endpoint "127.0.0.1:$grpc" --pid-file "$WORK/rotel.pid" \
   --log-file "$WORK/rotel-agent.log" >"$WORK/rotel.out" 2>&1 &

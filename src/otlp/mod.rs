@@ -9,6 +9,7 @@
 pub mod failed;
 pub mod pipeline;
 pub mod protobuf;
+pub mod receive;
 pub mod response;
 pub mod rewrite;
 pub mod send;
