@@ -16,13 +16,25 @@ WORK=${WORK:-/tmp/replay/bench}
 CONCURRENCY=${CONCURRENCY:-$((4 * $(nproc)))}
 mkdir -p "$WORK"
 
+. bench/rotel.sh
+
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example otlp-blast
 data="$WORK/trace-data-$LINES.jsonl"
 [ -s "$data" ] || target/release/examples/gen-traces --lines "$LINES" --seed 42 -o "$data"
 bytes=$(stat -c %s "$data")
 
-# shellcheck source=bench/rotel.sh
-source bench/rotel.sh
+port=$(free_port)
+grpc=$(free_port)
+"$rotel" start --exporter blackhole --otlp-http-endpoint "127.0.0.1:$port" \
+  --otlp-grpc-endpoint "127.0.0.1:$grpc" --pid-file "$WORK/rotel.pid" \
+  --log-file "$WORK/rotel-agent.log" >"$WORK/rotel.out" 2>&1 &
+rotel_pid=$!
+trap 'kill "$rotel_pid" 2>/dev/null || true' EXIT
+url="http://127.0.0.1:$port/v1/traces"
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+  sleep 0.1
+done
 
 now() { date +%s.%N; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }

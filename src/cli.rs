@@ -200,6 +200,13 @@ pub enum Command {
         "Exit status: 0 written, 1 the report cannot be written, 2 wrong invocation, unreadable\ninput, or the output exists without --force."
     ))]
     Report(ReportArgs),
+    /// Receive OTLP traces (HTTP and gRPC) and append them to a trace-data file, as the
+    /// Collector's file exporter would.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing collect\n  ci-tracing collect --http 0.0.0.0:4318 --grpc none -o traces/trace-data.json\n  ci-tracing collect --http 127.0.0.1:0 --grpc 127.0.0.1:0 --ready-file ready.json &\n\n",
+        "Exit status: 0 stopped by SIGTERM or SIGINT with every accepted span written, 1 a port\ncannot be bound or the file cannot be written, 2 wrong invocation."
+    ))]
+    Collect(CollectArgs),
     /// Set up a local Grafana stack (collector, Tempo, Grafana) to replay traces into.
     ///
     /// `stack init` writes a docker-compose stack into .github/tracing: an OpenTelemetry
@@ -428,6 +435,37 @@ pub struct ReplayArgs {
     /// Print the tally as one JSON object on standard output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// The trace-data file to append to (created with its directory).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "integration-tests/smoke/traces/trace-data.json"
+    )]
+    pub output: PathBuf,
+    /// OTLP/HTTP address (`0.0.0.0:4318` serves containers, port 0 a free port), or `none`.
+    #[arg(long, value_name = "ADDR|none", default_value = "127.0.0.1:4318")]
+    pub http: String,
+    /// OTLP/gRPC address, or `none`.
+    #[arg(long, value_name = "ADDR|none", default_value = "127.0.0.1:4317")]
+    pub grpc: String,
+    /// Once listening, write `{"http":"HOST:PORT","grpc":"HOST:PORT","pid":N}` here.
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
+    /// The largest request taken, compressed or not (larger: 413 / RESOURCE_EXHAUSTED).
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
+    pub max_request_size: u64,
+    /// Also store received logs here (OTLP/JSON lines); by default they are only counted.
+    #[arg(long, value_name = "FILE")]
+    pub logs: Option<PathBuf>,
+    /// Also store received metrics here (OTLP/JSON lines); by default only counted.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 /// Output formats of `summary`.

@@ -32,6 +32,9 @@ pub enum Error {
     /// Sending trace files over OTLP.
     #[error(transparent)]
     Otlp(#[from] otlp::Error),
+    /// Receiving OTLP (`collect`).
+    #[error(transparent)]
+    Collect(#[from] otlp::receive::Error),
     /// Summaries and reports.
     #[error(transparent)]
     Report(#[from] report::Error),
@@ -64,6 +67,7 @@ impl Error {
             Error::Artifact(err) => err.exit_code(),
             Error::Archive(err) => err.exit_code(),
             Error::Otlp(err) => err.exit_code(),
+            Error::Collect(err) => err.exit_code(),
             Error::Report(err) => err.exit_code(),
             Error::Stack(err) => err.exit_code(),
         }

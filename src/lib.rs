@@ -65,6 +65,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Plan::Summary(plan) => commands::summary::run(&plan),
         Plan::Report(plan) => commands::report::run(&plan),
         Plan::StackInit(plan) => commands::stack::run(&plan),
+        Plan::Collect(plan) => block_on(commands::collect::run(&plan)),
         Plan::Completions(shell) => {
             cli::write_completions(shell);
             Ok(())

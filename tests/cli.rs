@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "replay",
     "summary",
     "report",
+    "collect",
     "stack",
     "completions",
 ];

@@ -8,12 +8,10 @@
 mod support;
 
 use std::io::Write as _;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use support::ci_tracing;
+use support::rotel::Rotel;
 
 const FIXTURES: [&str; 2] = [
     include_str!("fixtures/collector-pdata-sample.jsonl"),
@@ -21,140 +19,6 @@ const FIXTURES: [&str; 2] = [
 ];
 /// Spans in the fixtures (the legacy line's span counts: replay converts it).
 const FIXTURE_SPANS: u64 = 4;
-
-/// `rotel-agent`: `$ROTEL_AGENT`, `.venv/bin`, inside the installed package, or `PATH`.
-fn rotel_agent() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates: Vec<PathBuf> = std::env::var_os("ROTEL_AGENT")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    candidates.push(root.join(".venv/bin/rotel-agent"));
-    if let Ok(libs) = std::fs::read_dir(root.join(".venv/lib")) {
-        for lib in libs.flatten() {
-            candidates.push(lib.path().join("site-packages/rotel/rotel-agent"));
-        }
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|dir| dir.join("rotel-agent")));
-    }
-    candidates.into_iter().find(|c| c.is_file()).unwrap_or_else(|| {
-        panic!("rotel-agent (PyPI package `rotel`) is not installed: run scripts/setup.sh, which installs it into .venv")
-    })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `rotel-agent`, stopped when dropped.
-struct Rotel {
-    child: Child,
-    log: PathBuf,
-    port: u16,
-    grpc: u16,
-}
-
-impl Rotel {
-    fn start(dir: &Path) -> Self {
-        let (port, grpc) = (free_port(), free_port());
-        let log = dir.join("rotel.log");
-        let child = Command::new(rotel_agent())
-            .args([
-                "start",
-                "--exporter",
-                "blackhole",
-                "--debug-log",
-                "traces",
-                "--log-format",
-                "json",
-            ])
-            .arg("--otlp-http-endpoint")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--otlp-grpc-endpoint")
-            .arg(format!("127.0.0.1:{grpc}"))
-            .arg("--pid-file")
-            .arg(dir.join("rotel.pid"))
-            .arg("--log-file")
-            .arg(dir.join("rotel-agent.log"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start rotel-agent");
-        let mut rotel = Self {
-            child,
-            log,
-            port,
-            grpc,
-        };
-        rotel.wait_until_listening();
-        rotel
-    }
-
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err()
-            || TcpStream::connect(("127.0.0.1", self.grpc)).is_err()
-        {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "rotel-agent exited with {status}: {}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "rotel-agent did not listen on port {} within 30 s",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/v1/traces", self.port)
-    }
-
-    fn grpc_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.grpc)
-    }
-
-    /// The sum of `spans` over every "Received traces." line of the log.
-    fn spans_logged(&self) -> u64 {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        log.lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|entry| entry["msg"] == "Received traces.")
-            .map(|entry| entry["spans"].as_u64().unwrap_or(0))
-            .sum()
-    }
-
-    /// Waits for the log to reach `expected` (its exporter logs asynchronously), then
-    /// returns what it says, so that a wrong count fails with the real number.
-    fn spans_when_settled(&self, expected: u64) -> u64 {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let logged = self.spans_logged();
-            if logged >= expected || Instant::now() > deadline {
-                std::thread::sleep(Duration::from_millis(300));
-                return self.spans_logged();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Rotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn rotel_receives_exactly_the_spans_of_the_file_in_every_mode() {

@@ -33,6 +33,8 @@ pub enum Plan {
     Report(ReportPlan),
     /// `stack init`.
     StackInit(StackInitPlan),
+    /// `collect`.
+    Collect(CollectPlan),
     /// `completions`.
     Completions(clap_complete::Shell),
     /// `man`: the page of this command (empty: of `ci-tracing`).
@@ -207,6 +209,25 @@ pub struct StackInitPlan {
     pub force: bool,
 }
 
+/// `collect`: where to listen and where to write.
+#[derive(Debug)]
+pub struct CollectPlan {
+    /// The trace file to append to.
+    pub output: PathBuf,
+    /// OTLP/HTTP address, `None` when off.
+    pub http: Option<std::net::SocketAddr>,
+    /// OTLP/gRPC address, `None` when off.
+    pub grpc: Option<std::net::SocketAddr>,
+    /// Where to write the addresses once listening.
+    pub ready_file: Option<PathBuf>,
+    /// The largest request body taken.
+    pub max_request_size: usize,
+    /// Where to store logs, if anywhere.
+    pub logs: Option<PathBuf>,
+    /// Where to store metrics, if anywhere.
+    pub metrics: Option<PathBuf>,
+}
+
 impl Plan {
     /// Resolves the command line and the environment into the plan of its command.
     pub fn build(cli: &Cli) -> Result<Self, Error> {
@@ -236,6 +257,7 @@ impl Plan {
                     force: init.force,
                 }),
             },
+            Command::Collect(args) => Plan::Collect(collect(args)?),
             Command::Completions(args) => Plan::Completions(args.shell),
             Command::Man(args) => Plan::Man(args.command.clone()),
         })
@@ -395,4 +417,39 @@ fn replay(args: &cli::ReplayArgs) -> Result<ReplayPlan, Error> {
 /// 4 per core, as the command line documents.
 fn default_concurrency() -> usize {
     4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+fn collect(args: &cli::CollectArgs) -> Result<CollectPlan, Error> {
+    let http = listen_address("--http", &args.http)?;
+    let grpc = listen_address("--grpc", &args.grpc)?;
+    if http.is_none() && grpc.is_none() {
+        return Err(Error::Invalid(
+            "--http none and --grpc none leave nothing to listen on: keep at least one".to_owned(),
+        ));
+    }
+    Ok(CollectPlan {
+        output: args.output.clone(),
+        http,
+        grpc,
+        ready_file: args.ready_file.clone(),
+        max_request_size: usize::try_from(args.max_request_size).unwrap_or(usize::MAX),
+        logs: args.logs.clone(),
+        metrics: args.metrics.clone(),
+    })
+}
+
+/// `HOST:PORT` (a name is resolved, the first address taken), or `none`.
+fn listen_address(flag: &str, value: &str) -> Result<Option<std::net::SocketAddr>, Error> {
+    use std::net::ToSocketAddrs as _;
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::Invalid(format!(
+            "{flag} `{value}` is not an address to listen on: expected HOST:PORT (127.0.0.1:4318, 0.0.0.0:4318, [::1]:0) or none"
+        ))
+    };
+    let mut addresses = value.to_socket_addrs().map_err(|_| bad())?;
+    addresses.next().map(Some).ok_or_else(bad)
 }

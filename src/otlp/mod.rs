@@ -12,6 +12,7 @@ pub mod grpc;
 pub mod http;
 pub mod pipeline;
 pub mod protobuf;
+pub mod receive;
 pub mod response;
 pub mod rewrite;
 pub mod send;

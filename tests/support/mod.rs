@@ -6,12 +6,14 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod collect;
 pub mod fetch;
 pub mod generate;
 pub mod github;
 pub mod http;
 pub mod job;
 pub mod results;
+pub mod rotel;
 
 use std::path::Path;
 
