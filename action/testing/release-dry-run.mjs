@@ -1,5 +1,5 @@
 // The release dry run's tests (scripts/release-dry-run.sh runs them with `node --test`):
-// the action, as a released commit carries it (main.js, binary.js, archive.js and the
+// the action, as a released commit carries it (every action/*.js file and the
 // checksums.json that pins.sh wrote), against a fake release server holding the archive
 // the release scripts built and packed on this machine. CI_TRACING_DIST names that
 // release's folder and CI_TRACING_VERSION its version.
@@ -28,7 +28,7 @@ let server
 
 before(async () => {
   fs.mkdirSync(actionDir)
-  for (const file of ['main.js', 'binary.js', 'archive.js']) fs.copyFileSync(path.join(here, '..', file), path.join(actionDir, file))
+  for (const file of fs.readdirSync(path.join(here, '..')).filter((name) => name.endsWith('.js'))) fs.copyFileSync(path.join(here, '..', file), path.join(actionDir, file))
   fs.copyFileSync(path.join(dist, 'checksums.json'), path.join(actionDir, 'checksums.json'))
   for (const name of fs.readdirSync(dist)) files.set(name, fs.readFileSync(path.join(dist, name)))
   server = await startFakeRelease({ repository: REPOSITORY, tag: `v${version}`, files })
