@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 work=${BENCH_DIR:-/tmp/fetch/bench}
 size=${BENCH_SIZE:-512MiB}
 mkdir -p "$work"
-command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing: run scripts/setup.sh" >&2; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing: run scripts/setup-test.sh" >&2; exit 1; }
 
 cargo build --release --locked --quiet --bin ci-tracing --example fake-github --example gen-traces
 bin=target/release/ci-tracing

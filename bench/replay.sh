@@ -22,7 +22,7 @@ if [ ! -x "$rotel" ]; then
   echo "bench: rotel-agent is not installed; run scripts/setup.sh" >&2
   exit 2
 fi
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup.sh" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing; run scripts/setup-test.sh" >&2; exit 2; }
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example otlp-blast
 data="$WORK/trace-data-$LINES.jsonl"
@@ -45,7 +45,7 @@ done
 now() { date +%s.%N; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
-# (a) the shell loop from the issue, on the first LOOP_LINES lines.
+# (a) the old curl-per-line shell loop (the baseline), on the first LOOP_LINES lines.
 head -n "$LOOP_LINES" "$data" >"$WORK/loop.jsonl"
 t0=$(now)
 while read -r l; do curl -s -o /dev/null -X POST "$url" -H 'Content-Type: application/json' --data-binary "$l" || true; done <"$WORK/loop.jsonl" 2>/dev/null

@@ -17,7 +17,7 @@ dir=${BENCH_DIR:-/tmp/report/bench}
 mkdir -p "$dir"
 file="$dir/trace-data-$size.jsonl"
 for tool in jq /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run scripts/setup.sh" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run scripts/setup-test.sh" >&2; exit 2; }
 done
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces

@@ -12,8 +12,8 @@ size="${BENCH_SIZE:-512MiB}"
 level="${BENCH_LEVEL:-6}"
 work="${BENCH_DIR:-/tmp/upload/bench}"
 mkdir -p "$work"
-command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is missing: run scripts/setup.sh" >&2; exit 2; }
-[ -d node_modules/@actions/artifact ] || { echo "bench: @actions/artifact is missing: run scripts/setup.sh" >&2; exit 2; }
+command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is missing: run scripts/setup-test.sh" >&2; exit 2; }
+[ -d node_modules/@actions/artifact ] || { echo "bench: @actions/artifact is missing: run scripts/setup-test.sh" >&2; exit 2; }
 
 cargo build --release --locked --quiet --bin ci-tracing --example gen-traces --example fake-results
 file="$work/trace-data-$size.json"

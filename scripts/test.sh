@@ -2,7 +2,7 @@
 # The project's test command: set up a fresh machine, then lint and run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-test.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== cargo fmt --check"

@@ -72,18 +72,21 @@ pub fn write_completions(shell: clap_complete::Shell) {
     );
 }
 
-/// The man page of `command` (empty: of `ci-tracing` itself) as roff, with its file
-/// name in `docs/man/`; `None` for an unknown or hidden command.
+/// The man page of `command` (empty: of `ci-tracing` itself; words for a nested one,
+/// `stack init`) as roff, with its file name in `docs/man/`; `None` for an unknown or
+/// hidden command.
 pub fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut cli = Cli::command().disable_help_subcommand(true);
     cli.build();
-    let chosen = if command.is_empty() {
-        Some(cli)
-    } else {
-        cli.get_subcommands()
-            .find(|sub| sub.get_name() == command && !sub.is_hide_set())
-            .cloned()
-    };
+    let mut chosen = Some(cli);
+    for word in command.split_whitespace() {
+        chosen = chosen.and_then(|parent| {
+            parent
+                .get_subcommands()
+                .find(|sub| sub.get_name() == word && !sub.is_hide_set())
+                .cloned()
+        });
+    }
     let Some(chosen) = chosen else {
         return Ok(None);
     };
@@ -197,6 +200,18 @@ pub enum Command {
         "Exit status: 0 written, 1 the report cannot be written, 2 wrong invocation, unreadable\ninput, or the output exists without --force."
     ))]
     Report(ReportArgs),
+    /// Set up a local Grafana stack (collector, Tempo, Grafana) to replay traces into.
+    ///
+    /// `stack init` writes a docker-compose stack into .github/tracing: an OpenTelemetry
+    /// Collector listening where `replay` sends by default (localhost:3100) and on 4317/4318,
+    /// Grafana Tempo, and Grafana on http://localhost:3000 with Tempo provisioned. Running
+    /// it needs Docker with Compose.
+    #[command(
+        subcommand_required = true,
+        arg_required_else_help = true,
+        after_long_help = STACK_HELP
+    )]
+    Stack(StackArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing completions bash > ~/.local/share/bash-completion/completions/ci-tracing\n  ci-tracing completions zsh > \"${fpath[1]}/_ci-tracing\"\n  ci-tracing completions fish > ~/.config/fish/completions/ci-tracing.fish\n\n",
@@ -208,10 +223,45 @@ pub enum Command {
     Man(ManArgs),
 }
 
+/// Examples and exit statuses of `stack` and `stack init`.
+const STACK_HELP: &str = concat!(
+    "Examples:\n  ci-tracing stack init\n  ci-tracing stack init --dir ~/grafana-stack --force\n",
+    "  docker compose -f .github/tracing/docker-compose.yaml up -d && ci-tracing replay --shift-to-now\n\n",
+    "Exit status: 0 written, 1 a file cannot be written, 2 wrong invocation, or a file of the\nstack exists without --force (nothing is written then)."
+);
+
+/// Options of `stack`.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// What to do with the stack.
+    #[command(subcommand)]
+    pub command: StackCommand,
+}
+
+/// The subcommands of `stack`.
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Write docker-compose.yaml, the collector, Tempo and Grafana configs and a README.
+    #[command(after_long_help = STACK_HELP)]
+    Init(StackInitArgs),
+}
+
+/// Options of `stack init`.
+#[derive(Debug, Args)]
+pub struct StackInitArgs {
+    /// Directory to write into [default: <repository root>/.github/tracing].
+    #[arg(short = 'D', long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Replace existing files of the stack.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Options of `man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// The command whose page to print [default: the page of ci-tracing itself].
+    /// The command whose page to print, `stack init` for a nested one [default: the page
+    /// of ci-tracing itself].
     #[arg(value_name = "COMMAND", default_value = "")]
     pub command: String,
 }

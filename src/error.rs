@@ -6,7 +6,7 @@
 //! wrong and what to do; it never contains a secret.
 
 use crate::exit::USAGE;
-use crate::{actions, archive, artifact, config, github, otlp, report, trace};
+use crate::{actions, archive, artifact, config, github, otlp, report, stack, trace};
 
 /// Every error a command can end with.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,9 @@ pub enum Error {
     /// Summaries and reports.
     #[error(transparent)]
     Report(#[from] report::Error),
+    /// Writing the local stack's files.
+    #[error(transparent)]
+    Stack(#[from] stack::Error),
     /// The async runtime could not start (out of threads or memory): the machine's
     /// trouble, not the invocation's.
     #[error(
@@ -62,6 +65,7 @@ impl Error {
             Error::Archive(err) => err.exit_code(),
             Error::Otlp(err) => err.exit_code(),
             Error::Report(err) => err.exit_code(),
+            Error::Stack(err) => err.exit_code(),
         }
     }
 }

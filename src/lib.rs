@@ -25,6 +25,7 @@ pub mod path_error;
 pub mod report;
 pub mod secret;
 pub mod signal;
+pub mod stack;
 pub mod time;
 pub mod trace;
 pub mod tuning;
@@ -63,6 +64,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Plan::Replay(plan) => block_on(commands::replay::run(&plan)),
         Plan::Summary(plan) => commands::summary::run(&plan),
         Plan::Report(plan) => commands::report::run(&plan),
+        Plan::StackInit(plan) => commands::stack::run(&plan),
         Plan::Completions(shell) => {
             cli::write_completions(shell);
             Ok(())

@@ -1,7 +1,7 @@
 //! The `ci-tracing` binary: parse the command line, run, print one line on failure.
 //!
 //! Everything else lives in the library so that it can be tested; this file must stay
-//! this small (see STYLE.md).
+//! this small: a thin `main`, one screen of dispatch in `commands`.
 
 use std::process::ExitCode;
 

@@ -1,4 +1,5 @@
-//! One error for an I/O failure on a path, shared by every module that touches files.
+//! One error for an I/O failure on a path, shared by every module that touches files,
+//! and one way to show a path (relative to the current directory when inside it).
 //!
 //! Each module used to format the operating system's reason its own way; this leaf holds
 //! the one wording ("no such file", "File exists", never "(os error 17)") so that every
@@ -45,6 +46,17 @@ pub fn io_reason(err: &std::io::Error) -> String {
             text.split(" (os error").next().unwrap_or(&text).to_owned()
         }
     }
+}
+
+/// A path as messages show it: relative to the current directory when it is inside it,
+/// without a leading `./`.
+pub fn shown_path(path: &Path) -> std::path::PathBuf {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));
+    let path = relative.unwrap_or_else(|| path.to_path_buf());
+    path.strip_prefix(".")
+        .map_or(path.clone(), Path::to_path_buf)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn official(job: &Job, fake: &FakeResults, args: &[&str]) -> Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     assert!(
         root.join("node_modules/@actions/artifact").is_dir(),
-        "@actions/artifact is not installed: run scripts/setup.sh"
+        "@actions/artifact is not installed: run scripts/setup-test.sh"
     );
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/interop/artifact.mjs")).args(args);
@@ -37,7 +37,7 @@ fn official(job: &Job, fake: &FakeResults, args: &[&str]) -> Value {
         .env("ACTIONS_RESULTS_URL", fake.results_url())
         .env("GITHUB_WORKSPACE", job.path())
         .output()
-        .expect("node runs (install Node.js 20+ and run scripts/setup.sh)");
+        .expect("node runs (install Node.js 20+ and run scripts/setup-test.sh)");
     let stdout = text(&out.stdout);
     assert!(
         out.status.success(),

@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "replay",
     "summary",
     "report",
+    "stack",
     "completions",
 ];
 
@@ -163,8 +164,14 @@ fn completions_are_printed_for_every_shell() {
 fn the_man_pages_in_docs_match_the_command_line() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
+    // Commands with subcommands have a page per subcommand too.
+    let pages: Vec<&str> = COMMANDS.iter().copied().chain(["stack init"]).collect();
     let mut expected = vec!["ci-tracing.1".to_owned()];
-    expected.extend(COMMANDS.iter().map(|c| format!("ci-tracing-{c}.1")));
+    expected.extend(
+        pages
+            .iter()
+            .map(|c| format!("ci-tracing-{}.1", c.replace(' ', "-"))),
+    );
     expected.sort();
     let mut present: Vec<String> = std::fs::read_dir(root.join("docs/man"))
         .unwrap()
@@ -172,7 +179,7 @@ fn the_man_pages_in_docs_match_the_command_line() {
         .collect();
     present.sort();
     assert_eq!(present, expected, "run scripts/man.sh");
-    for command in std::iter::once("").chain(COMMANDS.iter().copied()) {
+    for command in std::iter::once("").chain(pages.iter().copied()) {
         let out = ci_tracing(dir.path())
             .args(["man", command])
             .output()
@@ -181,7 +188,7 @@ fn the_man_pages_in_docs_match_the_command_line() {
         let name = if command.is_empty() {
             "ci-tracing.1".to_owned()
         } else {
-            format!("ci-tracing-{command}.1")
+            format!("ci-tracing-{}.1", command.replace(' ', "-"))
         };
         let kept = std::fs::read(root.join("docs/man").join(&name)).unwrap();
         assert!(

@@ -223,7 +223,7 @@ fn without_conversion_rotel_would_drop_legacy_spans_silently() {
         .arg(FIXTURES[1].trim())
         .arg(rotel.endpoint())
         .output()
-        .expect("curl is installed by scripts/setup.sh");
+        .expect("curl is installed by scripts/setup-test.sh");
     assert!(output.status.success());
     let output = ci_tracing(dir.path())
         .args(["replay", "-", "--endpoint", &rotel.endpoint()])

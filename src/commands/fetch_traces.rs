@@ -7,7 +7,7 @@
 //! so an interrupted run leaves the old file or the new one, never half of one. The
 //! rename itself refuses to replace a file that appeared meanwhile unless `--force`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use crate::github::client::Client;
 use crate::github::models::short_sha;
 use crate::github::select::{Listed, Selection, list, select};
 use crate::log;
+use crate::path_error::shown_path as display_path;
 use crate::report::job_summary::human_size;
 
 /// The file the spans end up in, whatever the archive called them.
@@ -185,14 +186,4 @@ fn install(extracted: Extracted, target: &Path, force: bool) -> Result<(), Error
         }),
         Err(err) => Err(Error::io(target, &err)),
     }
-}
-
-/// The path relative to the current directory when it is inside it.
-fn display_path(path: &Path) -> PathBuf {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));
-    let path = relative.unwrap_or_else(|| path.to_path_buf());
-    path.strip_prefix(".")
-        .map_or(path.clone(), Path::to_path_buf)
 }

@@ -10,5 +10,6 @@ pub mod gate;
 pub mod man;
 pub mod replay;
 pub mod report;
+pub mod stack;
 pub mod summary;
 pub mod upload;

@@ -22,7 +22,8 @@ use reqwest::Url;
 
 pub use github::GithubAccess;
 pub use plans::{
-    FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, SummaryPlan, UploadPlan, WhenNoFiles,
+    FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, StackInitPlan, SummaryPlan, UploadPlan,
+    WhenNoFiles,
 };
 pub use repo::Repo;
 

@@ -31,6 +31,8 @@ pub enum Plan {
     Summary(SummaryPlan),
     /// `report`.
     Report(ReportPlan),
+    /// `stack init`.
+    StackInit(StackInitPlan),
     /// `completions`.
     Completions(clap_complete::Shell),
     /// `man`: the page of this command (empty: of `ci-tracing`).
@@ -178,6 +180,15 @@ pub struct ReportPlan {
     pub browser: Option<String>,
 }
 
+/// `stack init`: where the stack's files go.
+#[derive(Debug)]
+pub struct StackInitPlan {
+    /// The directory, `<repository root>/.github/tracing` unless `--dir` names one.
+    pub dir: PathBuf,
+    /// Replace existing files.
+    pub force: bool,
+}
+
 impl Plan {
     /// Resolves the command line and the environment into the plan of its command.
     pub fn build(cli: &Cli) -> Result<Self, Error> {
@@ -201,6 +212,12 @@ impl Plan {
                 open: args.open,
                 browser: args.open.then(|| env_var("BROWSER")).flatten(),
             }),
+            Command::Stack(args) => match &args.command {
+                cli::StackCommand::Init(init) => Plan::StackInit(StackInitPlan {
+                    dir: init.dir.clone().unwrap_or_else(tracing_dir),
+                    force: init.force,
+                }),
+            },
             Command::Completions(args) => Plan::Completions(args.shell),
             Command::Man(args) => Plan::Man(args.command.clone()),
         })

@@ -26,7 +26,7 @@ pub struct Uploaded {
     pub archived: Archived,
 }
 
-/// The step outputs of SPEC.md.
+/// The step outputs `upload` declares in `action.yml`.
 pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
     let mut outputs = vec![("artifact-id", uploaded.id.to_string())];
     if let Some(url) = &uploaded.url {

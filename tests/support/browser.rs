@@ -27,13 +27,13 @@ pub fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
-        "{chromium} is missing: run scripts/setup.sh (it installs Debian's chromium)"
+        "{chromium} is missing: run scripts/setup-test.sh (it installs Debian's chromium)"
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for package in ["playwright-core", "mermaid"] {
         assert!(
             root.join("node_modules").join(package).exists(),
-            "node_modules/{package} is missing: run scripts/setup.sh"
+            "node_modules/{package} is missing: run scripts/setup-test.sh"
         );
     }
     let output = Command::new("node")
@@ -41,7 +41,7 @@ pub fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) {
         .args(args)
         .current_dir(root)
         .output()
-        .expect("node is missing: run scripts/setup.sh");
+        .expect("node is missing: run scripts/setup-test.sh");
     assert!(
         output.status.success(),
         "browser checks failed:\n{}{}",

@@ -31,7 +31,7 @@ fn openapi() -> &'static Value {
             .join("node_modules/@octokit/openapi/generated/api.github.com.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
             panic!(
-                "cannot read {} ({err}): run scripts/setup.sh to install the npm packages the fakes are built from",
+                "cannot read {} ({err}): run scripts/setup-test.sh to install the npm packages the fakes are built from",
                 path.display()
             )
         });
