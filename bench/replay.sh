@@ -55,7 +55,7 @@ loop_measured=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
 # (c) the ceiling.
 t0=$(now)
-target/release/tools/otlp-blast "$data" "$url" "$CONCURRENCY" >"$WORK/blast.out"
+target/release/examples/otlp-blast "$data" "$url" "$CONCURRENCY" >"$WORK/blast.out"
 t1=$(now)
 ceiling_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
