@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rewrites docs/man/*.1 from the command-line definition (tests/cli.rs checks them).
+# Rewrites docs/man/*.1 and the --help blocks of docs/reference.md from the command-line
+# definition (tests/cli.rs and tests/reference.rs check them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked --quiet
@@ -11,3 +12,5 @@ for command in gate upload fetch-traces replay summary report collect stack comp
   "$bin" man "$command" > "docs/man/ci-tracing-$command.1"
 done
 "$bin" man "stack init" > docs/man/ci-tracing-stack-init.1
+# The --help blocks of docs/reference.md (tests/reference.rs checks them).
+CI_TRACING_UPDATE_DOCS=1 cargo test --locked --quiet --test reference >/dev/null

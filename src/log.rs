@@ -94,8 +94,9 @@ pub fn warn(message: &str) {
     }
 }
 
-/// Prints the one line a failed command ends with.
-pub fn print_error(err: &crate::Error) {
+/// Prints the one line a failed command ends with. It takes any message, not the
+/// crate's `Error`, so that this leaf does not import the module that gathers every error.
+pub fn print_error(err: &dyn std::fmt::Display) {
     let message = one_line(&err.to_string());
     if state().verbosity.in_actions {
         write_line(&commands::error(&message));

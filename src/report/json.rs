@@ -1,4 +1,4 @@
-//! The summary as JSON for scripts: a stable, documented shape (README, "summary").
+//! The summary as JSON for scripts: a stable, documented shape (docs/reference.md, "summary --format json").
 //!
 //! `"schema": 1` names this shape; a change that removes or renames a key, or changes
 //! its meaning, must raise it. Adding keys does not. Timestamps are strings of

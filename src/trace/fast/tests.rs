@@ -67,29 +67,6 @@ fn spans_in_the_collectors_form_are_read_by_fixed_comparisons() {
 }
 
 #[test]
-fn decimals_read_like_str_parse() {
-    let mut numbers = vec![String::new(), "0".into(), "1795000000585066929".into()];
-    numbers.extend((1..=19).map(|len| "9876543210".chars().cycle().take(len).collect()));
-    // A non-digit in every place, including the bytes next to `0` and `9`.
-    for bad in ["/", ":", "a", " ", "\u{e9}"] {
-        numbers.extend((0..19).map(|at| {
-            let mut digits = "1234567890123456789".to_owned();
-            digits.replace_range(at..=at, bad);
-            digits
-        }));
-    }
-    numbers.push("12345678901234567890".into());
-    for number in &numbers {
-        let expected = match number.len() {
-            0 => Some(0),
-            1..=19 => number.parse::<u64>().ok(),
-            _ => None,
-        };
-        assert_eq!(decimal(number.as_bytes()), expected, "{number}");
-    }
-}
-
-#[test]
 fn unusual_lines_are_left_to_serde_json() {
     let unusual: &[&[u8]] = &[
         br#"{"resourceSpans":null}"#,
