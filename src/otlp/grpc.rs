@@ -27,7 +27,7 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Status};
 
-use super::send::{Attempt, Failure, Gate, Outcome, verdict};
+use super::attempt::{Attempt, Failure, Gate, Outcome, verdict};
 use crate::http::{Failed, Retry};
 
 /// The method every line is sent to.

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode, Url};
 
+use super::attempt::{Attempt, Encoding, Failure, Gate, Outcome, verdict};
 use super::response;
-use super::send::{Attempt, Encoding, Failure, Gate, Outcome, verdict};
 use crate::http::{self, Retry};
 
 /// How much of an answer's body is read (answers are small; this bounds memory).

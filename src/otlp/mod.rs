@@ -7,6 +7,7 @@
 //! folder only speaks the protocol. Lines can be many megabytes, files many gigabytes:
 //! everything here streams one line at a time and never rewrites the input file.
 
+pub mod attempt;
 pub mod failed;
 pub mod grpc;
 pub mod http;

@@ -12,6 +12,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::secret::Secret;
 
+mod collect;
+mod stack;
+
+pub use collect::CollectArgs;
+use stack::STACK_HELP;
+pub use stack::{StackArgs, StackCommand, StackInitArgs};
+
 /// Parses the process arguments. `--help` and `--version` print and exit 0; a usage
 /// error prints its first line (what is wrong) and where to read more, and exits 2.
 pub fn parse() -> Cli {
@@ -230,40 +237,6 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// Examples and exit statuses of `stack` and `stack init`.
-const STACK_HELP: &str = concat!(
-    "Examples:\n  ci-tracing stack init\n  ci-tracing stack init --dir ~/grafana-stack --force\n",
-    "  docker compose -f .github/tracing/docker-compose.yaml up -d && ci-tracing replay --shift-to-now\n\n",
-    "Exit status: 0 written, 1 a file cannot be written, 2 wrong invocation, or a file of the\nstack exists without --force (nothing is written then)."
-);
-
-/// Options of `stack`.
-#[derive(Debug, Args)]
-pub struct StackArgs {
-    /// What to do with the stack.
-    #[command(subcommand)]
-    pub command: StackCommand,
-}
-
-/// The subcommands of `stack`.
-#[derive(Debug, Subcommand)]
-pub enum StackCommand {
-    /// Write docker-compose.yaml, the collector, Tempo and Grafana configs and a README.
-    #[command(after_long_help = STACK_HELP)]
-    Init(StackInitArgs),
-}
-
-/// Options of `stack init`.
-#[derive(Debug, Args)]
-pub struct StackInitArgs {
-    /// Directory to write into [default: <repository root>/.github/tracing].
-    #[arg(short = 'D', long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Replace existing files of the stack.
-    #[arg(long)]
-    pub force: bool,
-}
-
 /// Options of `man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
@@ -438,36 +411,6 @@ pub struct ReplayArgs {
 }
 
 /// Options of `collect`.
-#[derive(Debug, Args)]
-pub struct CollectArgs {
-    /// The trace-data file to append to (created with its directory).
-    #[arg(
-        short,
-        long,
-        value_name = "FILE",
-        default_value = "integration-tests/smoke/traces/trace-data.json"
-    )]
-    pub output: PathBuf,
-    /// OTLP/HTTP address (`0.0.0.0:4318` serves containers, port 0 a free port), or `none`.
-    #[arg(long, value_name = "ADDR|none", default_value = "127.0.0.1:4318")]
-    pub http: String,
-    /// OTLP/gRPC address, or `none`.
-    #[arg(long, value_name = "ADDR|none", default_value = "127.0.0.1:4317")]
-    pub grpc: String,
-    /// Once listening, write `{"http":"HOST:PORT","grpc":"HOST:PORT","pid":N}` here.
-    #[arg(long, value_name = "FILE")]
-    pub ready_file: Option<PathBuf>,
-    /// The largest request taken, compressed or not (larger: 413 / RESOURCE_EXHAUSTED).
-    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
-    pub max_request_size: u64,
-    /// Also store received logs here (OTLP/JSON lines); by default they are only counted.
-    #[arg(long, value_name = "FILE")]
-    pub logs: Option<PathBuf>,
-    /// Also store received metrics here (OTLP/JSON lines); by default only counted.
-    #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
-}
-
 /// Output formats of `summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
