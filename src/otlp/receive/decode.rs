@@ -97,13 +97,18 @@ fn check_id(span: &str, field: &str, id: &[u8], length: usize) -> Result<(), Str
 pub fn logs(body: &[u8], encoding: Encoding) -> Result<(ExportLogsServiceRequest, u64), String> {
     let request: ExportLogsServiceRequest =
         decode_other(body, encoding, "ExportLogsServiceRequest")?;
-    let records = request
+    let records = log_records(&request);
+    Ok((request, records))
+}
+
+/// The number of log records in a logs request.
+pub fn log_records(request: &ExportLogsServiceRequest) -> u64 {
+    request
         .resource_logs
         .iter()
         .flat_map(|r| &r.scope_logs)
         .map(|s| s.log_records.len() as u64)
-        .sum();
-    Ok((request, records))
+        .sum()
 }
 
 /// A metrics request and the number of data points in it.
@@ -113,7 +118,13 @@ pub fn metrics(
 ) -> Result<(ExportMetricsServiceRequest, u64), String> {
     let request: ExportMetricsServiceRequest =
         decode_other(body, encoding, "ExportMetricsServiceRequest")?;
-    let points = request
+    let points = data_points(&request);
+    Ok((request, points))
+}
+
+/// The number of data points in a metrics request.
+pub fn data_points(request: &ExportMetricsServiceRequest) -> u64 {
+    request
         .resource_metrics
         .iter()
         .flat_map(|r| &r.scope_metrics)
@@ -126,8 +137,7 @@ pub fn metrics(
             Some(Data::Summary(s)) => s.data_points.len(),
             None => 0,
         } as u64)
-        .sum();
-    Ok((request, points))
+        .sum()
 }
 
 fn decode_other<T: prost::Message + Default + serde::de::DeserializeOwned>(

@@ -30,14 +30,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use prost::Message as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::codec::CompressionEncoding;
 use tonic::codegen::http;
 use tonic::{Request, Response, Status};
 
-use super::{Encoding, Receiver, Refusal, decode};
+use super::{Receiver, Refusal, decode};
 
 /// The handlers of the three services.
 #[derive(Clone)]
@@ -70,10 +69,9 @@ impl LogsService for Services {
         &self,
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        // Counted the same way over both transports: through the decoder.
-        let body = request.into_inner().encode_to_vec();
-        let (request, records) =
-            decode::logs(&body, Encoding::Protobuf).map_err(Status::invalid_argument)?;
+        // Counted as over HTTP (the decoder's counter), without decoding twice.
+        let request = request.into_inner();
+        let records = decode::log_records(&request);
         self.0.logs(&request, records).await.map_err(status)?;
         Ok(Response::new(ExportLogsServiceResponse::default()))
     }
@@ -85,9 +83,8 @@ impl MetricsService for Services {
         &self,
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        let body = request.into_inner().encode_to_vec();
-        let (request, points) =
-            decode::metrics(&body, Encoding::Protobuf).map_err(Status::invalid_argument)?;
+        let request = request.into_inner();
+        let points = decode::data_points(&request);
         self.0.metrics(&request, points).await.map_err(status)?;
         Ok(Response::new(ExportMetricsServiceResponse::default()))
     }
