@@ -18,7 +18,7 @@ use crate::secret::Secret;
 
 /// What to run, resolved.
 #[derive(Debug)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// `gate`.
     Gate(GatePlan),
     /// `upload`.
@@ -43,7 +43,7 @@ pub enum Plan {
 
 /// `gate`: the label rule and, with `--live`, where to ask for current labels.
 #[derive(Debug, Clone)]
-pub struct GatePlan {
+pub(crate) struct GatePlan {
     /// The label that turns tracing on.
     pub label: String,
     /// Trace whatever the event.
@@ -55,7 +55,7 @@ pub struct GatePlan {
 
 /// What `upload` does when no file matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenNoFiles {
+pub(crate) enum WhenNoFiles {
     /// Warn and succeed.
     Warn,
     /// Fail the step.
@@ -66,7 +66,7 @@ pub enum WhenNoFiles {
 
 /// `upload`: the gate, the files, the artifact and the runner's runtime values.
 #[derive(Debug)]
-pub struct UploadPlan {
+pub(crate) struct UploadPlan {
     /// The gate that runs first.
     pub gate: GatePlan,
     /// Files, directories or glob patterns.
@@ -102,7 +102,7 @@ pub struct UploadPlan {
 
 /// The HTML report `upload` also uploads.
 #[derive(Debug, Clone)]
-pub struct ReportUpload {
+pub(crate) struct ReportUpload {
     /// The artifact's (and file's) name.
     pub name: String,
     /// Spans past which only the slowest and failing traces are kept.
@@ -111,7 +111,7 @@ pub struct ReportUpload {
 
 /// `fetch-traces`: where from, what, and where to.
 #[derive(Debug)]
-pub struct FetchPlan {
+pub(crate) struct FetchPlan {
     /// The API and token.
     pub github: GithubAccess,
     /// The repository.
@@ -138,7 +138,7 @@ pub struct FetchPlan {
 
 /// `replay`: input, endpoint, headers and how to send.
 #[derive(Debug)]
-pub struct ReplayPlan {
+pub(crate) struct ReplayPlan {
     /// The trace file.
     pub input: Input,
     /// The traces endpoint.
@@ -167,7 +167,7 @@ pub struct ReplayPlan {
 
 /// Output forms of `summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryFormat {
+pub(crate) enum SummaryFormat {
     /// For a terminal.
     Text,
     /// For a job summary.
@@ -178,7 +178,7 @@ pub enum SummaryFormat {
 
 /// `summary`.
 #[derive(Debug)]
-pub struct SummaryPlan {
+pub(crate) struct SummaryPlan {
     /// The trace file.
     pub input: Input,
     /// The form.
@@ -187,7 +187,7 @@ pub struct SummaryPlan {
 
 /// `report`.
 #[derive(Debug)]
-pub struct ReportPlan {
+pub(crate) struct ReportPlan {
     /// The trace file.
     pub input: Input,
     /// The HTML file to write.
@@ -202,7 +202,7 @@ pub struct ReportPlan {
 
 /// `stack init`: where the stack's files go.
 #[derive(Debug)]
-pub struct StackInitPlan {
+pub(crate) struct StackInitPlan {
     /// The directory, `<repository root>/.github/tracing` unless `--dir` names one.
     pub dir: PathBuf,
     /// Replace existing files.
@@ -211,7 +211,7 @@ pub struct StackInitPlan {
 
 /// `collect`: where to listen and where to write.
 #[derive(Debug)]
-pub struct CollectPlan {
+pub(crate) struct CollectPlan {
     /// The trace file to append to.
     pub output: PathBuf,
     /// OTLP/HTTP address, `None` when off.
@@ -230,7 +230,7 @@ pub struct CollectPlan {
 
 impl Plan {
     /// Resolves the command line and the environment into the plan of its command.
-    pub fn build(cli: &Cli) -> Result<Self, Error> {
+    pub(crate) fn build(cli: &Cli) -> Result<Self, Error> {
         Ok(match &cli.command {
             Command::Gate(args) => Plan::Gate(gate(args)),
             Command::Upload(args) => Plan::Upload(Box::new(upload(args))),
