@@ -4,7 +4,8 @@
 # the redirect to the blob host) followed by `unzip`. A 512 MiB generated trace file is
 # served as PR 1234's `trace-data` artifact by tools/fake-github.rs on loopback.
 # Prints both wall times, ci-tracing's peak RSS (target <= 64 MiB) and, as the LAST
-# line, the wall-time ratio (target <= 1.2).
+# line, the wall-time ratio (target <= 1.2). CI_TRACING_BIN=path measures another build
+# of ci-tracing (e.g. an older commit's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${BENCH_DIR:-/tmp/fetch/bench}
@@ -13,7 +14,7 @@ mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing: run scripts/setup-test.sh" >&2; exit 1; }
 
 cargo build --release --locked --quiet --bin ci-tracing --example fake-github --example gen-traces
-bin=target/release/ci-tracing
+bin=${CI_TRACING_BIN:-target/release/ci-tracing}
 trace="$work/trace-data-$size.jsonl"
 if [ ! -s "$trace" ]; then
   echo "bench: generating $size of trace data into $trace" >&2

@@ -6,7 +6,8 @@
 #   (c) the ceiling: tools/otlp-blast, which POSTs the same lines with the same
 #       concurrency and does nothing else (no parsing, checks, counts or retries).
 # Targets: (b) >= 0.8 x (c) throughput, >= 50 x (a), peak RSS <= 64 MiB.
-# The last line printed is the speedup over the shell loop.
+# The last line printed is the speedup over the shell loop. CI_TRACING_BIN=path measures
+# another build of ci-tracing (e.g. an older commit's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ mkdir -p "$WORK"
 . bench/rotel.sh
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces --example otlp-blast
+bin=${CI_TRACING_BIN:-target/release/ci-tracing}
 data="$WORK/trace-data-$LINES.jsonl"
 [ -s "$data" ] || target/release/examples/gen-traces --lines "$LINES" --seed 42 -o "$data"
 bytes=$(stat -c %s "$data")
@@ -55,7 +57,7 @@ ceiling_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
 # (b) ci-tracing replay.
 t0=$(now)
-/usr/bin/time -v -o "$WORK/time.txt" target/release/ci-tracing --no-progress replay "$data" \
+/usr/bin/time -v -o "$WORK/time.txt" "$bin" --no-progress replay "$data" \
   --endpoint "$url" --concurrency "$CONCURRENCY" >"$WORK/replay.out" 2>"$WORK/replay.err"
 t1=$(now)
 replay_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')

@@ -9,6 +9,7 @@
 #
 #   bench/summary.sh                      # 1 GiB, in /tmp/report/bench
 #   BENCH_SIZE=128MiB bench/summary.sh    # quicker, while iterating
+#   CI_TRACING_BIN=path bench/summary.sh  # another build of ci-tracing (e.g. an older commit's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ for tool in jq /usr/bin/time; do
 done
 
 cargo build --release --quiet --bin ci-tracing --example gen-traces
+bin=${CI_TRACING_BIN:-target/release/ci-tracing}
 [ -s "$file" ] || ./target/release/examples/gen-traces --bytes "$size" -o "$file"
 bytes=$(stat -c %s "$file")
 cat "$file" >/dev/null # warm the page cache: all three read from memory
@@ -36,7 +38,7 @@ for _ in $(seq "$runs"); do
   lines=$(wc -l <"$file")
   wc_times+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')")
   start=$(now)
-  /usr/bin/time -v -o "$dir/time.txt" ./target/release/ci-tracing summary "$file" --format json >"$dir/summary.json"
+  /usr/bin/time -v -o "$dir/time.txt" "$bin" summary "$file" --format json >"$dir/summary.json"
   ours_times+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')")
   run_rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
   rss_kib=$((run_rss > rss_kib ? run_rss : rss_kib))
