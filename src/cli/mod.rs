@@ -266,7 +266,10 @@ pub struct GateArgs {
     /// Trace even when the event is not a pull request or the label is missing.
     #[arg(long)]
     pub force: bool,
-    /// The REST API, for --live.
+    /// Also trace pushes to this branch (repeatable), so that `--compare-with branch:NAME` has a baseline.
+    #[arg(long = "branch", value_name = "NAME")]
+    pub branches: Vec<String>,
+    /// The REST API, for --live (and for upload's --compare-with).
     #[command(flatten)]
     pub github: GithubArgs,
 }
@@ -321,6 +324,11 @@ pub struct UploadArgs {
     /// Spans past which the report keeps only the slowest and failing traces.
     #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub report_max_spans: u64,
+    /// Compare with a baseline `trace-data` in the job summary: `previous` (this pull
+    /// request's last earlier run that has one), `branch:NAME` (the newest on that branch)
+    /// or `run:ID`. Needs `actions: read`; a missing baseline is a notice, never a failure.
+    #[arg(long, value_name = "WHICH")]
+    pub compare_with: Option<String>,
     /// The gate that runs first.
     #[command(flatten)]
     pub gate: GateArgs,
@@ -353,6 +361,10 @@ pub struct FetchTracesArgs {
     /// List the runs that have the artifact (run, attempt, commit, size, expiry); download nothing.
     #[arg(long)]
     pub list: bool,
+    /// Fetch the baseline of the pull request instead: the newest artifact on its base
+    /// branch, into .github/tracing/base unless --dir (then run the `compare` it prints).
+    #[arg(long, conflicts_with_all = ["run_id", "list"])]
+    pub base: bool,
     /// Print the result as one JSON object on standard output.
     #[arg(long)]
     pub json: bool,

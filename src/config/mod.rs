@@ -9,6 +9,7 @@
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
 
+pub mod baseline;
 pub mod github;
 pub mod otlp;
 pub mod plans;
@@ -20,6 +21,7 @@ use std::process::{Command, Stdio};
 
 use reqwest::Url;
 
+pub use baseline::{ComparePlan, CompareWith};
 pub use github::GithubAccess;
 pub use plans::{
     CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,

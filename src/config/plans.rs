@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
+use super::baseline::{ComparePlan, compare_plan};
 use super::github::{Api, GithubAccess, resolve_api};
 use super::repo::{Located, Repo};
 use super::target::parse_target;
@@ -48,6 +49,8 @@ pub struct GatePlan {
     pub label: String,
     /// Trace whatever the event.
     pub force: bool,
+    /// Branches whose pushes are traced too.
+    pub branches: Vec<String>,
     /// With `--live`: the API and repository to ask, or why they cannot be had (the
     /// gate then warns and uses the payload's labels).
     pub live: Option<Result<(GithubAccess, Repo), String>>,
@@ -98,6 +101,8 @@ pub struct UploadPlan {
     pub archive: bool,
     /// The HTML report to upload next to the traces, unless turned off.
     pub report: Option<ReportUpload>,
+    /// `--compare-with`: the baseline the job summary compares with.
+    pub compare: Option<ComparePlan>,
 }
 
 /// The HTML report `upload` also uploads.
@@ -130,6 +135,8 @@ pub struct FetchPlan {
     pub force: bool,
     /// List, do not download.
     pub list: bool,
+    /// Fetch the pull request's baseline (newest on its base branch) into `dir`.
+    pub base: bool,
     /// One JSON object on standard output.
     pub json: bool,
     /// Limit of the unzipped size.
@@ -233,7 +240,7 @@ impl Plan {
     pub fn build(cli: &Cli) -> Result<Self, Error> {
         Ok(match &cli.command {
             Command::Gate(args) => Plan::Gate(gate(args)),
-            Command::Upload(args) => Plan::Upload(Box::new(upload(args))),
+            Command::Upload(args) => Plan::Upload(Box::new(upload(args)?)),
             Command::FetchTraces(args) => Plan::Fetch(fetch(args)?),
             Command::Replay(args) => Plan::Replay(replay(args)?),
             Command::Summary(args) => Plan::Summary(SummaryPlan {
@@ -265,19 +272,23 @@ impl Plan {
 }
 
 fn gate(args: &cli::GateArgs) -> GatePlan {
-    let live = args.live.then(|| {
-        let located = Repo::resolve(None).map_err(|err| err.to_string())?;
-        let api = api_of(&args.github, &located).map_err(|err| err.to_string())?;
-        let access = api
-            .with_token(args.github.token.as_ref())
-            .map_err(|err| err.to_string())?;
-        Ok((access, located.repo))
-    });
     GatePlan {
         label: args.label.clone(),
         force: args.force,
-        live,
+        branches: args.branches.iter().map(|b| b.trim().to_owned()).collect(),
+        live: args.live.then(|| job_github(&args.github)),
     }
+}
+
+/// The API, token and repository of the job (`GITHUB_REPOSITORY`, `GITHUB_API_URL`,
+/// `GITHUB_TOKEN`), or why they cannot be had.
+fn job_github(args: &cli::GithubArgs) -> Result<(GithubAccess, Repo), String> {
+    let located = Repo::resolve(None).map_err(|err| err.to_string())?;
+    let api = api_of(args, &located).map_err(|err| err.to_string())?;
+    let access = api
+        .with_token(args.token.as_ref())
+        .map_err(|err| err.to_string())?;
+    Ok((access, located.repo))
 }
 
 /// The API for a repository: its host counts as named unless it is only the remote's.
@@ -291,7 +302,7 @@ fn api_of(args: &cli::GithubArgs, located: &Located) -> Result<Api, Error> {
     resolve_api(args.api_url.as_deref(), named, remote)
 }
 
-fn upload(args: &cli::UploadArgs) -> UploadPlan {
+fn upload(args: &cli::UploadArgs) -> Result<UploadPlan, Error> {
     let run_page = (|| {
         let server =
             env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
@@ -302,7 +313,12 @@ fn upload(args: &cli::UploadArgs) -> UploadPlan {
             server.trim_end_matches('/')
         ))
     })();
-    UploadPlan {
+    let compare = args
+        .compare_with
+        .as_deref()
+        .map(|value| compare_plan(value, || job_github(&args.gate.github)))
+        .transpose()?;
+    Ok(UploadPlan {
         gate: gate(&args.gate),
         paths: args.paths.clone(),
         name: args.name.clone(),
@@ -325,7 +341,8 @@ fn upload(args: &cli::UploadArgs) -> UploadPlan {
             name: args.report_name.clone(),
             max_spans: args.report_max_spans,
         }),
-    }
+        compare,
+    })
 }
 
 /// Whether `server_url` is a GitHub Enterprise Server, as `@actions/artifact` tells:
@@ -357,6 +374,11 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
     if pr.is_none() && run_id.is_none() {
         return Err(Error::NoTarget);
     }
+    if args.base && (pr.is_none() || run_id.is_some()) {
+        return Err(Error::Invalid(
+            "--base fetches a pull request's baseline: name the pull request (`fetch-traces 1234 --base`), not a run".to_owned(),
+        ));
+    }
     let located = repository(args.repo.as_deref(), from_url)?;
     let api = api_of(&args.github, &located)?;
     let github = api.with_token(args.github.token.as_ref())?;
@@ -366,10 +388,15 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
         pr,
         run_id,
         name: args.name.clone(),
-        dir: args.dir.clone().unwrap_or_else(tracing_dir),
+        dir: match (&args.dir, args.base) {
+            (Some(dir), _) => dir.clone(),
+            (None, true) => tracing_dir().join("base"),
+            (None, false) => tracing_dir(),
+        },
         dir_given: args.dir.is_some(),
         force: args.force,
         list: args.list,
+        base: args.base,
         json: args.json,
         max_unzipped: crate::tuning::get().max_unzipped,
     })
