@@ -1,4 +1,4 @@
-//! GitHub workflow commands (`::warning::`, `::error::`, `::group::`, `::add-mask::`).
+//! GitHub workflow commands (`::notice::`, `::warning::`, `::error::`, `::group::`, `::add-mask::`).
 //!
 //! The runner treats `%`, CR and LF in the message (and also `:` and `,` in properties)
 //! as syntax, so every message is escaped here; a raw newline would end the command
@@ -23,6 +23,11 @@ pub fn escape_property(text: &str) -> String {
 /// `::warning::message`
 pub fn warning(message: &str) -> String {
     format!("::warning::{}", escape_data(message))
+}
+
+/// `::notice::message`
+pub fn notice(message: &str) -> String {
+    format!("::notice::{}", escape_data(message))
 }
 
 /// `::error::message`

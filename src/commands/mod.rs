@@ -5,6 +5,7 @@
 //! the artifact service, OTLP or the trace file, it lives in that folder, and the
 //! command only decides the order and the messages.
 
+pub mod baseline;
 pub mod collect;
 pub mod fetch_traces;
 pub mod gate;

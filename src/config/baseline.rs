@@ -40,6 +40,8 @@ pub struct ComparePlan {
     pub current_run: Option<u64>,
     /// `GITHUB_SERVER_URL` (default `https://github.com`), for the link to the baseline run.
     pub server: String,
+    /// Limit of the baseline's unzipped size.
+    pub max_unzipped: u64,
 }
 
 /// Parses `previous`, `branch:NAME` or `run:ID`.
@@ -88,6 +90,7 @@ pub fn compare_plan(
         github: github(),
         current_run: env_var("GITHUB_RUN_ID").and_then(|id| id.trim().parse().ok()),
         server: server.trim_end_matches('/').to_owned(),
+        max_unzipped: crate::tuning::get().max_unzipped,
     })
 }
 

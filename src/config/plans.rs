@@ -135,8 +135,9 @@ pub struct FetchPlan {
     pub force: bool,
     /// List, do not download.
     pub list: bool,
-    /// Fetch the pull request's baseline (newest on its base branch) into `dir`.
-    pub base: bool,
+    /// With `--base`, the file the baseline is compared with (the pull request's own
+    /// `trace-data`, where `fetch-traces` leaves it by default).
+    pub base: Option<PathBuf>,
     /// One JSON object on standard output.
     pub json: bool,
     /// Limit of the unzipped size.
@@ -396,7 +397,7 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
         dir_given: args.dir.is_some(),
         force: args.force,
         list: args.list,
-        base: args.base,
+        base: args.base.then(super::default_trace_file),
         json: args.json,
         max_unzipped: crate::tuning::get().max_unzipped,
     })
