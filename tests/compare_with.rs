@@ -54,7 +54,7 @@ fn base_zip() -> Vec<u8> {
 /// The fake's repository and pull request are the job's.
 fn scenario() -> Scenario {
     let mut scenario = Scenario::new();
-    scenario.repo = "octo-org/node".to_owned();
+    "octo-org/node".clone_into(&mut scenario.repo);
     scenario.pr = PR;
     scenario
 }

@@ -55,7 +55,7 @@ fn with_the_pull_requests_traces_there_the_next_step_is_only_compare() {
     std::fs::create_dir_all(tracing_dir(dir.path())).unwrap();
     std::fs::write(tracing_dir(dir.path()).join("trace-data"), SPANS).unwrap();
     let mut scenario = scenario();
-    scenario.base = "release".to_owned();
+    "release".clone_into(&mut scenario.base);
     let fake = FakeGithub::start(scenario);
     let out = fetch(dir.path(), &fake, &["--base", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -101,7 +101,7 @@ fn an_existing_baseline_is_kept_without_force() {
 fn a_base_branch_without_traced_pushes_says_how_to_make_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut scenario = scenario();
-    scenario.base = "develop".to_owned();
+    "develop".clone_into(&mut scenario.base);
     let fake = FakeGithub::start(scenario);
     let out = fetch(dir.path(), &fake, &["--base"]);
     out.fails(
