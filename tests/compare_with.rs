@@ -59,6 +59,13 @@ fn scenario() -> Scenario {
     scenario
 }
 
+/// [`scenario`] with a push to main (run 800) that made artifact 80 of [`base_zip`].
+fn main_pushed() -> Scenario {
+    scenario()
+        .push_run(800, &sha(8), "main")
+        .artifact(80, "trace-data", 800, &base_zip())
+}
+
 struct Uploaded {
     code: i32,
     stderr: String,
@@ -173,9 +180,7 @@ fn previous_takes_the_pull_requests_last_earlier_run_not_this_one() {
 fn branch_takes_the_newest_push_to_that_branch() {
     let job = traced();
     let github = FakeGithub::start(
-        scenario()
-            .push_run(800, &sha(8), "main")
-            .artifact(80, "trace-data", 800, &base_zip())
+        main_pushed()
             .push_run(810, &sha(9), "main")
             .artifact(81, "trace-data", 810, &base_zip())
             .push_run(820, &sha(10), "release")
@@ -186,12 +191,7 @@ fn branch_takes_the_newest_push_to_that_branch() {
     );
     let out = upload(&job, &github, &["--compare-with", "branch:main"]);
     assert_compared_with(&out, 810);
-    let runs = github.api.requests();
-    let listing = runs
-        .iter()
-        .find(|r| r.path().ends_with("/actions/runs"))
-        .expect("runs listed");
-    assert_eq!(listing.query_param("branch"), Some("main"));
+    assert_eq!(github.runs_listed_by("branch").as_deref(), Some("main"));
     assert_eq!(github.api_hits("/actions/artifacts/81/zip"), 1);
     assert_eq!(github.blobs.requests().len(), 1);
 }
@@ -226,12 +226,7 @@ fn without_a_baseline_it_is_a_notice_and_the_upload_succeeds() {
 #[test]
 fn an_expired_baseline_is_a_notice_and_the_upload_succeeds() {
     let job = traced();
-    let github = FakeGithub::start(
-        scenario()
-            .push_run(800, &sha(8), "main")
-            .artifact(80, "trace-data", 800, &base_zip())
-            .last_artifact(|a| a.expired = true),
-    );
+    let github = FakeGithub::start(main_pushed().last_artifact(|a| a.expired = true));
     let out = upload(&job, &github, &["--compare-with", "branch:main"]);
     assert_no_baseline(
         &out,
@@ -244,9 +239,7 @@ fn an_expired_baseline_is_a_notice_and_the_upload_succeeds() {
 fn a_token_without_actions_read_is_a_notice() {
     let job = traced();
     let github = FakeGithub::with_faults(
-        scenario()
-            .push_run(800, &sha(8), "main")
-            .artifact(80, "trace-data", 800, &base_zip()),
+        main_pushed(),
         Box::new(|request| {
             request
                 .path()
@@ -257,15 +250,18 @@ fn a_token_without_actions_read_is_a_notice() {
     );
     let out = upload(&job, &github, &["--compare-with", "branch:main"]);
     assert_no_baseline(&out, "403 Resource not accessible by integration");
+    assert!(
+        out.summary.contains("needs `permissions: actions: read`"),
+        "{}",
+        out.summary
+    );
 }
 
 #[test]
 fn an_unreadable_baseline_is_a_notice() {
     let job = traced();
     let github = FakeGithub::with_faults(
-        scenario()
-            .push_run(800, &sha(8), "main")
-            .artifact(80, "trace-data", 800, &base_zip()),
+        main_pushed(),
         Box::new(|_| None),
         Box::new(|_| Some(Reply::new(404, "<Error><Code>BlobNotFound</Code></Error>"))),
     );
@@ -276,12 +272,7 @@ fn an_unreadable_baseline_is_a_notice() {
 #[test]
 fn a_push_to_a_traced_branch_compares_with_the_branchs_previous_push() {
     let job = Job::event("push");
-    let github = FakeGithub::start(
-        scenario()
-            .push_run(800, &sha(8), "main")
-            .artifact(80, "trace-data", 800, &base_zip())
-            .push_run(THIS_RUN, &sha(9), "main"),
-    );
+    let github = FakeGithub::start(main_pushed().push_run(THIS_RUN, &sha(9), "main"));
     let results = FakeResults::start(&job.token);
     job.write("trace-data.json", head_traces().as_bytes());
     let out = job

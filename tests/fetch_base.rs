@@ -39,12 +39,7 @@ fn the_newest_push_to_the_base_branch_lands_in_base() {
             SPANS.len()
         )
     );
-    let requests = fake.api.requests();
-    let listing = requests
-        .iter()
-        .find(|r| r.path().ends_with("/actions/runs"))
-        .expect("runs listed");
-    assert_eq!(listing.query_param("branch"), Some("main"));
+    assert_eq!(fake.runs_listed_by("branch").as_deref(), Some("main"));
     assert_eq!(fake.api_hits("/actions/artifacts/81/zip"), 1);
     assert_eq!(fake.blobs.requests().len(), 1);
 }

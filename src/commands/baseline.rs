@@ -107,7 +107,12 @@ async fn fetch(
         }
         (CompareWith::Run(id), _) => select(&client, repo, None, name, Some(*id), None).await,
     };
-    let selection = found.map_err(|err| err.to_string())?;
+    let selection = found.map_err(|err| match err {
+        Error::Forbidden { .. } => {
+            format!("{err} (a workflow's GITHUB_TOKEN needs `permissions: actions: read`)")
+        }
+        _ => err.to_string(),
+    })?;
     log::info(&format!(
         "comparing with artifact {} of workflow run {} (--compare-with {})",
         selection.artifact.id, selection.run_id, plan.with

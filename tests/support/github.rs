@@ -237,6 +237,15 @@ impl FakeGithub {
         Self { api, blobs }
     }
 
+    /// The query parameter `name` of the first listing of workflow runs.
+    pub fn runs_listed_by(&self, name: &str) -> Option<String> {
+        let requests = self.api.requests();
+        let listing = requests
+            .iter()
+            .find(|r| r.path().ends_with("/actions/runs"));
+        listing.and_then(|r| r.query_param(name).map(str::to_owned))
+    }
+
     /// Requests the API received for paths containing `part`.
     pub fn api_hits(&self, part: &str) -> usize {
         self.api
