@@ -58,22 +58,24 @@ pub async fn run(plan: &FetchPlan) -> crate::Result<()> {
     let (lines, bytes) = (extracted.lines, extracted.bytes);
     install(extracted, &target, plan.force)?;
     let message = if plan.json {
-        json!({
+        let mut object = json!({
             "path": display_path(&target),
             "lines": lines,
             "bytes": bytes,
             "repository": repo.to_string(),
             "pull_request": plan.pr,
             "run_id": selection.run_id,
-            "base_branch": base_branch,
             "commit": selection.sha,
             "artifact": {
                 "id": selection.artifact.id,
                 "name": selection.artifact.name,
                 "size_in_bytes": selection.artifact.size_in_bytes,
             },
-        })
-        .to_string()
+        });
+        if let Some(branch) = &base_branch {
+            object["base_branch"] = json!(branch);
+        }
+        object.to_string()
     } else {
         success_message(
             &target,
