@@ -6,6 +6,7 @@
 //! command only decides the order and the messages.
 
 pub mod collect;
+pub mod compare;
 pub mod fetch_traces;
 pub mod gate;
 pub mod man;

@@ -11,6 +11,7 @@
 //! speaks a protocol, prints, or writes a file.
 
 pub mod budget;
+pub mod compare;
 pub mod counts;
 pub mod fast;
 pub mod lines;
