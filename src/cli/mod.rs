@@ -13,9 +13,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::secret::Secret;
 
 mod collect;
+mod compare;
 mod stack;
 
 pub(crate) use collect::CollectArgs;
+pub(crate) use compare::CompareArgs;
 use stack::STACK_HELP;
 pub(crate) use stack::{StackArgs, StackCommand};
 
@@ -201,6 +203,17 @@ pub enum Command {
         "Exit status: 0 summarised (invalid lines are counted, not fatal), 1 the output cannot be\nwritten, 2 wrong invocation or unreadable input."
     ))]
     Summary(SummaryArgs),
+    /// Compare two trace files: per span name, what got slower, faster, new, gone or failing
+    ///
+    /// BASE is the run compared with (say, the main branch's), HEAD the run under review.
+    /// A span name's timing is flagged only when both sides have --min-samples spans and
+    /// its p50 and p95 both moved by more than --threshold the same way; errors are
+    /// flagged when HEAD has some and BASE had none, or a clearly higher rate.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing compare main.trace-data .github/tracing/trace-data\n  ci-tracing compare base.jsonl head.jsonl --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  ci-tracing compare base.jsonl - --format json --fail-on-regression < head.jsonl\n\n",
+        "Exit status: 0 compared, 1 --fail-on-regression and a regression was flagged (or the\noutput cannot be written), 2 wrong invocation or unreadable input."
+    ))]
+    Compare(CompareArgs),
     /// Write a self-contained HTML report with a waterfall per trace.
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing report --open\n  ci-tracing report trace-data -o smoke.html --force\n\n",

@@ -6,6 +6,7 @@
 //! command only decides the order and the messages.
 
 pub(crate) mod collect;
+pub(crate) mod compare;
 pub(crate) mod fetch_traces;
 pub(crate) mod gate;
 pub(crate) mod man;

@@ -22,8 +22,8 @@ use reqwest::Url;
 
 pub use github::GithubAccess;
 pub(crate) use plans::{
-    CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,
-    SummaryPlan, UploadPlan, WhenNoFiles,
+    CollectPlan, ComparePlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload,
+    StackInitPlan, SummaryPlan, UploadPlan, WhenNoFiles,
 };
 pub use repo::Repo;
 

@@ -31,6 +31,8 @@ pub(crate) enum Plan {
     Summary(SummaryPlan),
     /// `report`.
     Report(ReportPlan),
+    /// `compare`.
+    Compare(ComparePlan),
     /// `stack init`.
     StackInit(StackInitPlan),
     /// `collect`.
@@ -185,6 +187,23 @@ pub(crate) struct SummaryPlan {
     pub format: SummaryFormat,
 }
 
+/// `compare`: two inputs (at most one of them standard input), the form and the rules.
+#[derive(Debug)]
+pub struct ComparePlan {
+    /// The run compared with.
+    pub base: Input,
+    /// The run under review.
+    pub head: Input,
+    /// The form.
+    pub format: SummaryFormat,
+    /// Spans each side needs before a name's timing is compared.
+    pub min_samples: u64,
+    /// Relative change p50 and p95 must both exceed (0.2: 20 %).
+    pub threshold: f64,
+    /// Exit 1 when a regression is flagged.
+    pub fail_on_regression: bool,
+}
+
 /// `report`.
 #[derive(Debug)]
 pub(crate) struct ReportPlan {
@@ -238,12 +257,9 @@ impl Plan {
             Command::Replay(args) => Plan::Replay(replay(args)?),
             Command::Summary(args) => Plan::Summary(SummaryPlan {
                 input: Input::resolve(args.file.as_deref()),
-                format: match args.format {
-                    cli::SummaryFormat::Text => SummaryFormat::Text,
-                    cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
-                    cli::SummaryFormat::Json => SummaryFormat::Json,
-                },
+                format: format(args.format),
             }),
+            Command::Compare(args) => Plan::Compare(compare(args)?),
             Command::Report(args) => Plan::Report(ReportPlan {
                 input: Input::resolve(args.file.as_deref()),
                 output: args.output.clone(),
@@ -262,6 +278,35 @@ impl Plan {
             Command::Man(args) => Plan::Man(args.command.clone()),
         })
     }
+}
+
+fn format(format: cli::SummaryFormat) -> SummaryFormat {
+    match format {
+        cli::SummaryFormat::Text => SummaryFormat::Text,
+        cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
+        cli::SummaryFormat::Json => SummaryFormat::Json,
+    }
+}
+
+fn compare(args: &cli::CompareArgs) -> Result<ComparePlan, Error> {
+    let (base, head) = (
+        Input::resolve(Some(&args.base)),
+        Input::resolve(Some(&args.head)),
+    );
+    if matches!((&base, &head), (Input::Stdin, Input::Stdin)) {
+        return Err(Error::Invalid(
+            "BASE and HEAD cannot both be `-` (standard input): give at least one as a file"
+                .to_owned(),
+        ));
+    }
+    Ok(ComparePlan {
+        base,
+        head,
+        format: format(args.format),
+        min_samples: args.min_samples,
+        threshold: args.threshold / 100.0,
+        fail_on_regression: args.fail_on_regression,
+    })
 }
 
 fn gate(args: &cli::GateArgs) -> GatePlan {

@@ -11,6 +11,7 @@
 //! speaks a protocol, prints, or writes a file.
 
 pub(crate) mod budget;
+pub(crate) mod compare;
 pub mod counts;
 pub(crate) mod fast;
 pub(crate) mod lines;
