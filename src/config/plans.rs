@@ -189,7 +189,7 @@ pub(crate) struct SummaryPlan {
 
 /// `compare`: two inputs (at most one of them standard input), the form and the rules.
 #[derive(Debug)]
-pub struct ComparePlan {
+pub(crate) struct ComparePlan {
     /// The run compared with.
     pub base: Input,
     /// The run under review.

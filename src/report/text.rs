@@ -30,7 +30,7 @@ pub(crate) fn clean(name: &str, width: usize) -> String {
 }
 
 /// Rows as columns padded to their widest cell (numbers right-aligned).
-pub fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
