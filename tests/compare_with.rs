@@ -67,6 +67,7 @@ fn main_pushed() -> Scenario {
 }
 
 struct Uploaded {
+    stdout: String,
     code: i32,
     stderr: String,
     summary: String,
@@ -74,17 +75,24 @@ struct Uploaded {
 
 /// `upload trace-data.json ARGS` in a labelled pull request job, against `github`.
 fn upload(job: &Job, github: &FakeGithub, args: &[&str]) -> Uploaded {
-    let results = FakeResults::start(&job.token);
     job.write("trace-data.json", head_traces().as_bytes());
+    upload_files(job, github, &["trace-data.json"], args)
+}
+
+/// `upload FILES --no-report ARGS` in `job`, against `github`.
+fn upload_files(job: &Job, github: &FakeGithub, files: &[&str], args: &[&str]) -> Uploaded {
+    let results = FakeResults::start(&job.token);
     let out = job
         .upload(&results)
         .env("GITHUB_API_URL", github.api.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["trace-data.json", "--no-report"])
+        .args(files)
+        .arg("--no-report")
         .args(args)
         .output()
         .unwrap();
     let uploaded = Uploaded {
+        stdout: text(&out.stdout),
         code: out.status.code().unwrap_or(-1),
         stderr: text(&out.stderr),
         summary: job.summary(),
@@ -123,6 +131,20 @@ fn assert_compared_with(out: &Uploaded, run: u64) {
         out.summary
     );
     assert!(!out.stderr.contains("::notice::"), "{}", out.stderr);
+    // The span name that became twice as slow is flagged, first; the steady one is not.
+    let section = &out.summary[out.summary.find("Compared with run").unwrap_or(0)..];
+    let rows: Vec<&str> = section.lines().filter(|l| l.contains("| svc |")).collect();
+    assert_eq!(rows.len(), 2, "{}", out.summary);
+    assert!(
+        rows[0].starts_with("| ❌ slower | svc | ocr2 |") && rows[0].contains("100 ms → 200 ms"),
+        "{}",
+        out.summary
+    );
+    assert!(
+        rows[1].starts_with("|  | svc | steady |"),
+        "{}",
+        out.summary
+    );
 }
 
 /// Asserts a successful upload with a notice and a summary line containing `why`.
@@ -209,6 +231,26 @@ fn run_takes_that_run() {
     let out = upload(&job, &github, &["--compare-with", "run:900"]);
     assert_compared_with(&out, 900);
     assert_eq!(github.api_hits("/actions/artifacts/91/zip"), 1);
+}
+
+#[test]
+fn several_files_are_compared_together() {
+    let job = traced();
+    job.write("traces/a.json", spans("ocr2", 10, 200, 1).as_bytes());
+    job.write("traces/b.json", spans("steady", 10, 50, 100).as_bytes());
+    let github = FakeGithub::start(scenario().run(900, &sha(1)).artifact(
+        91,
+        "trace-data",
+        900,
+        &base_zip(),
+    ));
+    let out = upload_files(&job, &github, &["traces/"], &["--compare-with", "run:900"]);
+    assert_compared_with(&out, 900);
+    assert!(
+        out.stdout.contains("20 spans in 20 traces"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -13,11 +13,15 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::secret::Secret;
 
 mod collect;
+mod compare;
+mod job;
 mod stack;
 
-pub use collect::CollectArgs;
+pub(crate) use collect::CollectArgs;
+pub(crate) use compare::CompareArgs;
+pub(crate) use job::{GateArgs, IfNoFilesFound, UploadArgs};
 use stack::STACK_HELP;
-pub use stack::{StackArgs, StackCommand, StackInitArgs};
+pub(crate) use stack::{StackArgs, StackCommand};
 
 /// Parses the process arguments. `--help` and `--version` print and exit 0; a usage
 /// error prints its first line (what is wrong) and where to read more, and exits 2.
@@ -70,7 +74,7 @@ fn usage_line(rendered: &str, command: Option<&str>) -> String {
 }
 
 /// Writes the completion script of `shell` to standard output.
-pub fn write_completions(shell: clap_complete::Shell) {
+pub(crate) fn write_completions(shell: clap_complete::Shell) {
     clap_complete::generate(
         shell,
         &mut Cli::command(),
@@ -82,7 +86,7 @@ pub fn write_completions(shell: clap_complete::Shell) {
 /// The man page of `command` (empty: of `ci-tracing` itself; words for a nested one,
 /// `stack init`) as roff, with its file name in `docs/man/`; `None` for an unknown or
 /// hidden command.
-pub fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
+pub(crate) fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut cli = Cli::command().disable_help_subcommand(true);
     cli.build();
     let mut chosen = Some(cli);
@@ -201,6 +205,17 @@ pub enum Command {
         "Exit status: 0 summarised (invalid lines are counted, not fatal), 1 the output cannot be\nwritten, 2 wrong invocation or unreadable input."
     ))]
     Summary(SummaryArgs),
+    /// Compare two trace files: per span name, what got slower, faster, new, gone or failing
+    ///
+    /// BASE is the run compared with (say, the main branch's), HEAD the run under review.
+    /// A span name's timing is flagged only when both sides have --min-samples spans and
+    /// its p50 and p95 both moved by more than --threshold the same way; errors are
+    /// flagged when HEAD has some and BASE had none, or a clearly higher rate.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing compare main.trace-data .github/tracing/trace-data\n  ci-tracing compare base.jsonl head.jsonl --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  ci-tracing compare base.jsonl - --format json --fail-on-regression < head.jsonl\n\n",
+        "Exit status: 0 compared, 1 --fail-on-regression and a regression was flagged (or the\noutput cannot be written), 2 wrong invocation or unreadable input."
+    ))]
+    Compare(CompareArgs),
     /// Write a self-contained HTML report with a waterfall per trace.
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing report --open\n  ci-tracing report trace-data -o smoke.html --force\n\n",
@@ -252,86 +267,6 @@ pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
-}
-
-/// Options of `gate`, also taken by `upload`, which runs the gate first.
-#[derive(Debug, Clone, Args)]
-pub struct GateArgs {
-    /// The label that turns tracing on (matched exactly, ignoring ASCII case).
-    #[arg(long, value_name = "NAME", default_value = "enable tracing")]
-    pub label: String,
-    /// Ask the REST API for the pull request's current labels instead of the event payload.
-    #[arg(long)]
-    pub live: bool,
-    /// Trace even when the event is not a pull request or the label is missing.
-    #[arg(long)]
-    pub force: bool,
-    /// Also trace pushes to this branch (repeatable), so that `--compare-with branch:NAME` has a baseline.
-    #[arg(long = "branch", value_name = "NAME")]
-    pub branches: Vec<String>,
-    /// The REST API, for --live (and for upload's --compare-with).
-    #[command(flatten)]
-    pub github: GithubArgs,
-}
-
-/// What `upload` does when no file matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IfNoFilesFound {
-    /// Warn and succeed.
-    Warn,
-    /// Fail the step.
-    Error,
-    /// Succeed quietly.
-    Ignore,
-}
-
-/// Options of `upload`.
-#[derive(Debug, Args)]
-pub struct UploadArgs {
-    /// Files, directories or glob patterns to upload.
-    #[arg(
-        value_name = "PATH",
-        default_value = "integration-tests/smoke/traces/trace-data.json"
-    )]
-    pub paths: Vec<String>,
-    /// Artifact name.
-    #[arg(long, value_name = "NAME", default_value = "trace-data")]
-    pub name: String,
-    /// Days to keep the artifact (1-90, capped by the repository setting; 0: the repository default).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=90))]
-    pub retention_days: Option<u16>,
-    /// Zip compression level, 0 (store) to 9 (smallest).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
-    pub compression_level: u8,
-    /// Replace an artifact of the same name in this run.
-    #[arg(long)]
-    pub overwrite: bool,
-    /// What to do when no file matches.
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t = IfNoFilesFound::Warn)]
-    pub if_no_files_found: IfNoFilesFound,
-    /// Also upload hidden files (names starting with a dot) found in directories and by wildcards.
-    #[arg(long)]
-    pub include_hidden_files: bool,
-    /// Upload one file as is, not zipped, named after the file (GitHub opens it in the browser).
-    #[arg(long)]
-    pub no_archive: bool,
-    /// Do not also upload the HTML report of the traces.
-    #[arg(long)]
-    pub no_report: bool,
-    /// Name of the HTML report artifact.
-    #[arg(long, value_name = "NAME", default_value = "traces.html")]
-    pub report_name: String,
-    /// Spans past which the report keeps only the slowest and failing traces.
-    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub report_max_spans: u64,
-    /// Compare with a baseline `trace-data` in the job summary: `previous` (this pull
-    /// request's last earlier run that has one), `branch:NAME` (the newest on that branch)
-    /// or `run:ID`. Needs `actions: read`; a missing baseline is a notice, never a failure.
-    #[arg(long, value_name = "WHICH")]
-    pub compare_with: Option<String>,
-    /// The gate that runs first.
-    #[command(flatten)]
-    pub gate: GateArgs,
 }
 
 /// Options of `fetch-traces`.

@@ -12,20 +12,24 @@ use std::path::Path;
 
 use crate::archive::extract::{Extracted, extract_spans, has_zip_signature, raw_spans};
 use crate::atomic;
-use crate::config::{ComparePlan, CompareWith, Input, Repo};
+use crate::config::{BaselinePlan, CompareWith, Input, Repo};
 use crate::github::Error;
 use crate::github::client::Client;
 use crate::github::models::{Artifact, short_sha};
 use crate::github::select::{Selection, newest_on_branch, select};
 use crate::log;
+use crate::trace::compare::{Rules, compare};
 use crate::trace::stats::Summary;
+
+/// Rows of the comparison the job summary shows (flagged ones first).
+const MAX_ROWS: usize = 10;
 
 /// Streams `artifact` into a temporary file in `dir`. A zip's spans are extracted
 /// into another temporary file there (the zip is deleted on return, whatever happens);
 /// a file uploaded as is (upload-artifact's `archive: false`) is the spans itself.
 /// Which it is, the download's headers say as `@actions/artifact` reads them; when
 /// the bytes disagree (a zip starts with `PK\x03\x04`), the bytes win.
-pub async fn download_spans(
+pub(crate) async fn download_spans(
     client: &Client,
     repo: &Repo,
     artifact: &Artifact,
@@ -65,7 +69,12 @@ pub async fn download_spans(
 
 /// The job summary's "Compared with run N" section for the uploaded traces `head`
 /// (artifact `name`, of pull request `pr`), or the line saying why there is none.
-pub async fn section(plan: &ComparePlan, name: &str, pr: Option<u64>, head: &Summary) -> String {
+pub(crate) async fn section(
+    plan: &BaselinePlan,
+    name: &str,
+    pr: Option<u64>,
+    head: &Summary,
+) -> String {
     match fetch(plan, name, pr).await {
         Ok((selection, base)) => compared(plan, &selection, &base, head),
         Err(reason) => {
@@ -85,7 +94,7 @@ pub async fn section(plan: &ComparePlan, name: &str, pr: Option<u64>, head: &Sum
 
 /// The baseline's selection and summary, or why there is none.
 async fn fetch(
-    plan: &ComparePlan,
+    plan: &BaselinePlan,
     name: &str,
     pr: Option<u64>,
 ) -> Result<(Selection, Summary), String> {
@@ -131,13 +140,14 @@ async fn fetch(
     .await
     .map_err(|err| err.to_string())?;
     let input = Input::Path(extracted.file.path().to_owned());
-    let summary = tokio::task::block_in_place(|| crate::trace::summarize(&input, false))
+    let mut summary = tokio::task::block_in_place(|| crate::trace::summarize(&input, false))
         .map_err(|err| err.to_string())?;
+    summary.input = format!("run {}", selection.run_id);
     Ok((selection, summary))
 }
 
 /// The section of a baseline found and read.
-fn compared(plan: &ComparePlan, selection: &Selection, base: &Summary, head: &Summary) -> String {
+fn compared(plan: &BaselinePlan, selection: &Selection, base: &Summary, head: &Summary) -> String {
     let run = selection.run_id;
     let mut markdown = String::new();
     let link = plan.github.as_ref().ok().map_or_else(
@@ -151,24 +161,19 @@ fn compared(plan: &ComparePlan, selection: &Selection, base: &Summary, head: &Su
     };
     let _ = write!(
         markdown,
-        "### Compared with run {run}\n\nBaseline: {link}{commit} (`--compare-with {}`), {} spans in {} traces; here: {} spans in {} traces.\n\n",
-        plan.with, base.counts.spans, base.traces, head.counts.spans, head.traces
+        "### Compared with run {run}\n\nBaseline: {link}{commit} (`--compare-with {}`).\n\n",
+        plan.with
     );
-    markdown.push_str(&table(base, head));
+    let comparison = compare(base, head, &Rules::default());
+    markdown.push_str(&crate::report::compare::markdown(&comparison, MAX_ROWS));
     if let Some(command) = local_command(plan, run) {
-        let _ = write!(markdown, "Locally: `{command}`\n\n");
+        let _ = write!(markdown, "\nLocally: `{command}`\n\n");
     }
     markdown
 }
 
-/// The rows that changed most.
-fn table(base: &Summary, head: &Summary) -> String {
-    let _ = (base, head);
-    String::new()
-}
-
 /// The one line that fetches both runs' traces and compares them on a developer's machine.
-fn local_command(plan: &ComparePlan, base_run: u64) -> Option<String> {
+fn local_command(plan: &BaselinePlan, base_run: u64) -> Option<String> {
     let (_, repo) = plan.github.as_ref().ok()?;
     let head_run = plan.current_run?;
     Some(format!(

@@ -15,7 +15,7 @@ use crate::report::html::{LARGE, write_page};
 use crate::trace::lines;
 
 /// Runs `report`.
-pub fn run(plan: &ReportPlan) -> crate::Result<()> {
+pub(crate) fn run(plan: &ReportPlan) -> crate::Result<()> {
     let input = &plan.input;
     let output = plan.output.as_path();
     let shown = output.display().to_string();

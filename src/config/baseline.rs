@@ -10,7 +10,7 @@ use crate::config::{GithubAccess, Repo};
 
 /// The baseline to compare with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CompareWith {
+pub(crate) enum CompareWith {
     /// This pull request's last earlier run that has the artifact.
     Previous,
     /// The newest artifact on a branch.
@@ -31,7 +31,7 @@ impl std::fmt::Display for CompareWith {
 
 /// `--compare-with`, resolved.
 #[derive(Debug)]
-pub struct ComparePlan {
+pub(crate) struct BaselinePlan {
     /// Which baseline.
     pub with: CompareWith,
     /// The API, token and repository to fetch it with, or why there are none.
@@ -45,7 +45,7 @@ pub struct ComparePlan {
 }
 
 /// Parses `previous`, `branch:NAME` or `run:ID`.
-pub fn parse_compare_with(value: &str) -> Result<CompareWith, Error> {
+pub(crate) fn parse_compare_with(value: &str) -> Result<CompareWith, Error> {
     let value = value.trim();
     let bad = |why: &str| {
         Error::Invalid(format!(
@@ -79,13 +79,13 @@ pub fn parse_compare_with(value: &str) -> Result<CompareWith, Error> {
 }
 
 /// The plan of `--compare-with VALUE`; `github` is how the gate resolves the REST API.
-pub fn compare_plan(
+pub(crate) fn baseline_plan(
     value: &str,
     github: impl FnOnce() -> Result<(GithubAccess, Repo), String>,
-) -> Result<ComparePlan, Error> {
+) -> Result<BaselinePlan, Error> {
     let with = parse_compare_with(value)?;
     let server = env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-    Ok(ComparePlan {
+    Ok(BaselinePlan {
         with,
         github: github(),
         current_run: env_var("GITHUB_RUN_ID").and_then(|id| id.trim().parse().ok()),

@@ -9,17 +9,16 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-use super::baseline::{ComparePlan, compare_plan};
-use super::github::{Api, GithubAccess, resolve_api};
+use super::github::GithubAccess;
+use super::job::{GatePlan, UploadPlan, api_of, gate, upload};
 use super::repo::{Located, Repo};
 use super::target::parse_target;
 use super::{Error, Input, env_var, otlp, tracing_dir};
 use crate::cli::{self, Cli, Command};
-use crate::secret::Secret;
 
 /// What to run, resolved.
 #[derive(Debug)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// `gate`.
     Gate(GatePlan),
     /// `upload`.
@@ -32,6 +31,8 @@ pub enum Plan {
     Summary(SummaryPlan),
     /// `report`.
     Report(ReportPlan),
+    /// `compare`.
+    Compare(ComparePlan),
     /// `stack init`.
     StackInit(StackInitPlan),
     /// `collect`.
@@ -42,81 +43,9 @@ pub enum Plan {
     Man(String),
 }
 
-/// `gate`: the label rule and, with `--live`, where to ask for current labels.
-#[derive(Debug, Clone)]
-pub struct GatePlan {
-    /// The label that turns tracing on.
-    pub label: String,
-    /// Trace whatever the event.
-    pub force: bool,
-    /// Branches whose pushes are traced too.
-    pub branches: Vec<String>,
-    /// With `--live`: the API and repository to ask, or why they cannot be had (the
-    /// gate then warns and uses the payload's labels).
-    pub live: Option<Result<(GithubAccess, Repo), String>>,
-}
-
-/// What `upload` does when no file matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenNoFiles {
-    /// Warn and succeed.
-    Warn,
-    /// Fail the step.
-    Error,
-    /// Succeed quietly.
-    Ignore,
-}
-
-/// `upload`: the gate, the files, the artifact and the runner's runtime values.
-#[derive(Debug)]
-pub struct UploadPlan {
-    /// The gate that runs first.
-    pub gate: GatePlan,
-    /// Files, directories or glob patterns.
-    pub paths: Vec<String>,
-    /// Artifact name.
-    pub name: String,
-    /// `--retention-days`.
-    pub retention_days: Option<u16>,
-    /// The repository's limit (`GITHUB_RETENTION_DAYS`).
-    pub retention_limit: Option<u16>,
-    /// Zip compression level.
-    pub compression_level: u8,
-    /// Replace a namesake.
-    pub overwrite: bool,
-    /// What to do when no file matches.
-    pub if_no_files_found: WhenNoFiles,
-    /// `ACTIONS_RUNTIME_TOKEN`, when the runner gave it.
-    pub runtime_token: Option<Secret>,
-    /// `ACTIONS_RESULTS_URL`, when the runner gave it.
-    pub results_url: Option<String>,
-    /// The run's page (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`).
-    pub run_page: Option<String>,
-    /// `GITHUB_SERVER_URL` when it names a GitHub Enterprise Server, which has no
-    /// artifact service for this protocol.
-    pub enterprise_server: Option<String>,
-    /// Hidden files found in directories and by wildcards are uploaded too.
-    pub include_hidden: bool,
-    /// Zip the files (else: one file as is).
-    pub archive: bool,
-    /// The HTML report to upload next to the traces, unless turned off.
-    pub report: Option<ReportUpload>,
-    /// `--compare-with`: the baseline the job summary compares with.
-    pub compare: Option<ComparePlan>,
-}
-
-/// The HTML report `upload` also uploads.
-#[derive(Debug, Clone)]
-pub struct ReportUpload {
-    /// The artifact's (and file's) name.
-    pub name: String,
-    /// Spans past which only the slowest and failing traces are kept.
-    pub max_spans: u64,
-}
-
 /// `fetch-traces`: where from, what, and where to.
 #[derive(Debug)]
-pub struct FetchPlan {
+pub(crate) struct FetchPlan {
     /// The API and token.
     pub github: GithubAccess,
     /// The repository.
@@ -146,7 +75,7 @@ pub struct FetchPlan {
 
 /// `replay`: input, endpoint, headers and how to send.
 #[derive(Debug)]
-pub struct ReplayPlan {
+pub(crate) struct ReplayPlan {
     /// The trace file.
     pub input: Input,
     /// The traces endpoint.
@@ -175,7 +104,7 @@ pub struct ReplayPlan {
 
 /// Output forms of `summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryFormat {
+pub(crate) enum SummaryFormat {
     /// For a terminal.
     Text,
     /// For a job summary.
@@ -186,16 +115,33 @@ pub enum SummaryFormat {
 
 /// `summary`.
 #[derive(Debug)]
-pub struct SummaryPlan {
+pub(crate) struct SummaryPlan {
     /// The trace file.
     pub input: Input,
     /// The form.
     pub format: SummaryFormat,
 }
 
+/// `compare`: two inputs (at most one of them standard input), the form and the rules.
+#[derive(Debug)]
+pub(crate) struct ComparePlan {
+    /// The run compared with.
+    pub base: Input,
+    /// The run under review.
+    pub head: Input,
+    /// The form.
+    pub format: SummaryFormat,
+    /// Spans each side needs before a name's timing is compared.
+    pub min_samples: u64,
+    /// Relative change p50 and p95 must both exceed (0.2: 20 %).
+    pub threshold: f64,
+    /// Exit 1 when a regression is flagged.
+    pub fail_on_regression: bool,
+}
+
 /// `report`.
 #[derive(Debug)]
-pub struct ReportPlan {
+pub(crate) struct ReportPlan {
     /// The trace file.
     pub input: Input,
     /// The HTML file to write.
@@ -210,7 +156,7 @@ pub struct ReportPlan {
 
 /// `stack init`: where the stack's files go.
 #[derive(Debug)]
-pub struct StackInitPlan {
+pub(crate) struct StackInitPlan {
     /// The directory, `<repository root>/.github/tracing` unless `--dir` names one.
     pub dir: PathBuf,
     /// Replace existing files.
@@ -219,7 +165,7 @@ pub struct StackInitPlan {
 
 /// `collect`: where to listen and where to write.
 #[derive(Debug)]
-pub struct CollectPlan {
+pub(crate) struct CollectPlan {
     /// The trace file to append to.
     pub output: PathBuf,
     /// OTLP/HTTP address, `None` when off.
@@ -238,7 +184,7 @@ pub struct CollectPlan {
 
 impl Plan {
     /// Resolves the command line and the environment into the plan of its command.
-    pub fn build(cli: &Cli) -> Result<Self, Error> {
+    pub(crate) fn build(cli: &Cli) -> Result<Self, Error> {
         Ok(match &cli.command {
             Command::Gate(args) => Plan::Gate(gate(args)),
             Command::Upload(args) => Plan::Upload(Box::new(upload(args)?)),
@@ -246,12 +192,9 @@ impl Plan {
             Command::Replay(args) => Plan::Replay(replay(args)?),
             Command::Summary(args) => Plan::Summary(SummaryPlan {
                 input: Input::resolve(args.file.as_deref()),
-                format: match args.format {
-                    cli::SummaryFormat::Text => SummaryFormat::Text,
-                    cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
-                    cli::SummaryFormat::Json => SummaryFormat::Json,
-                },
+                format: format(args.format),
             }),
+            Command::Compare(args) => Plan::Compare(compare(args)?),
             Command::Report(args) => Plan::Report(ReportPlan {
                 input: Input::resolve(args.file.as_deref()),
                 output: args.output.clone(),
@@ -272,89 +215,33 @@ impl Plan {
     }
 }
 
-fn gate(args: &cli::GateArgs) -> GatePlan {
-    GatePlan {
-        label: args.label.clone(),
-        force: args.force,
-        branches: args.branches.iter().map(|b| b.trim().to_owned()).collect(),
-        live: args.live.then(|| job_github(&args.github)),
+fn format(format: cli::SummaryFormat) -> SummaryFormat {
+    match format {
+        cli::SummaryFormat::Text => SummaryFormat::Text,
+        cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
+        cli::SummaryFormat::Json => SummaryFormat::Json,
     }
 }
 
-/// The API, token and repository of the job (`GITHUB_REPOSITORY`, `GITHUB_API_URL`,
-/// `GITHUB_TOKEN`), or why they cannot be had.
-fn job_github(args: &cli::GithubArgs) -> Result<(GithubAccess, Repo), String> {
-    let located = Repo::resolve(None).map_err(|err| err.to_string())?;
-    let api = api_of(args, &located).map_err(|err| err.to_string())?;
-    let access = api
-        .with_token(args.token.as_ref())
-        .map_err(|err| err.to_string())?;
-    Ok((access, located.repo))
-}
-
-/// The API for a repository: its host counts as named unless it is only the remote's.
-fn api_of(args: &cli::GithubArgs, located: &Located) -> Result<Api, Error> {
-    let host = located.host.as_deref();
-    let (named, remote) = if located.from_remote {
-        (None, host)
-    } else {
-        (host, None)
-    };
-    resolve_api(args.api_url.as_deref(), named, remote)
-}
-
-fn upload(args: &cli::UploadArgs) -> Result<UploadPlan, Error> {
-    let run_page = (|| {
-        let server =
-            env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-        let repository = env_var("GITHUB_REPOSITORY")?;
-        let run = env_var("GITHUB_RUN_ID")?;
-        Some(format!(
-            "{}/{repository}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        ))
-    })();
-    let compare = args
-        .compare_with
-        .as_deref()
-        .map(|value| compare_plan(value, || job_github(&args.gate.github)))
-        .transpose()?;
-    Ok(UploadPlan {
-        gate: gate(&args.gate),
-        paths: args.paths.clone(),
-        name: args.name.clone(),
-        retention_days: args.retention_days,
-        retention_limit: env_var("GITHUB_RETENTION_DAYS").and_then(|v| v.trim().parse().ok()),
-        compression_level: args.compression_level,
-        overwrite: args.overwrite,
-        if_no_files_found: match args.if_no_files_found {
-            cli::IfNoFilesFound::Warn => WhenNoFiles::Warn,
-            cli::IfNoFilesFound::Error => WhenNoFiles::Error,
-            cli::IfNoFilesFound::Ignore => WhenNoFiles::Ignore,
-        },
-        runtime_token: env_var("ACTIONS_RUNTIME_TOKEN").map(Secret::new),
-        results_url: env_var("ACTIONS_RESULTS_URL"),
-        run_page,
-        enterprise_server: env_var("GITHUB_SERVER_URL").filter(|url| is_enterprise_server(url)),
-        include_hidden: args.include_hidden_files,
-        archive: !args.no_archive,
-        report: (!args.no_report).then(|| ReportUpload {
-            name: args.report_name.clone(),
-            max_spans: args.report_max_spans,
-        }),
-        compare,
+fn compare(args: &cli::CompareArgs) -> Result<ComparePlan, Error> {
+    let (base, head) = (
+        Input::resolve(Some(&args.base)),
+        Input::resolve(Some(&args.head)),
+    );
+    if matches!((&base, &head), (Input::Stdin, Input::Stdin)) {
+        return Err(Error::Invalid(
+            "BASE and HEAD cannot both be `-` (standard input): give at least one as a file"
+                .to_owned(),
+        ));
+    }
+    Ok(ComparePlan {
+        base,
+        head,
+        format: format(args.format),
+        min_samples: args.min_samples,
+        threshold: args.threshold / 100.0,
+        fail_on_regression: args.fail_on_regression,
     })
-}
-
-/// Whether `server_url` is a GitHub Enterprise Server, as `@actions/artifact` tells:
-/// any host but github.com, `*.ghe.com` (GitHub Enterprise Cloud with data residency)
-/// and `*.localhost`.
-fn is_enterprise_server(server_url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(server_url.trim()) else {
-        return false;
-    };
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    host != "github.com" && !host.ends_with(".ghe.com") && !host.ends_with(".localhost")
 }
 
 fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {

@@ -17,7 +17,7 @@ use crate::log;
 
 /// The artifact chosen and where it came from.
 #[derive(Debug)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// The artifact.
     pub artifact: Artifact,
     /// The run that made it.
@@ -38,7 +38,7 @@ struct Seen {
 
 /// Finds the artifact to download for pull request `pr` (never one of run `skip`), or
 /// of run `run_id`.
-pub async fn select(
+pub(crate) async fn select(
     client: &Client,
     repo: &Repo,
     pr: Option<u64>,
@@ -100,7 +100,7 @@ pub async fn select(
 
 /// The baseline of pull request `pr`: the newest artifact `name` on the branch it
 /// merges into (`base.ref`), and that branch.
-pub async fn base_of_pull_request(
+pub(crate) async fn base_of_pull_request(
     client: &Client,
     repo: &Repo,
     pr: u64,
@@ -122,12 +122,12 @@ pub async fn base_of_pull_request(
 }
 
 /// Runs of a branch looked at for its newest artifact.
-pub const BRANCH_RUNS: u8 = 50;
+pub(crate) const BRANCH_RUNS: u8 = 50;
 
 /// The newest artifact `name` of the newest [`BRANCH_RUNS`] runs of `branch` that were
 /// not started by a pull request (whose branch may have the same name in a fork),
 /// never one of run `skip`.
-pub async fn newest_on_branch(
+pub(crate) async fn newest_on_branch(
     client: &Client,
     repo: &Repo,
     branch: &str,
@@ -238,7 +238,7 @@ async fn search_run(
 /// Whether an artifact named `found` is the one asked for as `wanted`: that name, or
 /// that name with `.json`, `.jsonl` or `.ndjson`, which is what `actions/upload-artifact`
 /// with `archive: false` names a trace file uploaded as is.
-pub fn name_matches(found: &str, wanted: &str) -> bool {
+pub(crate) fn name_matches(found: &str, wanted: &str) -> bool {
     found == wanted
         || found.strip_prefix(wanted).is_some_and(|extension| {
             [".json", ".jsonl", ".ndjson"]
@@ -249,7 +249,7 @@ pub fn name_matches(found: &str, wanted: &str) -> bool {
 
 /// An artifact of the name, and the run that made it, for `--list`.
 #[derive(Debug)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// The run.
     pub run_id: u64,
     /// The run's attempt, when the run listing said.
@@ -262,7 +262,7 @@ pub struct Listed {
 
 /// Every artifact named `name` of run `run_id`, or of every run of every commit of pull
 /// request `pr` (head commit first, then earlier commits newest first).
-pub async fn list(
+pub(crate) async fn list(
     client: &Client,
     repo: &Repo,
     pr: Option<u64>,
