@@ -82,15 +82,21 @@ fn upload(job: &Job, github: &FakeGithub, args: &[&str]) -> Uploaded {
 /// `upload FILES --no-report ARGS` in `job`, against `github`.
 fn upload_files(job: &Job, github: &FakeGithub, files: &[&str], args: &[&str]) -> Uploaded {
     let results = FakeResults::start(&job.token);
+    // The baseline's temporary directory goes here, to be seen gone afterwards.
+    let tmp = job.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let out = job
         .upload(&results)
         .env("GITHUB_API_URL", github.api.url())
         .env("GITHUB_TOKEN", TOKEN)
+        .env("TMPDIR", &tmp)
         .args(files)
         .arg("--no-report")
         .args(args)
         .output()
         .unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
     let uploaded = Uploaded {
         stdout: text(&out.stdout),
         code: out.status.code().unwrap_or(-1),
@@ -231,6 +237,21 @@ fn run_takes_that_run() {
     let out = upload(&job, &github, &["--compare-with", "run:900"]);
     assert_compared_with(&out, 900);
     assert_eq!(github.api_hits("/actions/artifacts/91/zip"), 1);
+}
+
+#[test]
+fn a_baseline_uploaded_unzipped_is_read_as_is() {
+    let job = traced();
+    let mut file = spans("ocr2", 10, 100, 1);
+    file.push_str(&spans("steady", 10, 50, 100));
+    let github = FakeGithub::start(
+        scenario()
+            .run(900, &sha(1))
+            .artifact(91, "trace-data.json", 900, file.as_bytes())
+            .last_artifact(|a| a.served_as = Some("application/json".to_owned())),
+    );
+    let out = upload(&job, &github, &["--compare-with", "run:900"]);
+    assert_compared_with(&out, 900);
 }
 
 #[test]
