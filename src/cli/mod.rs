@@ -167,7 +167,7 @@ pub struct GithubArgs {
 pub enum Command {
     /// Decide from the pull request's labels whether this job traces (writes enabled=true|false).
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing gate\n  ci-tracing gate --label 'trace me' --live\n  ci-tracing gate --force\n\n",
+        "Examples:\n  ci-tracing gate\n  ci-tracing gate --label 'trace me' --live --branch main\n  ci-tracing gate --force\n\n",
         "Exit status: 0 decided (tracing on or off), 1 the outputs cannot be written, 2 wrong\ninvocation (no event payload outside Actions: pass --force)."
     ))]
     Gate(GateArgs),
@@ -178,7 +178,7 @@ pub enum Command {
     /// (not to `run:` steps). The artifact service is not available on GitHub Enterprise
     /// Server.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7\n  ci-tracing upload trace-data.json --no-archive --report-name smoke.html\n\n",
+        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7 --compare-with previous\n  ci-tracing upload trace-data.json --no-archive --report-name smoke.html\n\n",
         "Exit status: 0 uploaded (or gated off, or no files with --if-no-files-found warn|ignore),\n1 the upload failed or no files with --if-no-files-found error, 2 wrong invocation (no\nruntime token, bad name, unreadable file)."
     ))]
     Upload(UploadArgs),
@@ -189,7 +189,7 @@ pub enum Command {
     /// $GITHUB_REPOSITORY or the `origin` remote, and its host says which GitHub (and which
     /// token) to use.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --list\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
+        "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --base\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
         "Exit status: 0 written (or listed), 1 nothing to download or GitHub failed, 2 wrong\ninvocation (no token, bad repository, trace-data exists without --force)."
     ))]
     FetchTraces(FetchTracesArgs),
