@@ -137,6 +137,13 @@ fn assert_compared_with(out: &Uploaded, run: u64) {
         out.summary
     );
     assert!(!out.stderr.contains("::notice::"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "compared with workflow run {run}: 1 span name(s) flagged, regressed"
+        )),
+        "{}",
+        out.stderr
+    );
     // The span name that became twice as slow is flagged, first; the steady one is not.
     let section = &out.summary[out.summary.find("Compared with run").unwrap_or(0)..];
     let rows: Vec<&str> = section.lines().filter(|l| l.contains("| svc |")).collect();

@@ -165,6 +165,19 @@ fn compared(plan: &BaselinePlan, selection: &Selection, base: &Summary, head: &S
         plan.with
     );
     let comparison = compare(base, head, &Rules::default());
+    let flagged = comparison
+        .rows
+        .iter()
+        .filter(|row| row.is_flagged())
+        .count();
+    log::info(&format!(
+        "compared with workflow run {run}: {flagged} span name(s) flagged{} (see the job summary)",
+        if comparison.regressed() {
+            ", regressed"
+        } else {
+            ""
+        }
+    ));
     markdown.push_str(&crate::report::compare::markdown(&comparison, MAX_ROWS));
     if let Some(command) = local_command(plan, run) {
         let _ = write!(markdown, "\nLocally: `{command}`\n\n");
