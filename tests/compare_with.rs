@@ -81,6 +81,17 @@ fn upload(job: &Job, github: &FakeGithub, args: &[&str]) -> Uploaded {
 
 /// `upload FILES --no-report ARGS` in `job`, against `github`.
 fn upload_files(job: &Job, github: &FakeGithub, files: &[&str], args: &[&str]) -> Uploaded {
+    upload_with_env(job, github, files, args, &[])
+}
+
+/// [`upload_files`] with more environment variables.
+fn upload_with_env(
+    job: &Job,
+    github: &FakeGithub,
+    files: &[&str],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Uploaded {
     let results = FakeResults::start(&job.token);
     // The baseline's temporary directory goes here, to be seen gone afterwards.
     let tmp = job.path().join("tmp");
@@ -90,6 +101,7 @@ fn upload_files(job: &Job, github: &FakeGithub, files: &[&str], args: &[&str]) -
         .env("GITHUB_API_URL", github.api.url())
         .env("GITHUB_TOKEN", TOKEN)
         .env("TMPDIR", &tmp)
+        .envs(env.iter().copied())
         .args(files)
         .arg("--no-report")
         .args(args)
@@ -337,6 +349,29 @@ fn an_unreadable_baseline_is_a_notice() {
     );
     let out = upload(&job, &github, &["--compare-with", "branch:main"]);
     assert_no_baseline(&out, "the download of artifact 80");
+}
+
+#[test]
+fn a_baseline_that_takes_too_long_is_a_notice_and_the_upload_succeeds() {
+    let job = traced();
+    // The blob host stalls far longer than the baseline may take.
+    let github = FakeGithub::with_faults(
+        main_pushed(),
+        Box::new(|_| None),
+        Box::new(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(20));
+            None
+        }),
+    );
+    job.write("trace-data.json", head_traces().as_bytes());
+    let out = upload_with_env(
+        &job,
+        &github,
+        &["trace-data.json"],
+        &["--compare-with", "branch:main"],
+        &[("CI_TRACING_BASELINE_SECONDS", "1")],
+    );
+    assert_no_baseline(&out, "not found, fetched and read within 1 s");
 }
 
 #[test]

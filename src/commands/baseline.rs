@@ -4,7 +4,8 @@
 //!
 //! The comparison is an extra: a baseline that is missing, expired, unreadable or
 //! forbidden (a token without `actions: read`) costs a `::notice::` and one line in the
-//! job summary, never the upload. The baseline lives in a temporary directory that is
+//! job summary, never the upload; so does one that takes longer than the baseline
+//! deadline (five minutes) to find, fetch and read. The baseline lives in a temporary directory that is
 //! removed on return, whatever happens.
 
 use std::fmt::Write as _;
@@ -75,7 +76,16 @@ pub(crate) async fn section(
     pr: Option<u64>,
     head: &Summary,
 ) -> String {
-    match fetch(plan, name, pr).await {
+    let deadline = crate::tuning::get().baseline_deadline;
+    let fetched = tokio::time::timeout(deadline, fetch(plan, name, pr))
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "the baseline was not found, fetched and read within {} s; the comparison is left out",
+                deadline.as_secs_f64()
+            ))
+        });
+    match fetched {
         Ok((selection, base)) => compared(plan, &selection, &base, head),
         Err(reason) => {
             let reason = log::one_line(&reason);

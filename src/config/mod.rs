@@ -210,6 +210,10 @@ pub(crate) fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(defaults.max_unzipped),
         github_http: env_var("CI_TRACING_GITHUB_HTTP").is_some_and(|v| v.trim() == "1"),
+        baseline_deadline: env_var("CI_TRACING_BASELINE_SECONDS")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .and_then(|v| std::time::Duration::try_from_secs_f64(v).ok())
+            .unwrap_or(defaults.baseline_deadline),
         max_line_bytes: global
             .max_line_bytes
             .map_or(defaults.max_line_bytes, |bytes| {
