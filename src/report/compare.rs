@@ -98,6 +98,26 @@ fn change_cell(row: &Row, relative: Option<f64>) -> String {
     }
 }
 
+/// The cells of a row after its flags: service, name, changes, both sides' numbers;
+/// `name` makes a name from the file safe for the form.
+fn row_cells(row: &Row, name: impl Fn(&str) -> String) -> Vec<String> {
+    let count = |n: u64| n.to_string();
+    vec![
+        name(&row.service),
+        name(&row.name),
+        change_cell(row, row.p50_change),
+        change_cell(row, row.p95_change),
+        stat(row, |s| s.p50),
+        stat(row, |s| s.p95),
+        pair(row.base.map(|s| s.count), row.head.map(|s| s.count), count),
+        pair(
+            row.base.map(|s| s.errors),
+            row.head.map(|s| s.errors),
+            count,
+        ),
+    ]
+}
+
 fn totals_rows(c: &Comparison) -> Vec<(&'static str, String, String)> {
     let wall = |t: &Totals| t.wall.map_or_else(|| "–".to_owned(), duration);
     let traces = |t: &Totals| {
@@ -141,28 +161,11 @@ pub fn text(c: &Comparison) -> String {
         return out;
     }
     out.push('\n');
-    let rows: Vec<Vec<String>> = c
-        .rows
-        .iter()
-        .take(MAX_ROWS)
+    let rows: Vec<Vec<String>> = (c.rows.iter().take(MAX_ROWS))
         .map(|row| {
-            vec![
-                flags_label(row),
-                clean(&row.service, NAME_WIDTH),
-                clean(&row.name, NAME_WIDTH),
-                change_cell(row, row.p50_change),
-                change_cell(row, row.p95_change),
-                stat(row, |s| s.p50),
-                stat(row, |s| s.p95),
-                pair(row.base.map(|s| s.count), row.head.map(|s| s.count), |n| {
-                    n.to_string()
-                }),
-                pair(
-                    row.base.map(|s| s.errors),
-                    row.head.map(|s| s.errors),
-                    |n| n.to_string(),
-                ),
-            ]
+            let mut cells = vec![flags_label(row)];
+            cells.extend(row_cells(row, |name| clean(name, NAME_WIDTH)));
+            cells
         })
         .collect();
     table(
@@ -223,24 +226,7 @@ pub fn markdown(comparison: &Comparison, max_rows: usize) -> String {
         } else {
             flags_label(row)
         };
-        let _ = writeln!(
-            out,
-            "| {flag} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            escape(&row.service),
-            escape(&row.name),
-            change_cell(row, row.p50_change),
-            change_cell(row, row.p95_change),
-            stat(row, |s| s.p50),
-            stat(row, |s| s.p95),
-            pair(row.base.map(|s| s.count), row.head.map(|s| s.count), |n| {
-                n.to_string()
-            }),
-            pair(
-                row.base.map(|s| s.errors),
-                row.head.map(|s| s.errors),
-                |n| { n.to_string() }
-            ),
-        );
+        let _ = writeln!(out, "| {flag} | {} |", row_cells(row, escape).join(" | "));
     }
     more(&mut out, c, max_rows);
     out
