@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
+use support::browser::run_browser_script;
 use support::pairs::{self, BASE, Op, op, with};
 use support::{ci_tracing, text};
 
@@ -314,4 +315,49 @@ fn a_missing_file_is_one_line_and_exit_2() {
         );
         assert!(err.contains("nowhere"), "{err}");
     }
+}
+
+#[test]
+fn report_compare_shows_each_span_names_change_in_the_page() {
+    let dir = pair_dir();
+    let mut head = with(BASE, "send_tx", |op| op.millis *= 2);
+    head = with(&head, "write", |op| op.error_every = 10);
+    head.retain(|op| op.name != "gossip");
+    head.push(op("db", "compact", 10));
+    file(dir.path(), "head", &head, 5);
+    let html = dir.path().join("traces.html");
+    ci_tracing(dir.path())
+        .args(["report", "head", "--compare", "base", "-o"])
+        .arg(&html)
+        .assert()
+        .success();
+    let expect = dir.path().join("compare.expect.json");
+    let names = r#"{"slower":"send_tx","new":"compact","errors":"write","vanished":"gossip","base":"base"}"#;
+    std::fs::write(&expect, names).unwrap();
+    run_browser_script("compare.mjs", &[html.as_os_str(), expect.as_os_str()]);
+    let (code, _, err) = {
+        let out = ci_tracing(dir.path())
+            .args(["report", "-", "--compare", "-", "-o", "other.html"])
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout, text(&out.stderr))
+    };
+    assert_eq!((code, err.lines().count()), (Some(2), 1), "{err}");
+}
+
+#[test]
+fn report_compare_reads_the_head_from_standard_input() {
+    let dir = pair_dir();
+    let head = std::fs::read(dir.path().join("changed")).unwrap();
+    ci_tracing(dir.path())
+        .args(["report", "-", "--compare", "base", "-o", "piped.html"])
+        .write_stdin(head)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(dir.path().join("piped.html")).unwrap();
+    assert!(
+        page.contains(r#""compare":{"base":"base","regressed":true"#),
+        "the page holds the comparison"
+    );
+    assert!(page.contains(r#"["api","send_tx",["slower"]"#));
 }

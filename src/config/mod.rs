@@ -9,6 +9,7 @@
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
 
+pub mod compare;
 pub mod github;
 pub mod otlp;
 pub mod plans;
@@ -20,12 +21,24 @@ use std::process::{Command, Stdio};
 
 use reqwest::Url;
 
+pub use compare::ComparePlan;
 pub use github::GithubAccess;
 pub use plans::{
-    CollectPlan, ComparePlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload,
-    StackInitPlan, SummaryPlan, UploadPlan, WhenNoFiles,
+    CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,
+    SummaryPlan, UploadPlan, WhenNoFiles,
 };
 pub use repo::Repo;
+
+/// Output forms of `summary` and `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFormat {
+    /// For a terminal.
+    Text,
+    /// For a job summary.
+    Markdown,
+    /// For scripts.
+    Json,
+}
 
 /// Invocation problems: exit status 2.
 #[derive(Debug, thiserror::Error)]
