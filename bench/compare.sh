@@ -9,28 +9,17 @@
 #
 #   bench/compare.sh                      # 2 × 1 GiB, in /tmp/report/bench
 #   BENCH_SIZE=128MiB bench/compare.sh    # quicker, while iterating
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/file.sh"
 
-size=${BENCH_SIZE:-1GiB}
-dir=${BENCH_DIR:-/tmp/report/bench}
-mkdir -p "$dir"
 base="$dir/trace-data-$size.jsonl"
 head="$dir/trace-data-$size-seed2.jsonl"
-for tool in jq /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run scripts/setup-test.sh" >&2; exit 2; }
-done
-
-cargo build --release --quiet --bin ci-tracing --example gen-traces
 [ -s "$base" ] || ./target/release/examples/gen-traces --bytes "$size" -o "$base"
 [ -s "$head" ] || ./target/release/examples/gen-traces --bytes "$size" --seed 2 -o "$head"
 cat "$base" "$head" >/dev/null # warm the page cache: every run reads from memory
 
-now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { print b - a }'; }
 peak() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt"; }
 runs=${RUNS:-5}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 summary_times=() compare_times=() both_times=() summary_rss=0 compare_rss=0
 for _ in $(seq "$runs"); do
   start=$(now)
