@@ -94,7 +94,6 @@ fn text_flagged(out: &str) -> Flagged {
     let header = lines.next().expect("a table of span names");
     let service_at = header.find("Service").unwrap();
     let name_at = header.find("Span name").unwrap();
-    let p50_at = header.find("p50").unwrap();
     let mut flagged = Flagged::new();
     let mut seen_unflagged = false;
     for line in lines.take_while(|l| !l.is_empty()) {
@@ -108,7 +107,10 @@ fn text_flagged(out: &str) -> Flagged {
             continue;
         }
         assert!(!seen_unflagged, "flagged rows come first:\n{out}");
-        flagged.insert((cell(service_at, name_at), cell(name_at, p50_at), flag));
+        // The name ends where the right-aligned change columns' padding begins.
+        let rest: String = line.chars().skip(name_at).collect();
+        let name = rest.split("  ").next().unwrap_or_default().to_owned();
+        flagged.insert((cell(service_at, name_at), name, flag));
     }
     flagged
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::fmt::duration;
 use super::markdown::escape;
-use super::text::{clean, table};
+use super::text::{aligned_table, clean};
 use crate::trace::compare::{Comparison, Flag, Row, Side, Totals};
 
 /// The version of the JSON shape: raised when a key is removed, renamed or changes
@@ -156,7 +156,7 @@ pub fn text(c: &Comparison) -> String {
         .into_iter()
         .map(|(label, b, h)| vec![label.to_owned(), b, h])
         .collect();
-    table(&mut out, &["", "Base", "Head"], &rows);
+    aligned_table(&mut out, &["", "Base", "Head"], &rows, &[false, true, true]);
     if c.rows.is_empty() {
         return out;
     }
@@ -168,7 +168,7 @@ pub fn text(c: &Comparison) -> String {
             cells
         })
         .collect();
-    table(
+    aligned_table(
         &mut out,
         &[
             "Flag",
@@ -182,6 +182,7 @@ pub fn text(c: &Comparison) -> String {
             "Errors",
         ],
         &rows,
+        &[false, false, false, true, true, true, true, true, true],
     );
     more(&mut out, c, MAX_ROWS);
     out
