@@ -24,7 +24,7 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Deletes every temporary file [`temp_in`] made that is still there (for an exit
 /// that skips destructors).
-pub fn remove_temps() {
+pub(crate) fn remove_temps() {
     let temps = TEMPS.lock().map(|mut t| std::mem::take(&mut *t));
     for path in temps.unwrap_or_default() {
         let _ = std::fs::remove_file(path);
@@ -33,7 +33,7 @@ pub fn remove_temps() {
 
 /// The directory that holds `target` (`.` for a bare file name): where its temporary
 /// file goes.
-pub fn dir_of(target: &Path) -> &Path {
+pub(crate) fn dir_of(target: &Path) -> &Path {
     match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -43,7 +43,7 @@ pub fn dir_of(target: &Path) -> &Path {
 /// A temporary file named `PREFIX…SUFFIX` in `dir`, created with the permissions any
 /// new file of the user gets (0666 less the umask, which the kernel applies), not the
 /// 0600 of `tempfile`'s default: the files it becomes are the user's to share.
-pub fn temp_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<NamedTempFile> {
+pub(crate) fn temp_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix).suffix(suffix);
     #[cfg(unix)]
@@ -60,7 +60,7 @@ pub fn temp_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<NamedTempFi
 /// (the write that follows then fails with the real reason). Anything else there is an
 /// [`io::ErrorKind::InvalidInput`] error that names what it is. Commands call this
 /// before they start writing, so that a refused target costs no work.
-pub fn check_target(target: &Path) -> io::Result<bool> {
+pub(crate) fn check_target(target: &Path) -> io::Result<bool> {
     let Ok(meta) = std::fs::symlink_metadata(target) else {
         return Ok(false);
     };
@@ -103,7 +103,7 @@ fn describe(kind: std::fs::FileType) -> &'static str {
 /// Syncs `temp` to disk and renames it to `target`, replacing an existing file only with
 /// `replace` (otherwise an [`io::ErrorKind::AlreadyExists`] error), and never replacing
 /// what is not a regular file or a symlink (see [`check_target`]).
-pub fn install(temp: NamedTempFile, target: &Path, replace: bool) -> io::Result<()> {
+pub(crate) fn install(temp: NamedTempFile, target: &Path, replace: bool) -> io::Result<()> {
     check_target(target)?;
     // On disk before the rename, so that a crash cannot leave a renamed but empty file.
     temp.as_file().sync_all()?;

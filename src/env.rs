@@ -5,7 +5,7 @@
 //! (`actions/`). No other module reads the environment.
 
 /// A non-empty environment variable (an empty one counts as unset, as in Actions).
-pub fn env_var(name: &str) -> Option<String> {
+pub(crate) fn env_var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())

@@ -7,10 +7,10 @@
 //! this file imports nothing, so no module depends on `error.rs` for a number.
 
 /// Exit status for failed work.
-pub const FAILED: u8 = 1;
+pub(crate) const FAILED: u8 = 1;
 /// Exit status for a wrong invocation.
-pub const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 /// Exit status after SIGINT (128 + 2), as shells report it.
-pub const INTERRUPTED: u8 = 130;
+pub(crate) const INTERRUPTED: u8 = 130;
 /// Exit status after SIGTERM (128 + 15).
-pub const TERMINATED: u8 = 143;
+pub(crate) const TERMINATED: u8 = 143;

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("ci-tracing/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("ci-tracing/", env!("CARGO_PKG_VERSION"));
 
 /// A client builder with the user agent, timeouts and no automatic redirects (each
 /// protocol decides which redirects to follow and which headers go along).
-pub fn client_builder() -> reqwest::ClientBuilder {
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(30))
@@ -24,11 +24,11 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 
 /// The longest wait any server may impose with `Retry-After` (or a rate-limit reset):
 /// a longer one is waited for this long, then the request is tried again.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Whether and when a failed attempt may be tried again: all a protocol decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// The answer is final.
     Never,
     /// Transient: wait as the policy's backoff says.
@@ -40,14 +40,14 @@ pub enum Retry {
 impl Retry {
     /// Transient trouble: after the answer's `Retry-After` when it has one, else with
     /// backoff.
-    pub fn transient(headers: &HeaderMap) -> Self {
+    pub(crate) fn transient(headers: &HeaderMap) -> Self {
         retry_after(headers).map_or(Retry::Backoff, Retry::After)
     }
 }
 
 /// A failed attempt and its protocol's verdict.
 #[derive(Debug)]
-pub struct Failed<E> {
+pub(crate) struct Failed<E> {
     /// What to report if no attempt follows.
     pub error: E,
     /// The cause in a few words, for the retry message (`HTTP 503`, `timed out`).
@@ -58,7 +58,7 @@ pub struct Failed<E> {
 
 /// The last failure once [`Policy::run`] stops trying.
 #[derive(Debug)]
-pub struct GaveUp<E> {
+pub(crate) struct GaveUp<E> {
     /// The last attempt's error.
     pub error: E,
     /// Its cause in a few words.
@@ -73,7 +73,7 @@ pub struct GaveUp<E> {
 impl<E> GaveUp<E> {
     /// The last error when it was final, else the one `exhausted` makes from the
     /// attempts made and the last reason.
-    pub fn or_exhausted(self, exhausted: impl FnOnce(u32, String) -> E) -> E {
+    pub(crate) fn or_exhausted(self, exhausted: impl FnOnce(u32, String) -> E) -> E {
         match self.retry {
             Retry::Never => self.error,
             _ => exhausted(self.attempts, self.reason),
@@ -88,7 +88,7 @@ impl<E> GaveUp<E> {
 /// after `deadline` (counted from the first attempt). Every wait is multiplied by
 /// `CI_TRACING_RETRY_SCALE` (a test knob: `0.01` makes retries quick; default 1).
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Attempts in all, the first included.
     pub attempts: u32,
     /// Delay before the second attempt.
@@ -107,7 +107,7 @@ impl Policy {
     /// Runs `attempt` until it succeeds, its verdict is [`Retry::Never`], or the
     /// attempts or the deadline run out. Each retry is logged as `{what}: {reason};
     /// retrying in N s`.
-    pub async fn run<T, E, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, GaveUp<E>>
+    pub(crate) async fn run<T, E, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, GaveUp<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failed<E>>>,
@@ -141,7 +141,7 @@ impl Policy {
 
     /// The wait after failed attempt `attempt` (1-based) judged `retry`, `elapsed`
     /// after the first attempt began; `None` when no attempt may follow.
-    pub fn wait(&self, attempt: u32, retry: Retry, elapsed: Duration) -> Option<Duration> {
+    pub(crate) fn wait(&self, attempt: u32, retry: Retry, elapsed: Duration) -> Option<Duration> {
         let unscaled = match retry {
             Retry::Never => return None,
             Retry::Backoff => self.backoff(attempt),
@@ -181,13 +181,13 @@ fn retry_scale() -> f64 {
 }
 
 /// `Retry-After` as a delay: delta-seconds or an HTTP date (a past date means now).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     parse_retry_after(value, SystemTime::now())
 }
 
 /// Parses a `Retry-After` value relative to `now`.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
@@ -197,7 +197,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// A transport error in a few words plus its deepest cause, on one line and without the
 /// URL (`reqwest::Error`'s `Display` names it, and signed URLs carry credentials).
-pub fn describe_transport_error(err: &reqwest::Error) -> String {
+pub(crate) fn describe_transport_error(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
@@ -222,7 +222,7 @@ pub fn describe_transport_error(err: &reqwest::Error) -> String {
 
 /// Percent-decodes `%XX` escapes (signed URLs' `sig`, OTLP header values); a `%` not
 /// followed by two hex digits is kept as it is.
-pub fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

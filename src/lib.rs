@@ -6,33 +6,36 @@
 //! SIGTERM are watched for every command alike (`signal`). Modules
 //! return typed errors; [`Error::exit_code`] maps them to the documented exit status.
 
-pub mod actions;
-pub mod archive;
-pub mod artifact;
-pub mod atomic;
+#![warn(unreachable_pub)]
+
+mod actions;
+mod archive;
+mod artifact;
+mod atomic;
 mod browser;
 pub mod cli;
-pub mod commands;
+mod commands;
 pub mod config;
-pub mod env;
-pub mod error;
-pub mod exit;
+mod env;
+mod error;
+mod exit;
 pub mod github;
-pub mod http;
+mod http;
 pub mod log;
 pub mod otlp;
-pub mod path_error;
+mod path_error;
 pub mod report;
 pub mod secret;
-pub mod signal;
-pub mod stack;
+mod signal;
+mod stack;
 pub mod time;
 pub mod trace;
-pub mod tuning;
+mod tuning;
 
 /// The generator of realistic trace files, shared with the tests and the dev tools.
 #[cfg(test)]
 #[path = "../tests/support/generate.rs"]
+#[allow(unreachable_pub)] // its `pub` items are the API of tests/support and tools/gen-traces
 mod generate;
 
 use std::io::IsTerminal;

@@ -15,7 +15,7 @@ use crate::actions::commands;
 
 /// How chatty the run is, fixed once at start-up.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Verbosity {
+pub(crate) struct Verbosity {
     /// `-v` count.
     pub verbose: u8,
     /// `-q`.
@@ -34,7 +34,7 @@ struct State {
 static STATE: OnceLock<State> = OnceLock::new();
 
 /// Sets the verbosity for the rest of the process; later calls are ignored.
-pub fn init(verbosity: Verbosity) {
+pub(crate) fn init(verbosity: Verbosity) {
     let target = if verbosity.progress && !verbosity.quiet {
         ProgressDrawTarget::stderr()
     } else {
@@ -54,12 +54,12 @@ fn state() -> &'static State {
 }
 
 /// The verbosity in force.
-pub fn verbosity() -> Verbosity {
+pub(crate) fn verbosity() -> Verbosity {
     state().verbosity
 }
 
 /// Where progress bars are added, so that log lines print above them.
-pub fn bars() -> &'static MultiProgress {
+pub(crate) fn bars() -> &'static MultiProgress {
     &state().bars
 }
 
@@ -71,21 +71,21 @@ fn write_line(line: &str) {
 }
 
 /// A normal progress message (hidden by `-q`).
-pub fn info(message: &str) {
+pub(crate) fn info(message: &str) {
     if !state().verbosity.quiet {
         write_line(message);
     }
 }
 
 /// Detail shown with `-v`.
-pub fn debug(message: &str) {
+pub(crate) fn debug(message: &str) {
     if state().verbosity.verbose > 0 {
         write_line(message);
     }
 }
 
 /// Something the user should look at; the command goes on.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     let state = state();
     if state.verbosity.in_actions {
         write_line(&commands::warning(message));
@@ -106,23 +106,6 @@ pub fn print_error(err: &dyn std::fmt::Display) {
 }
 
 /// Folds a message onto one line, so that a failure is always a single line.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Starts a collapsible group in the workflow log (a plain heading elsewhere).
-pub fn group(title: &str) {
-    let state = state();
-    if state.verbosity.in_actions {
-        write_line(&commands::group(title));
-    } else {
-        info(title);
-    }
-}
-
-/// Ends the group opened by [`group`].
-pub fn end_group() {
-    if state().verbosity.in_actions {
-        write_line(commands::END_GROUP);
-    }
 }

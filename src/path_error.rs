@@ -37,7 +37,7 @@ impl fmt::Display for IoOnPath {
 impl std::error::Error for IoOnPath {}
 
 /// The operating system's reason in words, without the `(os error N)` suffix.
-pub fn io_reason(err: &std::io::Error) -> String {
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -50,7 +50,7 @@ pub fn io_reason(err: &std::io::Error) -> String {
 
 /// A path as messages show it: relative to the current directory when it is inside it,
 /// without a leading `./`.
-pub fn shown_path(path: &Path) -> std::path::PathBuf {
+pub(crate) fn shown_path(path: &Path) -> std::path::PathBuf {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));

@@ -52,7 +52,7 @@ fn first() -> &'static watch::Sender<Option<Signal>> {
 
 /// Starts watching for SIGINT and SIGTERM; returns once they are caught. `forced` runs
 /// on the signal that ends the process at once, and must not return.
-pub fn install(forced: fn(Signal)) -> std::io::Result<()> {
+pub(crate) fn install(forced: fn(Signal)) -> std::io::Result<()> {
     let (ready, started) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("signals".to_owned())
@@ -95,12 +95,12 @@ async fn watch_signals(ready: std::sync::mpsc::Sender<std::io::Result<()>>, forc
 }
 
 /// Lets the first signal through to [`received`] instead of ending the process.
-pub fn graceful() {
+pub(crate) fn graceful() {
     GRACEFUL.store(true, Relaxed);
 }
 
 /// Waits for the first signal (forever when none comes).
-pub async fn received() -> Signal {
+pub(crate) async fn received() -> Signal {
     let mut receiver = first().subscribe();
     let signal = receiver
         .wait_for(Option::is_some)
@@ -114,6 +114,6 @@ pub async fn received() -> Signal {
 }
 
 /// The first signal, if one arrived.
-pub fn arrived() -> Option<Signal> {
+pub(crate) fn arrived() -> Option<Signal> {
     *first().borrow()
 }

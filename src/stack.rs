@@ -17,7 +17,7 @@ use crate::path_error::IoOnPath;
 
 /// One file of the stack: its name in the stack directory and its text.
 #[derive(Debug, Clone, Copy)]
-pub struct StackFile {
+pub(crate) struct StackFile {
     /// File name.
     pub name: &'static str,
     /// Contents.
@@ -35,7 +35,7 @@ macro_rules! embedded {
 }
 
 /// The stack's files, in the order they are written and listed.
-pub const FILES: &[StackFile] = embedded![
+pub(crate) const FILES: &[StackFile] = embedded![
     "docker-compose.yaml",
     "otel-collector.yaml",
     "tempo.yaml",
@@ -44,7 +44,7 @@ pub const FILES: &[StackFile] = embedded![
 ];
 
 /// Where Grafana's Explore page is once the stack runs.
-pub const EXPLORE_URL: &str = "http://localhost:3000/explore";
+pub(crate) const EXPLORE_URL: &str = "http://localhost:3000/explore";
 
 /// Why the stack was not written.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,7 @@ impl Error {
 /// Writes every file of [`FILES`] into `dir` (made if missing) and returns their paths;
 /// `shown` is how to name `dir` in messages. Refuses, before writing anything, when a
 /// target exists without `force` or is not a file that may be replaced.
-pub fn write(dir: &Path, shown: &str, force: bool) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn write(dir: &Path, shown: &str, force: bool) -> Result<Vec<PathBuf>, Error> {
     let mut existing = Vec::new();
     for file in FILES {
         let target = dir.join(file.name);

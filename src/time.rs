@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 /// `(year, month, day)` of the day `days` after 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z % 146_097;
@@ -28,7 +28,7 @@ pub fn rfc3339(when: SystemTime) -> String {
 }
 
 /// `unix_nanos` (ns since the epoch) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn rfc3339_millis(unix_nanos: u64) -> String {
+pub(crate) fn rfc3339_millis(unix_nanos: u64) -> String {
     let millis = (unix_nanos / 1_000_000) % 1000;
     format!("{}.{millis:03}Z", date_time(unix_nanos / 1_000_000_000))
 }

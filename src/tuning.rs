@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 /// The knobs and their values for this process.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tuning {
+pub(crate) struct Tuning {
     /// Factor on every retry delay (`CI_TRACING_RETRY_SCALE`; 0.01 makes retries quick).
     pub retry_scale: f64,
     /// Limit of an artifact's unzipped size (`CI_TRACING_MAX_UNZIPPED_BYTES`).
@@ -24,10 +24,10 @@ pub struct Tuning {
 }
 
 /// Default line-length cap: larger than any export request a receiver accepts.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
+pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
 
 /// Default limit of the unzipped size: far above any trace file worth replaying.
-pub const DEFAULT_MAX_UNZIPPED: u64 = 32 << 30;
+pub(crate) const DEFAULT_MAX_UNZIPPED: u64 = 32 << 30;
 
 impl Default for Tuning {
     fn default() -> Self {
@@ -43,11 +43,11 @@ impl Default for Tuning {
 static TUNING: OnceLock<Tuning> = OnceLock::new();
 
 /// Installs the process's knobs; the first call wins.
-pub fn install(tuning: Tuning) {
+pub(crate) fn install(tuning: Tuning) {
     let _ = TUNING.set(tuning);
 }
 
 /// The knobs in force (the defaults when none were installed, as in unit tests).
-pub fn get() -> Tuning {
+pub(crate) fn get() -> Tuning {
     TUNING.get().copied().unwrap_or_default()
 }

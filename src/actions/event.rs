@@ -11,11 +11,11 @@ use super::Error;
 use crate::env::env_var;
 
 /// Events whose payload carries a pull request and whose labels turn tracing on.
-pub const PULL_REQUEST_EVENTS: &[&str] = &["pull_request", "pull_request_target"];
+pub(crate) const PULL_REQUEST_EVENTS: &[&str] = &["pull_request", "pull_request_target"];
 
 /// The event as far as ci-tracing cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
+pub(crate) struct Event {
     /// `GITHUB_EVENT_NAME` (`push`, `pull_request`, …).
     pub name: String,
     /// The pull request of a `pull_request`/`pull_request_target` event.
@@ -24,7 +24,7 @@ pub struct Event {
 
 /// A pull request as the payload shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PullRequest {
+pub(crate) struct PullRequest {
     /// The pull request number.
     pub number: u64,
     /// Its labels when the run started.
@@ -34,7 +34,7 @@ pub struct PullRequest {
 
 /// A label of a pull request.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Label {
+pub(crate) struct Label {
     /// The label's name.
     pub name: String,
 }
@@ -46,12 +46,12 @@ struct Payload {
 
 impl Event {
     /// Whether this is a pull request event.
-    pub fn is_pull_request(&self) -> bool {
+    pub(crate) fn is_pull_request(&self) -> bool {
         PULL_REQUEST_EVENTS.contains(&self.name.as_str())
     }
 
     /// Reads `GITHUB_EVENT_NAME` and, for pull request events, `GITHUB_EVENT_PATH`.
-    pub fn from_env() -> Result<Self, Error> {
+    pub(crate) fn from_env() -> Result<Self, Error> {
         let name = env_var("GITHUB_EVENT_NAME").ok_or_else(|| {
             Error::Environment(
                 "GITHUB_EVENT_NAME is not set: `gate` reads the event of a GitHub Actions run (run it in a workflow, or pass --force)".to_owned(),
@@ -75,7 +75,7 @@ impl Event {
 }
 
 /// The pull request of the payload file at `path`.
-pub fn read_pull_request(path: &str) -> Result<PullRequest, Error> {
+pub(crate) fn read_pull_request(path: &str) -> Result<PullRequest, Error> {
     let text = std::fs::read(path)
         .map_err(|err| Error::EventUnreadable(crate::path_error::IoOnPath::new(path, &err)))?;
     let malformed = |reason: String| Error::EventMalformed {

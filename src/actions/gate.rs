@@ -8,7 +8,7 @@ use super::event::PullRequest;
 
 /// Whether to trace, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Trace this job.
     pub enabled: bool,
     /// One line for the log.
@@ -18,7 +18,7 @@ pub struct Decision {
 }
 
 /// The label decision for pull request `number` with `labels`.
-pub fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decision {
+pub(crate) fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decision {
     let enabled = labels
         .iter()
         .any(|label| label.eq_ignore_ascii_case(wanted));
@@ -49,7 +49,7 @@ pub fn decide_from_labels(number: u64, labels: &[String], wanted: &str) -> Decis
 }
 
 /// The labels of the pull request in the event payload.
-pub fn payload_labels(pull_request: &PullRequest) -> Vec<String> {
+pub(crate) fn payload_labels(pull_request: &PullRequest) -> Vec<String> {
     pull_request.labels.iter().map(|l| l.name.clone()).collect()
 }
 

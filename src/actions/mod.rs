@@ -7,10 +7,10 @@
 //! as unset), so tests can run the binary outside Actions with a cleaned environment. It
 //! must never write a token to the log or to an output file.
 
-pub mod commands;
-pub mod event;
-pub mod gate;
-pub mod outputs;
+pub(crate) mod commands;
+pub(crate) mod event;
+pub(crate) mod gate;
+pub(crate) mod outputs;
 
 /// Errors of the Actions runtime.
 #[derive(Debug, thiserror::Error)]

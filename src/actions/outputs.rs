@@ -11,7 +11,7 @@ use super::Error;
 use crate::env::env_var;
 
 /// Formats one output for `GITHUB_OUTPUT`.
-pub fn format_output(name: &str, value: &str) -> String {
+pub(crate) fn format_output(name: &str, value: &str) -> String {
     if !value.contains(['\n', '\r']) {
         return format!("{name}={value}\n");
     }
@@ -23,7 +23,7 @@ pub fn format_output(name: &str, value: &str) -> String {
 }
 
 /// Appends outputs to `GITHUB_OUTPUT` (does nothing when it is unset).
-pub fn set_outputs(outputs: &[(&str, String)]) -> Result<(), Error> {
+pub(crate) fn set_outputs(outputs: &[(&str, String)]) -> Result<(), Error> {
     let text: String = outputs
         .iter()
         .map(|(name, value)| format_output(name, value))
@@ -32,12 +32,12 @@ pub fn set_outputs(outputs: &[(&str, String)]) -> Result<(), Error> {
 }
 
 /// Appends markdown to the job summary (does nothing when `GITHUB_STEP_SUMMARY` is unset).
-pub fn append_summary(markdown: &str) -> Result<(), Error> {
+pub(crate) fn append_summary(markdown: &str) -> Result<(), Error> {
     append("GITHUB_STEP_SUMMARY", markdown)
 }
 
 /// Whether the job has a summary file (so building its markdown is worth the work).
-pub fn has_summary() -> bool {
+pub(crate) fn has_summary() -> bool {
     env_var("GITHUB_STEP_SUMMARY").is_some()
 }
 

@@ -15,21 +15,21 @@ use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, FlushCompress};
 
 /// Input bytes per chunk.
-pub const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 /// Deflate's window: the dictionary each chunk gets from the one before.
 const WINDOW: usize = 32 << 10;
 /// An empty block with the final bit set, closing a byte-aligned deflate stream.
 const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
 /// Worker threads for this machine (at least 1).
-pub fn default_workers() -> usize {
+pub(crate) fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// Reads `reader` to its end in chunks; each chunk goes to `tee` (for the CRC and the
 /// validator) and, deflated at `level` on `workers` threads, to `out`. Returns the
 /// number of input bytes.
-pub fn deflate(
+pub(crate) fn deflate(
     reader: &mut impl Read,
     out: &mut impl Write,
     level: u32,

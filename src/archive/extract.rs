@@ -18,7 +18,7 @@ use super::Error;
 
 /// The spans of an archive, in a temporary file next to their destination.
 #[derive(Debug)]
-pub struct Extracted {
+pub(crate) struct Extracted {
     /// The temporary file (deleted if dropped before it is persisted).
     pub file: NamedTempFile,
     /// Lines written.
@@ -31,7 +31,7 @@ pub struct Extracted {
 
 /// Whether `file` starts as a zip does (a local file header, or the end record of an
 /// empty archive); reads its first bytes and leaves it rewound.
-pub fn has_zip_signature(file: &mut File) -> std::io::Result<bool> {
+pub(crate) fn has_zip_signature(file: &mut File) -> std::io::Result<bool> {
     use std::io::Seek;
     let mut start = [0u8; 4];
     let mut got = 0;
@@ -47,7 +47,7 @@ pub fn has_zip_signature(file: &mut File) -> std::io::Result<bool> {
 
 /// The spans of an artifact uploaded as is: the downloaded file itself, counted (lines
 /// and bytes, read once more in chunks), named `name` in the log.
-pub fn raw_spans(file: NamedTempFile, name: &str) -> Result<Extracted, Error> {
+pub(crate) fn raw_spans(file: NamedTempFile, name: &str) -> Result<Extracted, Error> {
     let mut counter = Counter::new(std::io::sink());
     let mut reader = file.reopen().map_err(|err| Error::io(file.path(), &err))?;
     std::io::copy(&mut reader, &mut counter).map_err(|err| Error::io(file.path(), &err))?;
@@ -61,7 +61,7 @@ pub fn raw_spans(file: NamedTempFile, name: &str) -> Result<Extracted, Error> {
 }
 
 /// Checks every entry of `zip`, then writes the JSON entries into a temporary file in `dir`.
-pub fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Error> {
+pub(crate) fn extract_spans(zip: File, dir: &Path, limit: u64) -> Result<Extracted, Error> {
     let mut archive = ZipArchive::new(zip).map_err(|err| Error::Damaged(err.to_string()))?;
     let names = check_entries(&mut archive, limit)?;
     let chosen = choose_trace_entries(&names)?;
@@ -132,7 +132,7 @@ fn check_entries(archive: &mut ZipArchive<File>, limit: u64) -> Result<Vec<(Stri
 }
 
 /// Why a name is unsafe to extract, if it is.
-pub fn unsafe_name(name: &str) -> Option<&'static str> {
+pub(crate) fn unsafe_name(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
     if name.starts_with('/') || name.starts_with('\\') {
         Some("is an absolute path")

@@ -1,7 +1,7 @@
 //! Zip archives: writing artifacts as `actions/upload-artifact` does, and extracting
 //! downloaded ones without trusting their entry names or sizes.
 
-pub mod extract;
+pub(crate) mod extract;
 
 /// Errors of zip writing and extraction.
 #[derive(Debug, thiserror::Error)]
@@ -77,5 +77,5 @@ impl Error {
     }
 }
 
-pub mod deflate;
-pub mod write;
+pub(crate) mod deflate;
+pub(crate) mod write;

@@ -44,7 +44,7 @@ struct Entry {
 }
 
 /// A zip archive being written to a non-seekable stream.
-pub struct ZipStream<W: Write> {
+pub(crate) struct ZipStream<W: Write> {
     out: Counting<W>,
     entries: Vec<Entry>,
     level: u32,
@@ -53,7 +53,7 @@ pub struct ZipStream<W: Write> {
 
 impl<W: Write> ZipStream<W> {
     /// Starts an archive; `level` 0 stores, 1-9 deflate.
-    pub fn new(out: W, level: u8) -> Self {
+    pub(crate) fn new(out: W, level: u8) -> Self {
         Self {
             out: Counting {
                 inner: out,
@@ -66,14 +66,15 @@ impl<W: Write> ZipStream<W> {
     }
 
     /// Deflates on `workers` threads (default: one per core, at most 4).
+    #[cfg(test)]
     #[must_use]
-    pub fn with_workers(mut self, workers: usize) -> Self {
+    pub(crate) fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
     }
 
     /// Adds one file read from `reader`; every chunk read is also given to `tee`.
-    pub fn add_file(
+    pub(crate) fn add_file(
         &mut self,
         name: &str,
         modified: SystemTime,
@@ -161,7 +162,7 @@ impl<W: Write> ZipStream<W> {
     }
 
     /// Writes the central directory and returns the stream.
-    pub fn finish(mut self) -> io::Result<W> {
+    pub(crate) fn finish(mut self) -> io::Result<W> {
         let start = self.out.count;
         let mut directory = Vec::new();
         for entry in &self.entries {
@@ -275,7 +276,7 @@ fn copy_data(
 
 /// Entry names for `files`, relative to the common ancestor of `search_roots` (the
 /// directories the inputs were looked for in), as `actions/upload-artifact` names them.
-pub fn entry_names(search_roots: &[PathBuf], files: &[PathBuf]) -> Vec<String> {
+pub(crate) fn entry_names(search_roots: &[PathBuf], files: &[PathBuf]) -> Vec<String> {
     if let [file] = files {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         return vec![name.unwrap_or_default()];

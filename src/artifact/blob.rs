@@ -19,22 +19,22 @@ use crate::http::{Failed, Retry, client_builder};
 use crate::secret::Secret;
 
 /// Bytes per block (the toolkit's chunk size).
-pub const BLOCK_SIZE: usize = 8 << 20;
+pub(crate) const BLOCK_SIZE: usize = 8 << 20;
 /// Blocks in flight at once.
-pub const CONCURRENCY: usize = 4;
+pub(crate) const CONCURRENCY: usize = 4;
 /// The storage API version sent with every request.
 const API_VERSION: &str = "2023-11-03";
 
 /// An upload of one block blob.
 #[derive(Debug, Clone)]
-pub struct BlobUpload {
+pub(crate) struct BlobUpload {
     http: reqwest::Client,
     url: Secret,
 }
 
 impl BlobUpload {
     /// An upload to `signed_url`.
-    pub fn new(signed_url: Secret) -> Result<Self, Error> {
+    pub(crate) fn new(signed_url: Secret) -> Result<Self, Error> {
         let http = client_builder()
             .build()
             .map_err(|err| Error::Network(format!("cannot start the HTTP client: {err}")))?;
@@ -46,7 +46,10 @@ impl BlobUpload {
 
     /// Stages every block received, [`CONCURRENCY`] at a time; returns their ids in
     /// order, for [`BlobUpload::commit`] once the sender says the data is complete.
-    pub async fn stage(&self, mut blocks: mpsc::Receiver<Bytes>) -> Result<Vec<String>, Error> {
+    pub(crate) async fn stage(
+        &self,
+        mut blocks: mpsc::Receiver<Bytes>,
+    ) -> Result<Vec<String>, Error> {
         let mut ids = Vec::new();
         let mut in_flight = JoinSet::new();
         while let Some(block) = blocks.recv().await {
@@ -70,7 +73,7 @@ impl BlobUpload {
     }
 
     /// Commits the staged blocks, in order, as the blob's content of `content_type`.
-    pub async fn commit(&self, ids: &[String], content_type: &str) -> Result<(), Error> {
+    pub(crate) async fn commit(&self, ids: &[String], content_type: &str) -> Result<(), Error> {
         let mut xml =
             String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>"#);
         for id in ids {
@@ -165,7 +168,7 @@ fn joined(result: Option<Result<Result<(), Error>, tokio::task::JoinError>>) -> 
 }
 
 /// The id of block `index`: base64 of a fixed-length string, so every id has one length.
-pub fn block_id(index: usize) -> String {
+pub(crate) fn block_id(index: usize) -> String {
     STANDARD.encode(format!("ci-tracing-block-{index:010}"))
 }
 

@@ -16,7 +16,7 @@ use super::Error;
 
 /// Files found for the PATH arguments.
 #[derive(Debug, Default)]
-pub struct Found {
+pub(crate) struct Found {
     /// Absolute paths, sorted, without duplicates.
     pub files: Vec<PathBuf>,
     /// Where they were searched for.
@@ -27,7 +27,7 @@ pub struct Found {
 
 /// Resolves `patterns` relative to the current directory; `hidden` includes hidden
 /// files found in directories and by wildcards.
-pub fn find(patterns: &[String], hidden: bool) -> Result<Found, Error> {
+pub(crate) fn find(patterns: &[String], hidden: bool) -> Result<Found, Error> {
     let cwd = std::env::current_dir()
         .map_err(|err| Error::Input(format!("cannot read the current directory: {err}")))?;
     let mut files = BTreeSet::new();

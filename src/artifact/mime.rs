@@ -64,12 +64,12 @@ const TYPES: &[(&str, &str)] = &[
 ];
 
 /// The type of a zip artifact.
-pub const ZIP: &str = "application/zip";
+pub(crate) const ZIP: &str = "application/zip";
 
 /// The MIME type for `file_name` (`application/octet-stream` when the extension is
 /// unknown or missing), as Node's `path.extname` finds the extension: from the last
 /// dot, unless the name starts with it.
-pub fn of(file_name: &str) -> &'static str {
+pub(crate) fn of(file_name: &str) -> &'static str {
     let extension = match file_name.rfind('.') {
         Some(at) if at > 0 => file_name[at..].to_ascii_lowercase(),
         _ => String::new(),

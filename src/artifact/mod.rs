@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use crate::http::{Policy, Retry};
 
-pub mod blob;
-pub mod files;
-pub mod mime;
-pub mod names;
-pub mod pipeline;
-pub mod spool;
-pub mod token;
-pub mod twirp;
+pub(crate) mod blob;
+pub(crate) mod files;
+pub(crate) mod mime;
+pub(crate) mod names;
+pub(crate) mod pipeline;
+pub(crate) mod spool;
+pub(crate) mod token;
+pub(crate) mod twirp;
 
 /// Errors of the artifact protocol.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +156,7 @@ impl Error {
 
 /// Retries of Twirp calls and blob blocks (toolkit: 5 attempts, 3 s × 1.5ⁿ, jittered),
 /// none starting later than 10 minutes after the first.
-pub const RETRIES: Policy = Policy {
+pub(crate) const RETRIES: Policy = Policy {
     attempts: 5,
     base: Duration::from_secs(3),
     factor: 1.5,
@@ -166,11 +166,11 @@ pub const RETRIES: Policy = Policy {
 };
 
 /// The longest one Twirp call or one block upload may take.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The verdict on a non-success answer: 408, 429 and 5xx except 501 are worth another
 /// attempt (as in the toolkit), after the answer's `Retry-After` when it has one.
-pub fn classify(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap) -> Retry {
+pub(crate) fn classify(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap) -> Retry {
     if !matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504) {
         return Retry::Never;
     }
@@ -179,7 +179,7 @@ pub fn classify(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMa
 
 /// Tells the runner to hide the `sig` of a signed URL from the rest of the log (raw and
 /// percent-decoded). Outside Actions nothing is printed.
-pub fn mask_signature(url: &crate::secret::Secret) {
+pub(crate) fn mask_signature(url: &crate::secret::Secret) {
     if !crate::log::verbosity().in_actions {
         return;
     }

@@ -19,7 +19,7 @@ const INVALID_NAME_CHARACTERS: &[(char, &str)] = &[
 ];
 
 /// Refuses names the service refuses, before anything is created.
-pub fn validate_name(name: &str) -> Result<(), Error> {
+pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     let invalid = |why: String| {
         Error::InvalidName(format!(
             "invalid artifact name \"{}\": {why}; names cannot contain \" : < > | * ? \\ / or line breaks",
@@ -38,7 +38,7 @@ pub fn validate_name(name: &str) -> Result<(), Error> {
 }
 
 /// Refuses file names the service refuses (the name rules less `\` and `/`).
-pub fn validate_entry_name(name: &str) -> Result<(), Error> {
+pub(crate) fn validate_entry_name(name: &str) -> Result<(), Error> {
     let found = INVALID_NAME_CHARACTERS
         .iter()
         .filter(|(character, _)| !matches!(character, '\\' | '/'))

@@ -33,7 +33,7 @@ const VALIDATION_QUEUE: usize = 8;
 
 /// One file to upload.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub(crate) struct Source {
     /// Where it is.
     pub path: PathBuf,
     /// Its name in the archive.
@@ -42,7 +42,7 @@ pub struct Source {
 
 /// What was uploaded.
 #[derive(Debug, Default)]
-pub struct Archived {
+pub(crate) struct Archived {
     /// Blob length in bytes (the zip's, or the file's when sent as is).
     pub size: u64,
     /// SHA-256 of the blob, lowercase hex.
@@ -63,7 +63,7 @@ pub struct Archived {
 
 /// How the files become the blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     /// A zip at this compression level.
     Zip(u8),
     /// One file as is.
@@ -72,7 +72,7 @@ pub enum Form {
 
 /// What the pass over the files does besides sending them.
 #[derive(Debug, Clone, Copy)]
-pub struct Pass {
+pub(crate) struct Pass {
     /// Parse the lines as trace data (count, check, collect statistics).
     pub validate: bool,
     /// Keep a copy of the blob to read the files again from.
@@ -81,7 +81,7 @@ pub struct Pass {
 
 /// Sends `sources` as blocks to `blocks` in `form`, collecting what they hold and
 /// keeping a copy as `pass` says.
-pub fn archive(
+pub(crate) fn archive(
     sources: &[Source],
     form: Form,
     blocks: mpsc::Sender<Bytes>,

@@ -11,20 +11,20 @@ use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 
 /// Writes the copy while the blob is sent.
 #[derive(Debug)]
-pub struct SpoolWriter {
+pub(crate) struct SpoolWriter {
     out: BufWriter<File>,
 }
 
 impl SpoolWriter {
     /// A new copy in the system's temporary directory.
-    pub fn new() -> io::Result<Self> {
+    pub(crate) fn new() -> io::Result<Self> {
         Ok(Self {
             out: BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
         })
     }
 
     /// The copy, ready to read; `zipped` says whether it is a zip of the inputs.
-    pub fn finish(self, zipped: bool) -> io::Result<Spool> {
+    pub(crate) fn finish(self, zipped: bool) -> io::Result<Spool> {
         let file = self
             .out
             .into_inner()
@@ -45,14 +45,18 @@ impl Write for SpoolWriter {
 
 /// The copy of a finished upload.
 #[derive(Debug)]
-pub struct Spool {
+pub(crate) struct Spool {
     file: File,
     zipped: bool,
 }
 
 impl Spool {
     /// Reads input `index` (in upload order) with `read`.
-    pub fn read<T>(&self, index: usize, read: impl FnOnce(&mut dyn BufRead) -> T) -> io::Result<T> {
+    pub(crate) fn read<T>(
+        &self,
+        index: usize,
+        read: impl FnOnce(&mut dyn BufRead) -> T,
+    ) -> io::Result<T> {
         let mut file = self.file.try_clone()?;
         file.rewind()?;
         if !self.zipped {

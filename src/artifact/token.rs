@@ -13,7 +13,7 @@ use crate::secret::Secret;
 
 /// Identifies the workflow run and job to the results service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackendIds {
+pub(crate) struct BackendIds {
     /// `workflow_run_backend_id`
     pub run: String,
     /// `workflow_job_run_backend_id`
@@ -21,7 +21,7 @@ pub struct BackendIds {
 }
 
 /// The backend ids in the `Actions.Results` scope of `token`.
-pub fn backend_ids(token: &Secret) -> Result<BackendIds, Error> {
+pub(crate) fn backend_ids(token: &Secret) -> Result<BackendIds, Error> {
     let invalid = |what: &str| Error::RuntimeToken {
         variable: "ACTIONS_RUNTIME_TOKEN",
         problem: what.to_owned(),

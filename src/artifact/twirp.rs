@@ -19,7 +19,7 @@ const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
 
 /// A client of the results service for one job.
 #[derive(Debug)]
-pub struct Twirp {
+pub(crate) struct Twirp {
     http: reqwest::Client,
     origin: Url,
     token: Secret,
@@ -29,7 +29,7 @@ pub struct Twirp {
 
 /// An artifact as `ListArtifacts` returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// `database_id`
     pub id: u64,
     /// The artifact's name.
@@ -38,7 +38,7 @@ pub struct Listed {
 
 impl Twirp {
     /// A client for the service at `results_url` (only its origin is used).
-    pub fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
+    pub(crate) fn new(results_url: &str, token: Secret, ids: BackendIds) -> Result<Self, Error> {
         let bad = || Error::RuntimeToken {
             variable: "ACTIONS_RESULTS_URL",
             problem: format!(
@@ -65,7 +65,7 @@ impl Twirp {
     /// `CreateArtifact` → the signed upload URL. A zip goes as `upload-artifact@v4`
     /// sends it (version 4, no MIME type); a file as is (`mime_type`) as the current
     /// official client sends it (version 7 with the file's MIME type).
-    pub async fn create_artifact(
+    pub(crate) async fn create_artifact(
         &self,
         name: &str,
         expires_at: Option<&str>,
@@ -96,7 +96,7 @@ impl Twirp {
     }
 
     /// `FinalizeArtifact` with the zip's size and SHA-256 → the artifact id.
-    pub async fn finalize_artifact(
+    pub(crate) async fn finalize_artifact(
         &self,
         name: &str,
         size: u64,
@@ -113,7 +113,7 @@ impl Twirp {
     }
 
     /// `ListArtifacts` of this run with name `name`.
-    pub async fn list_artifacts(&self, name: &str) -> Result<Vec<Listed>, Error> {
+    pub(crate) async fn list_artifacts(&self, name: &str) -> Result<Vec<Listed>, Error> {
         let body = json!({
             "workflow_run_backend_id": self.ids.run,
             "workflow_job_run_backend_id": self.ids.job,
@@ -137,7 +137,7 @@ impl Twirp {
     }
 
     /// `DeleteArtifact` by name.
-    pub async fn delete_artifact(&self, name: &str) -> Result<(), Error> {
+    pub(crate) async fn delete_artifact(&self, name: &str) -> Result<(), Error> {
         let reply = self.call("DeleteArtifact", &self.request(name)).await?;
         require_ok("DeleteArtifact", &reply)
     }

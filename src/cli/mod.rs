@@ -16,10 +16,10 @@ mod collect;
 mod compare;
 mod stack;
 
-pub use collect::CollectArgs;
-pub use compare::CompareArgs;
+pub(crate) use collect::CollectArgs;
+pub(crate) use compare::CompareArgs;
 use stack::STACK_HELP;
-pub use stack::{StackArgs, StackCommand, StackInitArgs};
+pub(crate) use stack::{StackArgs, StackCommand};
 
 /// Parses the process arguments. `--help` and `--version` print and exit 0; a usage
 /// error prints its first line (what is wrong) and where to read more, and exits 2.
@@ -72,7 +72,7 @@ fn usage_line(rendered: &str, command: Option<&str>) -> String {
 }
 
 /// Writes the completion script of `shell` to standard output.
-pub fn write_completions(shell: clap_complete::Shell) {
+pub(crate) fn write_completions(shell: clap_complete::Shell) {
     clap_complete::generate(
         shell,
         &mut Cli::command(),
@@ -84,7 +84,7 @@ pub fn write_completions(shell: clap_complete::Shell) {
 /// The man page of `command` (empty: of `ci-tracing` itself; words for a nested one,
 /// `stack init`) as roff, with its file name in `docs/man/`; `None` for an unknown or
 /// hidden command.
-pub fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
+pub(crate) fn man_page(command: &str) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut cli = Cli::command().disable_help_subcommand(true);
     cli.build();
     let mut chosen = Some(cli);

@@ -15,7 +15,7 @@ use crate::otlp::receive::{self, Bound, Closed, Error, Receiver, Sink, Stats};
 use crate::path_error::IoOnPath;
 
 /// Runs `collect` until SIGTERM or SIGINT.
-pub async fn run(plan: &CollectPlan) -> crate::Result<()> {
+pub(crate) async fn run(plan: &CollectPlan) -> crate::Result<()> {
     crate::signal::graceful();
     let (traces, traces_writer) = open(&plan.output)?;
     let logs = plan.logs.as_deref().map(open).transpose()?;

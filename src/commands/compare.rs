@@ -14,7 +14,7 @@ use crate::trace::compare::{Rules, compare};
 use crate::trace::summarize;
 
 /// Runs `compare`.
-pub fn run(plan: &ComparePlan) -> crate::Result<()> {
+pub(crate) fn run(plan: &ComparePlan) -> crate::Result<()> {
     let base = summarize(&plan.base, false)?;
     let head = summarize(&plan.head, false)?;
     let rules = Rules {

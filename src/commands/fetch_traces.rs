@@ -25,10 +25,10 @@ use crate::path_error::shown_path as display_path;
 use crate::report::job_summary::human_size;
 
 /// The file the spans end up in, whatever the archive called them.
-pub const TRACE_FILE: &str = "trace-data";
+pub(crate) const TRACE_FILE: &str = "trace-data";
 
 /// Runs `fetch-traces`.
-pub async fn run(plan: &FetchPlan) -> crate::Result<()> {
+pub(crate) async fn run(plan: &FetchPlan) -> crate::Result<()> {
     let client = Client::new(&plan.github)?;
     if plan.list {
         let listed = list(&client, &plan.repo, plan.pr, &plan.name, plan.run_id).await?;

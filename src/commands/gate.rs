@@ -13,7 +13,7 @@ use crate::config::{GatePlan, GithubAccess, Repo};
 use crate::log;
 
 /// Runs `gate`.
-pub async fn run(plan: &GatePlan) -> crate::Result<()> {
+pub(crate) async fn run(plan: &GatePlan) -> crate::Result<()> {
     let decision = decide(plan).await?;
     println!("{}", decision.reason);
     outputs::set_outputs(&[("enabled", decision.enabled.to_string())])?;
@@ -21,7 +21,7 @@ pub async fn run(plan: &GatePlan) -> crate::Result<()> {
 }
 
 /// Decides from the event (and, with `--live`, the REST API) whether to trace.
-pub async fn decide(plan: &GatePlan) -> crate::Result<Decision> {
+pub(crate) async fn decide(plan: &GatePlan) -> crate::Result<Decision> {
     if plan.force {
         // The PR number is still useful for the job summary; a broken payload is not.
         let pull_request = Event::from_env()

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 /// Runs `man`.
-pub fn run(command: &str) -> crate::Result<()> {
+pub(crate) fn run(command: &str) -> crate::Result<()> {
     let page = crate::cli::man_page(command).map_err(|err| write_error(&err))?;
     let Some((_, page)) = page else {
         return Err(crate::config::Error::Invalid(format!(

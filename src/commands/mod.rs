@@ -5,13 +5,13 @@
 //! the artifact service, OTLP or the trace file, it lives in that folder, and the
 //! command only decides the order and the messages.
 
-pub mod collect;
-pub mod compare;
-pub mod fetch_traces;
-pub mod gate;
-pub mod man;
-pub mod replay;
-pub mod report;
-pub mod stack;
-pub mod summary;
-pub mod upload;
+pub(crate) mod collect;
+pub(crate) mod compare;
+pub(crate) mod fetch_traces;
+pub(crate) mod gate;
+pub(crate) mod man;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod stack;
+pub(crate) mod summary;
+pub(crate) mod upload;

@@ -34,7 +34,7 @@ use crate::signal;
 use crate::trace::lines;
 
 /// Runs `replay`.
-pub async fn run(plan: &ReplayPlan) -> crate::Result<()> {
+pub(crate) async fn run(plan: &ReplayPlan) -> crate::Result<()> {
     let (input, shown, concurrency) = (&plan.input, &plan.shown, plan.concurrency);
     let grpc = plan.protocol == Protocol::Grpc;
     let encoding = Encoding {

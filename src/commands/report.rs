@@ -17,7 +17,7 @@ use crate::trace::compare::{Rules, compare};
 use crate::trace::{lines, summarize, summarize_reader};
 
 /// Runs `report`.
-pub fn run(plan: &ReportPlan) -> crate::Result<()> {
+pub(crate) fn run(plan: &ReportPlan) -> crate::Result<()> {
     let input = &plan.input;
     let output = plan.output.as_path();
     let shown = output.display().to_string();

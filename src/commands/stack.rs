@@ -8,7 +8,7 @@ use crate::path_error::shown_path;
 use crate::stack::{self, EXPLORE_URL};
 
 /// Runs `stack init`.
-pub fn run(plan: &StackInitPlan) -> crate::Result<()> {
+pub(crate) fn run(plan: &StackInitPlan) -> crate::Result<()> {
     let shown_dir = shown_path(&plan.dir);
     let dir_text = if shown_dir.as_os_str().is_empty() {
         ".".to_owned()

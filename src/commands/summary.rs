@@ -13,7 +13,7 @@ use crate::trace::stats::Summary;
 use crate::trace::summarize;
 
 /// Runs `summary`.
-pub fn run(plan: &SummaryPlan) -> crate::Result<()> {
+pub(crate) fn run(plan: &SummaryPlan) -> crate::Result<()> {
     let with_chart = plan.format == SummaryFormat::Markdown;
     let summary = summarize(&plan.input, with_chart)?;
     let output = match plan.format {

@@ -31,7 +31,7 @@ use crate::trace::budget;
 use crate::trace::stats::Collector;
 
 /// Runs `upload`.
-pub async fn run(args: &UploadPlan) -> crate::Result<()> {
+pub(crate) async fn run(args: &UploadPlan) -> crate::Result<()> {
     let decision = gate::decide(&args.gate).await?;
     if !decision.enabled {
         println!("{}; nothing uploaded", decision.reason);

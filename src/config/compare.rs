@@ -6,7 +6,7 @@ use crate::cli::CompareArgs;
 
 /// `compare`: two inputs (at most one of them standard input), the form and the rules.
 #[derive(Debug)]
-pub struct ComparePlan {
+pub(crate) struct ComparePlan {
     /// The run compared with.
     pub base: Input,
     /// The run under review.
@@ -22,7 +22,7 @@ pub struct ComparePlan {
 }
 
 /// Resolves the flags of `compare` (`format` already resolved).
-pub fn plan(args: &CompareArgs, format: SummaryFormat) -> Result<ComparePlan, Error> {
+pub(crate) fn plan(args: &CompareArgs, format: SummaryFormat) -> Result<ComparePlan, Error> {
     let (base, head) = (
         Input::resolve(Some(&args.base)),
         Input::resolve(Some(&args.head)),

@@ -9,21 +9,21 @@
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
 
-pub mod compare;
-pub mod github;
+pub(crate) mod compare;
+pub(crate) mod github;
 pub mod otlp;
-pub mod plans;
-pub mod repo;
-pub mod target;
+pub(crate) mod plans;
+pub(crate) mod repo;
+pub(crate) mod target;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use reqwest::Url;
 
-pub use compare::ComparePlan;
+pub(crate) use compare::ComparePlan;
 pub use github::GithubAccess;
-pub use plans::{
+pub(crate) use plans::{
     CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,
     SummaryPlan, UploadPlan, WhenNoFiles,
 };
@@ -31,7 +31,7 @@ pub use repo::Repo;
 
 /// Output forms of `summary` and `compare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryFormat {
+pub(crate) enum SummaryFormat {
     /// For a terminal.
     Text,
     /// For a job summary.
@@ -105,13 +105,13 @@ pub enum Error {
     Invalid(String),
 }
 
-pub use crate::env::env_var;
+pub(crate) use crate::env::env_var;
 
 /// A URL as a message may show it: without user, password, query or fragment, which can
 /// hold secrets (`https://user:token@host`, a signed URL's `sig`). A value that does not
 /// parse as a URL is shown whole only when it has no `@`, `?` or `#`; otherwise only up
 /// to its first `:` or `/` (where userinfo could begin).
-pub fn shown_url(value: &str) -> String {
+pub(crate) fn shown_url(value: &str) -> String {
     let value = value.trim();
     if let Ok(mut url) = Url::parse(value) {
         if url.has_host() {
@@ -164,23 +164,23 @@ pub(crate) fn git(args: &[&str]) -> Option<String> {
 
 /// The root of the git checkout around the current directory, else the current directory
 /// (as an empty relative path, so that messages read `.github/tracing/…`).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     git(&["rev-parse", "--show-toplevel"]).map_or_else(PathBuf::new, PathBuf::from)
 }
 
 /// `<repository root>/.github/tracing`, where `fetch-traces` writes.
-pub fn tracing_dir() -> PathBuf {
+pub(crate) fn tracing_dir() -> PathBuf {
     repo_root().join(".github").join("tracing")
 }
 
 /// The trace file a command reads when none is named: `.github/tracing/trace-data`.
-pub fn default_trace_file() -> PathBuf {
+pub(crate) fn default_trace_file() -> PathBuf {
     tracing_dir().join("trace-data")
 }
 
 /// Where a command's input comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
+pub(crate) enum Input {
     /// `-`
     Stdin,
     /// A file.
@@ -189,7 +189,7 @@ pub enum Input {
 
 impl Input {
     /// `FILE` as given, `-` for standard input, or the default trace file.
-    pub fn resolve(file: Option<&Path>) -> Self {
+    pub(crate) fn resolve(file: Option<&Path>) -> Self {
         match file {
             Some(path) if path == Path::new("-") => Input::Stdin,
             Some(path) => Input::Path(path.to_owned()),
@@ -198,7 +198,7 @@ impl Input {
     }
 
     /// How to name this input in messages.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Input::Stdin => "standard input".to_owned(),
             Input::Path(path) => path.display().to_string(),
@@ -208,7 +208,7 @@ impl Input {
 
 /// The test knobs from the environment (see [`crate::tuning`]); unset or unreadable
 /// values keep their defaults.
-pub fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
+pub(crate) fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
     let defaults = crate::tuning::Tuning::default();
     crate::tuning::Tuning {
         retry_scale: env_var("CI_TRACING_RETRY_SCALE")
@@ -228,7 +228,7 @@ pub fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
 }
 
 /// Whether this runs in a GitHub Actions job (`GITHUB_ACTIONS=true`).
-pub fn in_actions() -> bool {
+pub(crate) fn in_actions() -> bool {
     env_var("GITHUB_ACTIONS").as_deref() == Some("true")
 }
 

@@ -30,11 +30,11 @@ use super::{Error, env_var};
 /// The endpoint used when nothing else names one.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:3100/v1/traces";
 /// The gRPC endpoint used when nothing else names one (OTLP's default gRPC port).
-pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+pub(crate) const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 
 /// The OTLP transport and encoding, as `OTEL_EXPORTER_OTLP_PROTOCOL` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// OTLP/gRPC (protobuf over HTTP/2).
     Grpc,
     /// OTLP/HTTP with protobuf bodies.
@@ -45,7 +45,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// The name the OTel environment uses.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Protocol::Grpc => "grpc",
             Protocol::HttpProtobuf => "http/protobuf",
@@ -68,7 +68,7 @@ impl Protocol {
 
 /// The protocol: `--protocol`, `--protobuf` (an alias of `--protocol http/protobuf`),
 /// then the OTLP variables, then `http/json`.
-pub fn resolve_protocol(flag: Option<&str>, protobuf: bool) -> Result<Protocol, Error> {
+pub(crate) fn resolve_protocol(flag: Option<&str>, protobuf: bool) -> Result<Protocol, Error> {
     let flag = flag.map(|v| Protocol::parse("--protocol", v)).transpose()?;
     match (flag, protobuf) {
         (Some(protocol), true) if protocol != Protocol::HttpProtobuf => {
@@ -93,7 +93,7 @@ pub fn resolve_protocol(flag: Option<&str>, protobuf: bool) -> Result<Protocol, 
 }
 
 /// Whether to gzip: `--gzip`, then the OTLP compression variables (`gzip` or `none`).
-pub fn resolve_gzip(flag: bool) -> Result<bool, Error> {
+pub(crate) fn resolve_gzip(flag: bool) -> Result<bool, Error> {
     if flag {
         return Ok(true);
     }
@@ -116,13 +116,13 @@ pub fn resolve_gzip(flag: bool) -> Result<bool, Error> {
 }
 
 /// The time a request may take when nothing says otherwise (the SDKs' default).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest timeout accepted.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// The time one request may take: `--timeout` (seconds, or with a unit: `500ms`,
 /// `30s`), then the OTLP variables (milliseconds), then [`DEFAULT_TIMEOUT`].
-pub fn resolve_timeout(flag: Option<&str>) -> Result<Duration, Error> {
+pub(crate) fn resolve_timeout(flag: Option<&str>) -> Result<Duration, Error> {
     if let Some(value) = flag {
         return parse_timeout("--timeout", value, 1000);
     }
@@ -165,7 +165,7 @@ fn parse_timeout(origin: &str, value: &str, unit_ms: u64) -> Result<Duration, Er
 
 /// The traces endpoint, from the flag or the environment; for gRPC the base URL of the
 /// receiver (gRPC names its service in its own path).
-pub fn resolve_endpoint(flag: Option<&str>, protocol: Protocol) -> Result<Url, Error> {
+pub(crate) fn resolve_endpoint(flag: Option<&str>, protocol: Protocol) -> Result<Url, Error> {
     if let Some(value) = flag {
         return parse_endpoint("--endpoint", value);
     }
@@ -202,7 +202,7 @@ fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, Error> {
 }
 
 /// The endpoint as it may be shown: no user, password or query (they can hold secrets).
-pub fn display_endpoint(url: &Url) -> String {
+pub(crate) fn display_endpoint(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
@@ -213,7 +213,7 @@ pub fn display_endpoint(url: &Url) -> String {
 
 /// Extra request headers from the environment and `--header` flags. Every value is
 /// marked sensitive so that no `Debug` output of the client shows it.
-pub fn resolve_headers(flags: &[String]) -> Result<HeaderMap, Error> {
+pub(crate) fn resolve_headers(flags: &[String]) -> Result<HeaderMap, Error> {
     let mut headers = HeaderMap::new();
     for variable in [
         "OTEL_EXPORTER_OTLP_HEADERS",

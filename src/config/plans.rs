@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-pub use super::SummaryFormat;
+pub(crate) use super::SummaryFormat;
 use super::compare::ComparePlan;
 use super::github::{Api, GithubAccess, resolve_api};
 use super::repo::{Located, Repo};
@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 /// What to run, resolved.
 #[derive(Debug)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// `gate`.
     Gate(GatePlan),
     /// `upload`.
@@ -47,7 +47,7 @@ pub enum Plan {
 
 /// `gate`: the label rule and, with `--live`, where to ask for current labels.
 #[derive(Debug, Clone)]
-pub struct GatePlan {
+pub(crate) struct GatePlan {
     /// The label that turns tracing on.
     pub label: String,
     /// Trace whatever the event.
@@ -59,7 +59,7 @@ pub struct GatePlan {
 
 /// What `upload` does when no file matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenNoFiles {
+pub(crate) enum WhenNoFiles {
     /// Warn and succeed.
     Warn,
     /// Fail the step.
@@ -70,7 +70,7 @@ pub enum WhenNoFiles {
 
 /// `upload`: the gate, the files, the artifact and the runner's runtime values.
 #[derive(Debug)]
-pub struct UploadPlan {
+pub(crate) struct UploadPlan {
     /// The gate that runs first.
     pub gate: GatePlan,
     /// Files, directories or glob patterns.
@@ -106,7 +106,7 @@ pub struct UploadPlan {
 
 /// The HTML report `upload` also uploads.
 #[derive(Debug, Clone)]
-pub struct ReportUpload {
+pub(crate) struct ReportUpload {
     /// The artifact's (and file's) name.
     pub name: String,
     /// Spans past which only the slowest and failing traces are kept.
@@ -115,7 +115,7 @@ pub struct ReportUpload {
 
 /// `fetch-traces`: where from, what, and where to.
 #[derive(Debug)]
-pub struct FetchPlan {
+pub(crate) struct FetchPlan {
     /// The API and token.
     pub github: GithubAccess,
     /// The repository.
@@ -142,7 +142,7 @@ pub struct FetchPlan {
 
 /// `replay`: input, endpoint, headers and how to send.
 #[derive(Debug)]
-pub struct ReplayPlan {
+pub(crate) struct ReplayPlan {
     /// The trace file.
     pub input: Input,
     /// The traces endpoint.
@@ -171,7 +171,7 @@ pub struct ReplayPlan {
 
 /// `summary`.
 #[derive(Debug)]
-pub struct SummaryPlan {
+pub(crate) struct SummaryPlan {
     /// The trace file.
     pub input: Input,
     /// The form.
@@ -180,7 +180,7 @@ pub struct SummaryPlan {
 
 /// `report`.
 #[derive(Debug)]
-pub struct ReportPlan {
+pub(crate) struct ReportPlan {
     /// The trace file.
     pub input: Input,
     /// The HTML file to write.
@@ -197,7 +197,7 @@ pub struct ReportPlan {
 
 /// `stack init`: where the stack's files go.
 #[derive(Debug)]
-pub struct StackInitPlan {
+pub(crate) struct StackInitPlan {
     /// The directory, `<repository root>/.github/tracing` unless `--dir` names one.
     pub dir: PathBuf,
     /// Replace existing files.
@@ -206,7 +206,7 @@ pub struct StackInitPlan {
 
 /// `collect`: where to listen and where to write.
 #[derive(Debug)]
-pub struct CollectPlan {
+pub(crate) struct CollectPlan {
     /// The trace file to append to.
     pub output: PathBuf,
     /// OTLP/HTTP address, `None` when off.
@@ -225,7 +225,7 @@ pub struct CollectPlan {
 
 impl Plan {
     /// Resolves the command line and the environment into the plan of its command.
-    pub fn build(cli: &Cli) -> Result<Self, Error> {
+    pub(crate) fn build(cli: &Cli) -> Result<Self, Error> {
         Ok(match &cli.command {
             Command::Gate(args) => Plan::Gate(gate(args)),
             Command::Upload(args) => Plan::Upload(Box::new(upload(args))),

@@ -135,7 +135,7 @@ impl Repo {
 }
 
 /// `(host, OWNER/NAME)` from a remote URL in https, ssh or scp-like form.
-pub fn repo_from_remote(remote: &str) -> Option<(String, String)> {
+pub(crate) fn repo_from_remote(remote: &str) -> Option<(String, String)> {
     let remote = remote.trim();
     let (authority, path) = if let Some((_, rest)) = remote.split_once("://") {
         // https://host/owner/name(.git), ssh://git@host[:port]/owner/name(.git)

@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 /// Retries of one API request: 5 attempts, 1 s growing to at most 16 s between them,
 /// none starting later than 5 minutes after the first.
-pub const API_RETRIES: Policy = Policy {
+pub(crate) const API_RETRIES: Policy = Policy {
     attempts: 5,
     base: Duration::from_secs(1),
     factor: 2.0,
@@ -40,7 +40,7 @@ const MAX_PAGES: usize = 30;
 
 /// A GitHub REST client for one API base and token.
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     api: Url,
     token: Secret,
@@ -48,7 +48,7 @@ pub struct Client {
 
 impl Client {
     /// A client for the access's API that authenticates with its token.
-    pub fn new(access: &GithubAccess) -> Result<Self, Error> {
+    pub(crate) fn new(access: &GithubAccess) -> Result<Self, Error> {
         let http = crate::http::client_builder()
             .build()
             .map_err(|err| Error::Network {
@@ -63,19 +63,23 @@ impl Client {
     }
 
     /// The underlying HTTP client, for requests that must go out without the token.
-    pub fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// `GET /repos/{o}/{r}/pulls/{n}`.
-    pub async fn pull_request(&self, repo: &Repo, number: u64) -> Result<PullRequest, Error> {
+    pub(crate) async fn pull_request(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> Result<PullRequest, Error> {
         let url = self.repo_url(repo, &format!("pulls/{number}"), &[]);
         self.get_json(url, &format!("pull request #{number} of {repo}"))
             .await
     }
 
     /// `GET /repos/{o}/{r}/pulls/{n}/commits`, every page (oldest first, as GitHub lists).
-    pub async fn pull_request_commits(
+    pub(crate) async fn pull_request_commits(
         &self,
         repo: &Repo,
         number: u64,
@@ -86,7 +90,11 @@ impl Client {
     }
 
     /// `GET /repos/{o}/{r}/actions/runs?head_sha=…`, every page (newest first).
-    pub async fn runs_for_commit(&self, repo: &Repo, sha: &str) -> Result<Vec<WorkflowRun>, Error> {
+    pub(crate) async fn runs_for_commit(
+        &self,
+        repo: &Repo,
+        sha: &str,
+    ) -> Result<Vec<WorkflowRun>, Error> {
         let url = self.repo_url(repo, "actions/runs", &[("head_sha", sha), PER_PAGE]);
         let what = format!(
             "the workflow runs of commit {}",
@@ -96,7 +104,11 @@ impl Client {
     }
 
     /// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`, every page, every name.
-    pub async fn run_artifacts(&self, repo: &Repo, run_id: u64) -> Result<Vec<Artifact>, Error> {
+    pub(crate) async fn run_artifacts(
+        &self,
+        repo: &Repo,
+        run_id: u64,
+    ) -> Result<Vec<Artifact>, Error> {
         let url = self.repo_url(
             repo,
             &format!("actions/runs/{run_id}/artifacts"),
@@ -108,7 +120,11 @@ impl Client {
 
     /// `GET /repos/{o}/{r}/actions/artifacts/{id}/zip`: the short-lived blob URL it
     /// redirects to (a secret: it is signed).
-    pub async fn artifact_zip_location(&self, repo: &Repo, id: u64) -> Result<Secret, Error> {
+    pub(crate) async fn artifact_zip_location(
+        &self,
+        repo: &Repo,
+        id: u64,
+    ) -> Result<Secret, Error> {
         let url = self.repo_url(repo, &format!("actions/artifacts/{id}/zip"), &[]);
         let what = format!("artifact {id}");
         let response = self.send(&url, &what).await?;
@@ -305,7 +321,7 @@ fn next_page(response: &Response, api: &Url, what: &str) -> Result<Option<Url>, 
 }
 
 /// The target of `<…>; rel="next"` in a `Link` header.
-pub fn parse_next_link(link: &str) -> Option<&str> {
+pub(crate) fn parse_next_link(link: &str) -> Option<&str> {
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let is_next = params.split(';').any(|param| {

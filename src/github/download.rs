@@ -39,9 +39,7 @@ const TRANSFER_SLACK: Duration = Duration::from_secs(120);
 
 /// A finished download.
 #[derive(Debug, Clone, Copy)]
-pub struct Downloaded {
-    /// Bytes written.
-    pub size: u64,
+pub(crate) struct Downloaded {
     /// Whether the download host said it is a zip, as `@actions/artifact` tells: a zip
     /// `Content-Type`, a URL path ending in `.zip`, or a `.zip` name in
     /// `Content-Disposition`. (An artifact uploaded as is has none of these.)
@@ -49,7 +47,7 @@ pub struct Downloaded {
 }
 
 /// Downloads `artifact` into `file` (truncated first), verified against its digest.
-pub async fn download(
+pub(crate) async fn download(
     client: &Client,
     repo: &Repo,
     artifact: &Artifact,
@@ -156,7 +154,7 @@ async fn attempt_download(
     }
     out.flush().map_err(io)?;
     let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
-    Ok((Downloaded { size, says_zip }, digest))
+    Ok((Downloaded { says_zip }, digest))
 }
 
 /// Whether the answer calls its body a zip (see [`Downloaded::says_zip`]).

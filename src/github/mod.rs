@@ -9,11 +9,11 @@
 //! origin: never to the blob host an artifact download redirects to, never into a
 //! message.
 
-pub mod client;
-pub mod download;
-pub mod models;
-pub mod select;
-pub mod status;
+pub(crate) mod client;
+pub(crate) mod download;
+pub(crate) mod models;
+pub(crate) mod select;
+pub(crate) mod status;
 
 use crate::exit::{FAILED, USAGE};
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// `GET /repos/{o}/{r}/pulls/{n}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct PullRequest {
+pub(crate) struct PullRequest {
     /// The number.
     pub number: u64,
     /// The head of the branch.
@@ -22,7 +22,7 @@ pub struct PullRequest {
 /// `head` of a pull request.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Head {
+pub(crate) struct Head {
     /// The commit the branch points at.
     pub sha: String,
 }
@@ -30,7 +30,7 @@ pub struct Head {
 /// A label.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Label {
+pub(crate) struct Label {
     /// Its name.
     pub name: String,
 }
@@ -38,7 +38,7 @@ pub struct Label {
 /// `GET /repos/{o}/{r}/actions/runs`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct RunPage {
+pub(crate) struct RunPage {
     /// Runs, newest first.
     pub workflow_runs: Vec<WorkflowRun>,
 }
@@ -46,7 +46,7 @@ pub struct RunPage {
 /// A workflow run.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct WorkflowRun {
+pub(crate) struct WorkflowRun {
     /// Its id.
     pub id: u64,
     /// The workflow's name.
@@ -60,7 +60,7 @@ pub struct WorkflowRun {
 /// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ArtifactPage {
+pub(crate) struct ArtifactPage {
     /// Artifacts, newest first.
     pub artifacts: Vec<Artifact>,
 }
@@ -68,7 +68,7 @@ pub struct ArtifactPage {
 /// An artifact.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// Its id (re-run attempts upload new ones under the same name: highest wins).
     pub id: u64,
     /// Its name.
@@ -88,7 +88,7 @@ pub struct Artifact {
 /// `workflow_run` of an artifact.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct ArtifactRun {
+pub(crate) struct ArtifactRun {
     /// The run id.
     pub id: u64,
     /// The commit it ran on.
@@ -98,7 +98,7 @@ pub struct ArtifactRun {
 /// An item of `GET /repos/{o}/{r}/pulls/{n}/commits` (oldest first).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Commit {
+pub(crate) struct Commit {
     /// The commit id.
     pub sha: String,
 }
@@ -106,13 +106,13 @@ pub struct Commit {
 /// The `message` of an error answer.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// What GitHub says went wrong.
     pub message: String,
 }
 
 /// A page of a list endpoint: the items it holds.
-pub trait Page: serde::de::DeserializeOwned {
+pub(crate) trait Page: serde::de::DeserializeOwned {
     /// The item type.
     type Item;
     /// Takes the items out.
@@ -141,6 +141,6 @@ impl Page for Vec<Commit> {
 }
 
 /// The first 7 characters of a commit id, as GitHub shows them.
-pub fn short_sha(sha: &str) -> &str {
+pub(crate) fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }

@@ -15,7 +15,7 @@ use crate::log;
 
 /// The artifact chosen and where it came from.
 #[derive(Debug)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// The artifact.
     pub artifact: Artifact,
     /// The run that made it.
@@ -33,7 +33,7 @@ struct Seen {
 }
 
 /// Finds the artifact to download for pull request `pr`, or of run `run_id`.
-pub async fn select(
+pub(crate) async fn select(
     client: &Client,
     repo: &Repo,
     pr: Option<u64>,
@@ -151,7 +151,7 @@ async fn search_run(
 /// Whether an artifact named `found` is the one asked for as `wanted`: that name, or
 /// that name with `.json`, `.jsonl` or `.ndjson`, which is what `actions/upload-artifact`
 /// with `archive: false` names a trace file uploaded as is.
-pub fn name_matches(found: &str, wanted: &str) -> bool {
+pub(crate) fn name_matches(found: &str, wanted: &str) -> bool {
     found == wanted
         || found.strip_prefix(wanted).is_some_and(|extension| {
             [".json", ".jsonl", ".ndjson"]
@@ -162,7 +162,7 @@ pub fn name_matches(found: &str, wanted: &str) -> bool {
 
 /// An artifact of the name, and the run that made it, for `--list`.
 #[derive(Debug)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// The run.
     pub run_id: u64,
     /// The run's attempt, when the run listing said.
@@ -175,7 +175,7 @@ pub struct Listed {
 
 /// Every artifact named `name` of run `run_id`, or of every run of every commit of pull
 /// request `pr` (head commit first, then earlier commits newest first).
-pub async fn list(
+pub(crate) async fn list(
     client: &Client,
     repo: &Repo,
     pr: Option<u64>,

@@ -20,7 +20,7 @@ use crate::http::{MAX_RETRY_AFTER, Retry};
 
 /// The error to report if no retry follows, and whether one may.
 #[derive(Debug)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// What to report.
     pub error: Error,
     /// Whether to try again.
@@ -28,7 +28,12 @@ pub struct Verdict {
 }
 
 /// Judges a non-2xx, non-3xx answer to a request for `what`.
-pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str) -> Verdict {
+pub(crate) fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Verdict {
     let message = error_message(body);
     let what = what.to_owned();
     let (error, retry) = match status.as_u16() {

@@ -8,7 +8,7 @@ use crate::http::{Failed, Retry};
 
 /// How a line's body is encoded.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Encoding {
+pub(crate) struct Encoding {
     /// `application/x-protobuf` instead of `application/json`.
     pub protobuf: bool,
     /// `Content-Encoding: gzip`.
@@ -17,7 +17,7 @@ pub struct Encoding {
 
 /// The final result of sending one line.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The receiver answered 2xx; `rejected` spans were refused (partial success).
     Delivered {
         /// Spans the receiver rejected.
@@ -38,7 +38,7 @@ pub enum Outcome {
 
 /// How a line came to fail: what it says about the receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// A final answer about this line (400 bad data, 413 too large, …).
     Final,
     /// Retryable trouble that lasted through every attempt: the receiver is failing.
@@ -53,7 +53,7 @@ pub enum Failure {
 /// refused connection ends the replay at once) and whether the replay is stopping (no
 /// retry starts then).
 #[derive(Debug, Default)]
-pub struct Gate {
+pub(crate) struct Gate {
     /// Some line was answered 2xx.
     pub delivered: AtomicBool,
     /// The replay stops; lines in flight are not tried again.
@@ -62,11 +62,11 @@ pub struct Gate {
 
 /// One attempt's result: delivered, or a failure with its kind, what it says about the
 /// receiver, and the protocol's retry verdict.
-pub type Attempt = Result<Outcome, Failed<(String, Failure)>>;
+pub(crate) type Attempt = Result<Outcome, Failed<(String, Failure)>>;
 
 /// A failed attempt: retried as `transient` says when `how` is retryable trouble and
 /// the replay is not stopping.
-pub fn verdict(
+pub(crate) fn verdict(
     kind: &str,
     reason: String,
     how: Failure,

@@ -17,11 +17,11 @@ use crate::config::Input;
 
 /// The file name used for failed lines read from standard input (in the current
 /// directory).
-pub const STDIN_FAILED: &str = "replay.failed";
+pub(crate) const STDIN_FAILED: &str = "replay.failed";
 
 /// Where the failed lines of `input` go: `<FILE>.failed`, or `./replay.failed` for
 /// standard input.
-pub fn path_for(input: &Input) -> PathBuf {
+pub(crate) fn path_for(input: &Input) -> PathBuf {
     match input {
         Input::Stdin => PathBuf::from(STDIN_FAILED),
         Input::Path(path) => {
@@ -34,7 +34,7 @@ pub fn path_for(input: &Input) -> PathBuf {
 
 /// A `.failed` file being written.
 #[derive(Debug)]
-pub struct FailedLines {
+pub(crate) struct FailedLines {
     target: PathBuf,
     temp: Option<BufWriter<NamedTempFile>>,
     lines: u64,
@@ -43,7 +43,7 @@ pub struct FailedLines {
 
 /// What [`FailedLines::finish`] did.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     /// The file written.
     pub path: PathBuf,
     /// Lines in it.
@@ -54,7 +54,7 @@ pub struct Written {
 
 impl FailedLines {
     /// Nothing is created until the first line fails.
-    pub fn new(target: PathBuf) -> Self {
+    pub(crate) fn new(target: PathBuf) -> Self {
         Self {
             target,
             temp: None,
@@ -64,13 +64,13 @@ impl FailedLines {
     }
 
     /// The final path.
-    pub fn target(&self) -> &Path {
+    pub(crate) fn target(&self) -> &Path {
         &self.target
     }
 
     /// Appends one line (a newline is added). The first error is kept for
     /// [`finish`](Self::finish); later lines are then only counted.
-    pub fn push(&mut self, line: &[u8]) {
+    pub(crate) fn push(&mut self, line: &[u8]) {
         self.lines += 1;
         if self.error.is_some() {
             return;
@@ -91,7 +91,7 @@ impl FailedLines {
     }
 
     /// Renames the temporary file into place; `None` when no line failed.
-    pub fn finish(self) -> io::Result<Option<Written>> {
+    pub(crate) fn finish(self) -> io::Result<Option<Written>> {
         if let Some(err) = self.error {
             return Err(err);
         }

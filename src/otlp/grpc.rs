@@ -37,7 +37,7 @@ const MAX_ANSWER: usize = 1 << 20;
 
 /// Sends lines to one gRPC receiver.
 #[derive(Debug)]
-pub struct Sender {
+pub(crate) struct Sender {
     channel: Channel,
     metadata: MetadataMap,
     gzip: bool,
@@ -47,7 +47,7 @@ pub struct Sender {
 impl Sender {
     /// A client of the receiver at `url` (http: plain HTTP/2, https: TLS with the
     /// web's root certificates). It connects at the first call.
-    pub fn new(
+    pub(crate) fn new(
         url: &Url,
         headers: HeaderMap,
         gzip: bool,
@@ -69,7 +69,7 @@ impl Sender {
     }
 
     /// One call: delivered, or a failure with the protocol's verdict.
-    pub async fn attempt(&self, body: Bytes, gate: &Gate) -> Attempt {
+    pub(crate) async fn attempt(&self, body: Bytes, gate: &Gate) -> Attempt {
         let mut client = tonic::client::Grpc::new(self.channel.clone())
             .accept_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(MAX_ANSWER);
@@ -201,7 +201,7 @@ struct RpcStatus {
 mod prost_types_any {
     /// `google.protobuf.Any`.
     #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Any {
+    pub(super) struct Any {
         /// The type's URL.
         #[prost(string, tag = "1")]
         pub type_url: String,
@@ -212,7 +212,7 @@ mod prost_types_any {
 
     /// `google.rpc.RetryInfo`.
     #[derive(Clone, PartialEq, prost::Message)]
-    pub struct RetryInfo {
+    pub(super) struct RetryInfo {
         /// How long to wait.
         #[prost(message, optional, tag = "1")]
         pub retry_delay: Option<Duration>,
@@ -220,7 +220,7 @@ mod prost_types_any {
 
     /// `google.protobuf.Duration`.
     #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Duration {
+    pub(super) struct Duration {
         /// Seconds.
         #[prost(int64, tag = "1")]
         pub seconds: i64,

@@ -25,7 +25,7 @@ const MAX_ANSWER: usize = 1 << 20;
 
 /// Sends lines to one endpoint.
 #[derive(Debug)]
-pub struct Sender {
+pub(crate) struct Sender {
     client: Client,
     url: Url,
     headers: HeaderMap,
@@ -36,7 +36,7 @@ pub struct Sender {
 impl Sender {
     /// A client that keeps up to `concurrency` connections alive and gives each request
     /// `timeout` to be answered.
-    pub fn new(
+    pub(crate) fn new(
         url: Url,
         mut headers: HeaderMap,
         encoding: Encoding,
@@ -66,7 +66,7 @@ impl Sender {
     }
 
     /// One POST: delivered, or a failure with the protocol's verdict.
-    pub async fn attempt(&self, body: Bytes, gate: &Gate) -> Attempt {
+    pub(crate) async fn attempt(&self, body: Bytes, gate: &Gate) -> Attempt {
         let request = self
             .client
             .post(self.url.clone())

@@ -7,16 +7,16 @@
 //! folder only speaks the protocol. Lines can be many megabytes, files many gigabytes:
 //! everything here streams one line at a time and never rewrites the input file.
 
-pub mod attempt;
-pub mod failed;
-pub mod grpc;
-pub mod http;
-pub mod pipeline;
-pub mod protobuf;
+pub(crate) mod attempt;
+pub(crate) mod failed;
+pub(crate) mod grpc;
+pub(crate) mod http;
+pub(crate) mod pipeline;
+pub(crate) mod protobuf;
 pub mod receive;
-pub mod response;
-pub mod rewrite;
-pub mod send;
+pub(crate) mod response;
+pub(crate) mod rewrite;
+pub(crate) mod send;
 pub mod transcode;
 
 /// Why a replay did not deliver everything.

@@ -39,7 +39,7 @@ const WARNINGS_SHOWN: u64 = 10;
 
 /// Why a replay stopped before the end of its input.
 #[derive(Debug, Clone)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// `--strict` and an invalid line.
     Invalid {
         /// Its number.
@@ -62,7 +62,7 @@ pub enum Stop {
 
 /// Counts of a replay; every line lands in exactly one of the line counters.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Non-blank lines read.
     pub lines: AtomicU64,
     /// Lines answered with 2xx (including partial successes).
@@ -82,7 +82,7 @@ pub struct Tally {
 }
 
 /// What every task shares.
-pub struct Context {
+pub(crate) struct Context {
     /// The client.
     pub sender: Sender,
     /// Body encoding.
@@ -125,7 +125,7 @@ struct Job {
 
 impl Context {
     /// Shared state for one replay.
-    pub fn new(
+    pub(crate) fn new(
         sender: Sender,
         encoding: Encoding,
         failed: FailedLines,
@@ -154,7 +154,7 @@ impl Context {
 
     /// Stops reading on; unless the stop is `--strict`'s, lines in flight are not
     /// tried again either.
-    pub fn stop_with(&self, stop: Stop) {
+    pub(crate) fn stop_with(&self, stop: Stop) {
         if !matches!(stop, Stop::Invalid { .. }) {
             self.gate.stopping.store(true, Relaxed);
         }
@@ -218,7 +218,7 @@ impl Context {
 
 /// Reads every line, checks it and starts its request; runs on a blocking thread.
 /// Returns when every line is read and handed on (requests may still be in flight).
-pub fn dispatch(
+pub(crate) fn dispatch(
     reader: impl BufRead,
     context: &Arc<Context>,
     handle: &Handle,

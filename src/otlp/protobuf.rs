@@ -13,7 +13,7 @@ use base64::Engine as _;
 
 /// What a field holds and how it goes on the wire.
 #[derive(Debug, Clone, Copy)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A message with these fields.
     Message(&'static [Field]),
     /// `AnyValue`, which contains itself (through arrays and lists): a table cannot
@@ -35,9 +35,7 @@ pub enum Kind {
     Enum,
     /// `fixed32`.
     Fixed32,
-    /// `fixed64`.
-    Fixed64,
-    /// A span's or event's time: `Fixed64`, moved by `--shift-to-now`.
+    /// A span's or event's time: a `fixed64`, moved by `--shift-to-now`.
     Time,
     /// `double`.
     Double,
@@ -45,7 +43,7 @@ pub enum Kind {
 
 /// One field of a message.
 #[derive(Debug)]
-pub struct Field {
+pub(crate) struct Field {
     /// The name in OTLP/JSON.
     pub json: &'static str,
     /// The protobuf field number.
@@ -90,7 +88,7 @@ const fn oneof(json: &'static str, number: u32, kind: Kind) -> Field {
 
 // opentelemetry/proto/collector/trace/v1/trace_service.proto
 /// `ExportTraceServiceRequest`.
-pub const REQUEST: &[Field] = &[repeated("resourceSpans", 1, Kind::Message(RESOURCE_SPANS))];
+pub(crate) const REQUEST: &[Field] = &[repeated("resourceSpans", 1, Kind::Message(RESOURCE_SPANS))];
 // opentelemetry/proto/trace/v1/trace.proto
 const RESOURCE_SPANS: &[Field] = &[
     field("resource", 1, Kind::Message(RESOURCE)),
@@ -166,7 +164,7 @@ const KEY_VALUE: &[Field] = &[
     field("value", 2, Kind::AnyValue),
 ];
 /// `AnyValue`.
-pub const ANY_VALUE: &[Field] = &[
+pub(crate) const ANY_VALUE: &[Field] = &[
     oneof("stringValue", 1, Kind::String),
     oneof("boolValue", 2, Kind::Bool),
     oneof("intValue", 3, Kind::Int64),
@@ -181,12 +179,12 @@ const KEY_VALUE_LIST: &[Field] = &[repeated("values", 1, Kind::Message(KEY_VALUE
 const VARINT: u32 = 0;
 const I64: u32 = 1;
 /// The wire type of strings, bytes and messages.
-pub const LEN: u32 = 2;
+pub(crate) const LEN: u32 = 2;
 const I32: u32 = 5;
 
 /// A JSON scalar as the parser gave it.
 #[derive(Debug, Clone, Copy)]
-pub enum Scalar<'a> {
+pub(crate) enum Scalar<'a> {
     /// `true` or `false`.
     Bool(bool),
     /// An integer.
@@ -209,7 +207,7 @@ impl std::fmt::Display for Scalar<'_> {
 }
 
 /// Writes a boolean or numeric field; `shift` moves a [`Kind::Time`].
-pub fn number_field(
+pub(crate) fn number_field(
     out: &mut Vec<u8>,
     field: &Field,
     value: Scalar<'_>,
@@ -244,11 +242,6 @@ pub fn number_field(
             let number = integer(value).and_then(|v| u32::try_from(v).ok());
             let number = number.ok_or_else(|| bad("an unsigned 32-bit integer"))?;
             (I32, u64::from(number), number == 0)
-        }
-        Kind::Fixed64 => {
-            let number = integer(value).and_then(|v| u64::try_from(v).ok());
-            let number = number.ok_or_else(|| bad("an unsigned 64-bit integer"))?;
-            (I64, number, number == 0)
         }
         Kind::Time => {
             let number = integer(value).and_then(|v| u64::try_from(v).ok());
@@ -310,7 +303,7 @@ fn double(value: Scalar<'_>) -> Option<f64> {
 }
 
 /// Standard or URL-safe base64, padded or not, as proto3 JSON parsers accept.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
@@ -323,7 +316,7 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Writes a length-delimited field; an empty one only when `always`.
-pub fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
+pub(crate) fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
     if !bytes.is_empty() || always {
         tag(out, number, LEN);
         varint(out, bytes.len() as u64);
@@ -332,7 +325,7 @@ pub fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8], always: bool) {
 }
 
 /// A field's key.
-pub fn tag(out: &mut Vec<u8>, number: u32, wire_type: u32) {
+pub(crate) fn tag(out: &mut Vec<u8>, number: u32, wire_type: u32) {
     varint(out, u64::from((number << 3) | wire_type));
 }
 
@@ -347,7 +340,7 @@ fn varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// Inserts the length of `out[start..]` before it (a nested message just written).
-pub fn prefix_length(out: &mut Vec<u8>, start: usize) {
+pub(crate) fn prefix_length(out: &mut Vec<u8>, start: usize) {
     let mut length = Vec::with_capacity(5);
     varint(&mut length, (out.len() - start) as u64);
     out.splice(start..start, length);

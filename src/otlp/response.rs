@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// What a 2xx answer says.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Success {
+pub(crate) struct Success {
     /// `partialSuccess.rejectedSpans` (0 when absent).
     pub rejected_spans: u64,
     /// `partialSuccess.errorMessage`, when not empty.
@@ -19,7 +19,7 @@ pub struct Success {
 }
 
 /// Reads the body of a 2xx answer; an empty or unreadable body is a full success.
-pub fn success(content_type: &str, body: &[u8], sent_protobuf: bool) -> Success {
+pub(crate) fn success(content_type: &str, body: &[u8], sent_protobuf: bool) -> Success {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Success::default();
     }
@@ -54,7 +54,11 @@ pub fn success(content_type: &str, body: &[u8], sent_protobuf: bool) -> Success 
 }
 
 /// The message of a failure answer (`Status.message`, a JSON `message`, or the text).
-pub fn failure_message(content_type: &str, body: &[u8], sent_protobuf: bool) -> Option<String> {
+pub(crate) fn failure_message(
+    content_type: &str,
+    body: &[u8],
+    sent_protobuf: bool,
+) -> Option<String> {
     let message = if is_protobuf(content_type, sent_protobuf) {
         fields(body)
             .find(|(number, _)| *number == 2)

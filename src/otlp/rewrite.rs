@@ -24,7 +24,7 @@ use crate::trace::model;
 
 /// Renames `instrumentationLibrarySpans` to `scopeSpans` and `instrumentationLibrary`
 /// to `scope` in every resource; returns whether anything changed.
-pub fn convert_legacy(request: &mut Value) -> bool {
+pub(crate) fn convert_legacy(request: &mut Value) -> bool {
     let mut changed = false;
     for resource in resource_spans(request) {
         let Some(Value::Array(legacy)) = resource.remove("instrumentationLibrarySpans") else {
@@ -50,7 +50,7 @@ pub fn convert_legacy(request: &mut Value) -> bool {
 }
 
 /// Adds `offset` nanoseconds to every span start/end time and event time.
-pub fn shift(request: &mut Value, offset: i128) -> Result<(), String> {
+pub(crate) fn shift(request: &mut Value, offset: i128) -> Result<(), String> {
     for resource in resource_spans(request) {
         let Some(Value::Array(scopes)) = resource.get_mut("scopeSpans") else {
             continue;
@@ -104,7 +104,7 @@ fn shift_field(object: &mut Map<String, Value>, name: &str, offset: i128) -> Res
 
 /// `nanos` moved by `offset`; 0 (unset) stays 0, and a result outside OTLP's range is
 /// an error naming the field, never clamped.
-pub fn shifted(name: &str, nanos: u64, offset: i128) -> Result<u64, String> {
+pub(crate) fn shifted(name: &str, nanos: u64, offset: i128) -> Result<u64, String> {
     if nanos == 0 {
         return Ok(0);
     }
@@ -124,7 +124,7 @@ const TIME_KEYS: [&[u8]; 3] = [b"startTimeUnixNano", b"endTimeUnixNano", b"timeU
 /// The line with every span start/end time and event time moved by `offset`
 /// nanoseconds and written as a decimal string, as OTLP/JSON writes 64-bit integers;
 /// every other byte as it was. `line` must be valid JSON (the replay checked it).
-pub fn shift_json(line: &[u8], offset: i128) -> Result<Vec<u8>, String> {
+pub(crate) fn shift_json(line: &[u8], offset: i128) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(line.len() + line.len() / 16 + 64);
     let mut at = 0;
     while let Some(found) = memchr::memchr(b'"', &line[at..]) {
@@ -211,13 +211,13 @@ fn now_nanos() -> i128 {
 const FUTURE_SLACK_NANOS: i128 = 24 * 3600 * 1_000_000_000;
 
 /// The offset that moves `latest_end` to now.
-pub fn offset_to_now(latest_end: u64) -> i128 {
+pub(crate) fn offset_to_now(latest_end: u64) -> i128 {
     now_nanos() - i128::from(latest_end)
 }
 
 /// The latest plausible span end time of a file's valid lines (a first pass for the
 /// shift): end times more than a day after now are left out.
-pub fn latest_end(reader: impl BufRead) -> std::io::Result<Option<u64>> {
+pub(crate) fn latest_end(reader: impl BufRead) -> std::io::Result<Option<u64>> {
     latest_end_before(reader, now_nanos() + FUTURE_SLACK_NANOS)
 }
 

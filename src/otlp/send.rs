@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-pub use super::attempt::{Attempt, Encoding, Failure, Gate, Outcome};
+pub(crate) use super::attempt::{Attempt, Encoding, Failure, Gate, Outcome};
 use super::{grpc, http};
 use crate::http::Policy;
 use crate::log;
@@ -28,7 +28,7 @@ const RETRIES: Policy = Policy {
 
 /// Sends lines to one receiver, over OTLP/HTTP or OTLP/gRPC.
 #[derive(Debug)]
-pub enum Sender {
+pub(crate) enum Sender {
     /// One POST per line.
     Http(http::Sender),
     /// One `TraceService/Export` call per line.
@@ -37,7 +37,7 @@ pub enum Sender {
 
 impl Sender {
     /// Sends one line's body until it is delivered or fails for good.
-    pub async fn send(&self, line_no: u64, body: Bytes, gate: &Gate) -> Outcome {
+    pub(crate) async fn send(&self, line_no: u64, body: Bytes, gate: &Gate) -> Outcome {
         let started = Instant::now();
         let what = format!("line {line_no}");
         let result = RETRIES

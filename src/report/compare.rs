@@ -17,10 +17,10 @@ use crate::trace::compare::{Comparison, Flag, Row, Side, Totals};
 
 /// The version of the JSON shape: raised when a key is removed, renamed or changes
 /// meaning; adding keys does not raise it.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 /// Rows `compare --format text|markdown` lists at most (flagged ones first); the JSON
 /// has them all.
-pub const MAX_ROWS: usize = 50;
+pub(crate) const MAX_ROWS: usize = 50;
 const NAME_WIDTH: usize = 48;
 const FLAGS: [Flag; 5] = [
     Flag::NewErrors,
@@ -31,7 +31,7 @@ const FLAGS: [Flag; 5] = [
 ];
 
 /// `+104%`, `-50%`, `+0%`.
-pub fn change(relative: f64) -> String {
+pub(crate) fn change(relative: f64) -> String {
     format!("{:+.0}%", relative * 100.0)
 }
 
@@ -147,7 +147,7 @@ fn totals_rows(c: &Comparison) -> Vec<(&'static str, String, String)> {
 }
 
 /// The comparison for a terminal (what `compare` prints by default).
-pub fn text(c: &Comparison) -> String {
+pub(crate) fn text(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  base  {}", clean(&c.base.input, 200));
     let _ = writeln!(out, "  head  {}", clean(&c.head.input, 200));
@@ -203,7 +203,7 @@ fn more(out: &mut String, c: &Comparison, shown: usize) {
 /// The comparison as markdown without a heading: a verdict line, the totals of both
 /// sides, and a table of the first `max_rows` rows, flagged first. `upload` puts it
 /// under "Compared with run N"; `compare --format markdown` under its own heading.
-pub fn markdown(comparison: &Comparison, max_rows: usize) -> String {
+pub(crate) fn markdown(comparison: &Comparison, max_rows: usize) -> String {
     let c = comparison;
     let mut out = String::new();
     let verdict = verdict(c);
@@ -234,7 +234,7 @@ pub fn markdown(comparison: &Comparison, max_rows: usize) -> String {
 }
 
 /// What `compare --format markdown` prints: a heading, then [`markdown`].
-pub fn markdown_document(c: &Comparison) -> String {
+pub(crate) fn markdown_document(c: &Comparison) -> String {
     format!(
         "### Traces compared: {} against {}\n\n{}",
         escape(&c.head.input),
@@ -348,7 +348,7 @@ fn names(c: &Comparison, flag: Flag) -> Vec<NameJson<'_>> {
 }
 
 /// The comparison as one pretty-printed JSON document (with a final newline).
-pub fn json(c: &Comparison) -> String {
+pub(crate) fn json(c: &Comparison) -> String {
     let count = |flag| c.with_flag(flag).count();
     let document = Document {
         schema: SCHEMA,

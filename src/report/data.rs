@@ -124,7 +124,7 @@ type SpanEntry<'a> = (
 
 /// Writes `bytes` so that they cannot close or confuse an HTML `<script>` element;
 /// gives the number of bytes written.
-pub fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<u64> {
+pub(crate) fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<u64> {
     let mut start = 0;
     let mut i = 0;
     let mut written = 0;
@@ -153,7 +153,7 @@ pub fn write_script_safe(out: &mut impl Write, bytes: &[u8]) -> io::Result<u64> 
 
 /// What a [`DataWriter`] wrote.
 #[derive(Debug, Default)]
-pub struct Written {
+pub(crate) struct Written {
     /// The counts of every line read (with `traces` filled).
     pub counts: Counts,
     /// Spans written.
@@ -167,7 +167,7 @@ pub struct Written {
 /// Streams the spans of trace files as the elements of one JSON array: all of them, or
 /// those of the traces kept (see `crate::trace::budget`), until the data reaches
 /// `max_bytes`.
-pub struct DataWriter<'k> {
+pub(crate) struct DataWriter<'k> {
     resources: HashMap<u64, u32>,
     next_resource: u32,
     entry: Vec<u8>,
@@ -182,7 +182,7 @@ pub struct DataWriter<'k> {
 impl<'k> DataWriter<'k> {
     /// A writer of the spans of `keep` (all: `None`) up to `max_bytes`; writes the
     /// array's start to `out`.
-    pub fn start(
+    pub(crate) fn start(
         keep: Option<&'k rustc_hash::FxHashSet<u128>>,
         max_bytes: u64,
         out: &mut impl Write,
@@ -203,14 +203,15 @@ impl<'k> DataWriter<'k> {
 
     /// Reads every line of `reader` and writes its spans to `out` (already inside the
     /// script element); returns the counts (with `traces` filled).
-    pub fn write_all(reader: impl BufRead, out: &mut impl Write) -> io::Result<Counts> {
+    #[cfg(test)]
+    pub(crate) fn write_all(reader: impl BufRead, out: &mut impl Write) -> io::Result<Counts> {
         let mut writer = DataWriter::start(None, u64::MAX, out)?;
         writer.add(reader, out)?;
         Ok(writer.finish(out)?.counts)
     }
 
     /// Reads every line of `reader` and writes the spans wanted to `out`.
-    pub fn add(&mut self, reader: impl BufRead, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn add(&mut self, reader: impl BufRead, out: &mut impl Write) -> io::Result<()> {
         let mut lines = Lines::new(reader);
         loop {
             let next = lines.line_no() + 1;
@@ -234,7 +235,7 @@ impl<'k> DataWriter<'k> {
     }
 
     /// Ends the array; what was written.
-    pub fn finish(self, out: &mut impl Write) -> io::Result<Written> {
+    pub(crate) fn finish(self, out: &mut impl Write) -> io::Result<Written> {
         out.write_all(b"]")?;
         Ok(self.written)
     }

@@ -6,7 +6,7 @@ use crate::trace::stats::Summary;
 
 /// The overview both summaries open with, as (label, value) pairs; values hold names
 /// from the file and must be escaped by the caller.
-pub fn facts(summary: &Summary) -> Vec<(&'static str, String)> {
+pub(crate) fn facts(summary: &Summary) -> Vec<(&'static str, String)> {
     let c = &summary.counts;
     let mut facts = vec![
         ("File", summary.input.clone()),
@@ -47,7 +47,7 @@ pub fn facts(summary: &Summary) -> Vec<(&'static str, String)> {
 }
 
 /// `1.23 s`, `45.6 ms`, `789 µs`, `12 ns`: three significant digits at most.
-pub fn duration(nanos: u64) -> String {
+pub(crate) fn duration(nanos: u64) -> String {
     const UNITS: [(u64, &str); 4] = [
         (3_600_000_000_000, "h"),
         (60_000_000_000, "min"),
@@ -85,7 +85,7 @@ fn significant(nanos: u64, scale: u64) -> String {
 }
 
 /// `2026-11-18T00:53:20.123Z` for a time in ns since the Unix epoch (milliseconds shown).
-pub fn timestamp(unix_nanos: u64) -> String {
+pub(crate) fn timestamp(unix_nanos: u64) -> String {
     crate::time::rfc3339_millis(unix_nanos)
 }
 

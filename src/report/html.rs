@@ -18,7 +18,7 @@ const TEMPLATE: &str = include_str!("assets/report.html");
 const STYLE: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
 /// Spans past which the page gets slow to open (it holds every span in memory).
-pub const LARGE: u64 = 500_000;
+pub(crate) const LARGE: u64 = 500_000;
 
 /// What the page shows about the file besides its spans.
 #[derive(Serialize)]
@@ -81,16 +81,16 @@ fn compared(c: &Comparison) -> Compared<'_> {
 /// The largest page `upload` makes (GitHub previews an HTML artifact in the browser;
 /// past 64 MiB a browser struggles and the artifact viewer may refuse it). The data
 /// stops growing [`PAGE_MARGIN`] below it.
-pub const MAX_PAGE_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_PAGE_BYTES: u64 = 64 << 20;
 /// Room kept below [`MAX_PAGE_BYTES`] for the template, style, script and facts.
 const PAGE_MARGIN: u64 = 2 << 20;
 /// The most data a page of [`MAX_PAGE_BYTES`] holds.
-pub const MAX_DATA_BYTES: u64 =
+pub(crate) const MAX_DATA_BYTES: u64 =
     MAX_PAGE_BYTES - PAGE_MARGIN - (TEMPLATE.len() + STYLE.len() + SCRIPT.len()) as u64;
 
 /// Writes the whole page: the template with the style, the spans, the facts about the
 /// file (and, with `compared`, each span name's change against a base), and the script.
-pub fn write_page(
+pub(crate) fn write_page(
     reader: impl std::io::BufRead,
     out: &mut impl Write,
     input: &str,
@@ -105,7 +105,7 @@ pub fn write_page(
 /// Writes the page of the spans `fill` hands to the [`DataWriter`]: those of the
 /// traces in `keep` (all: `None`), in at most `max_bytes` of page; says on the page
 /// what was left out.
-pub fn write_page_with<W: Write>(
+pub(crate) fn write_page_with<W: Write>(
     out: &mut W,
     input: &str,
     keep: Option<&Keep>,

@@ -11,7 +11,7 @@ use crate::artifact::pipeline::Archived;
 
 /// A finished upload.
 #[derive(Debug)]
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     /// Artifact name.
     pub name: String,
     /// Artifact id from `FinalizeArtifact`.
@@ -30,7 +30,7 @@ pub struct Uploaded {
 
 /// The HTML report artifact of an upload.
 #[derive(Debug, Clone)]
-pub struct ReportArtifact {
+pub(crate) struct ReportArtifact {
     /// Artifact (and file) name.
     pub name: String,
     /// Artifact id from `FinalizeArtifact`.
@@ -44,7 +44,7 @@ pub struct ReportArtifact {
 }
 
 /// The step outputs (`GITHUB_OUTPUT`) of an upload.
-pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
+pub(crate) fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
     let mut outputs = vec![("artifact-id", uploaded.id.to_string())];
     if let Some(url) = &uploaded.url {
         outputs.push(("artifact-url", url.clone()));
@@ -64,7 +64,7 @@ pub fn outputs(uploaded: &Uploaded) -> Vec<(&'static str, String)> {
 }
 
 /// The job summary; `extra` (markdown, may be empty) is appended as its own section.
-pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
+pub(crate) fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
     let archived = &uploaded.archived;
     let mut md = String::new();
     // First, one click to the waterfall: GitHub opens the HTML artifact in the browser.
@@ -132,7 +132,7 @@ pub fn job_summary(uploaded: &Uploaded, extra: &str) -> String {
 }
 
 /// `1.5 MiB`-style sizes.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");

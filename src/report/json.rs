@@ -11,7 +11,7 @@ use super::fmt::timestamp;
 use crate::trace::stats::{NameSummary, Summary, TraceSummary};
 
 /// The version of the JSON shape.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -109,7 +109,7 @@ fn span_name(n: &NameSummary) -> SpanName<'_> {
 }
 
 /// The summary as one pretty-printed JSON document (with a final newline).
-pub fn render(summary: &Summary) -> String {
+pub(crate) fn render(summary: &Summary) -> String {
     let c = &summary.counts;
     let document = Document {
         schema: SCHEMA,

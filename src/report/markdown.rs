@@ -13,7 +13,7 @@ use super::text::top_names;
 use crate::trace::stats::{NameSummary, SpanTiming, Summary};
 
 /// Spans drawn in the chart at most (GitHub renders larger charts too small to read).
-pub const GANTT_SPANS: usize = 50;
+pub(crate) const GANTT_SPANS: usize = 50;
 const NAME_CHARS: usize = 80;
 /// The shortest bar drawn, as a fraction of the chart (1/`MIN_BAR`): about 10 pixels
 /// of GitHub's chart width.
@@ -39,7 +39,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The summary as markdown (what `summary --format markdown` prints).
-pub fn render(summary: &Summary) -> String {
+pub(crate) fn render(summary: &Summary) -> String {
     let c = &summary.counts;
     let mut out = String::new();
     let _ = writeln!(
@@ -140,7 +140,7 @@ pub fn job_summary_markdown(summary: &Summary) -> String {
 }
 
 /// Text safe as a Mermaid gantt task or section name.
-pub fn mermaid_text(text: &str) -> String {
+pub(crate) fn mermaid_text(text: &str) -> String {
     const KEYWORDS: [&str; 14] = [
         "title",
         "section",
@@ -188,7 +188,7 @@ pub fn mermaid_text(text: &str) -> String {
 /// trace, times in milliseconds from the trace's start: one section per service (in
 /// the order services first appear), spans in start order within it, and every bar at
 /// least [`MIN_BAR`] of the chart long, so that a span of no length is still seen.
-pub fn gantt(spans: &[SpanTiming]) -> String {
+pub(crate) fn gantt(spans: &[SpanTiming]) -> String {
     let mut chosen: Vec<&SpanTiming> = spans.iter().collect();
     chosen.sort_by_key(|s| std::cmp::Reverse(s.end.saturating_sub(s.start)));
     chosen.truncate(GANTT_SPANS);

@@ -7,14 +7,14 @@
 //! Both treat every name and attribute in the file as untrusted text. Neither ever
 //! loads a whole file into memory or writes over a user's file without `--force`.
 
-pub mod compare;
-pub mod data;
-pub mod fmt;
-pub mod html;
-pub mod job_summary;
-pub mod json;
+pub(crate) mod compare;
+pub(crate) mod data;
+pub(crate) mod fmt;
+pub(crate) mod html;
+pub(crate) mod job_summary;
+pub(crate) mod json;
 pub mod markdown;
-pub mod text;
+pub(crate) mod text;
 
 pub use markdown::job_summary_markdown;
 

@@ -10,13 +10,13 @@ use super::fmt::{duration, facts};
 use crate::trace::stats::{NameSummary, Summary};
 
 /// Span names listed by total duration.
-pub const TOP_BY_TOTAL: usize = 15;
+pub(crate) const TOP_BY_TOTAL: usize = 15;
 /// Span names listed by p95.
-pub const TOP_BY_P95: usize = 10;
+pub(crate) const TOP_BY_P95: usize = 10;
 const NAME_WIDTH: usize = 48;
 
 /// A name safe to print: no control characters, at most `width` characters.
-pub fn clean(name: &str, width: usize) -> String {
+pub(crate) fn clean(name: &str, width: usize) -> String {
     let mut out: String = name
         .chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
@@ -30,7 +30,7 @@ pub fn clean(name: &str, width: usize) -> String {
 }
 
 /// Rows as columns padded to their widest cell (numbers right-aligned).
-pub fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let numeric: Vec<bool> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -41,7 +41,12 @@ pub fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
 }
 
 /// [`table`] with the right-aligned columns chosen by the caller.
-pub fn aligned_table(out: &mut String, header: &[&str], rows: &[Vec<String>], numeric: &[bool]) {
+pub(crate) fn aligned_table(
+    out: &mut String,
+    header: &[&str],
+    rows: &[Vec<String>],
+    numeric: &[bool],
+) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -68,7 +73,7 @@ pub fn aligned_table(out: &mut String, header: &[&str], rows: &[Vec<String>], nu
 }
 
 /// The whole summary as text.
-pub fn render(summary: &Summary) -> String {
+pub(crate) fn render(summary: &Summary) -> String {
     let mut out = String::new();
     for (label, value) in facts(summary) {
         let _ = writeln!(out, "  {:<17} {}", label.to_lowercase(), clean(&value, 200));
@@ -151,7 +156,7 @@ fn name_rows(names: &[&NameSummary]) -> Vec<Vec<String>> {
 }
 
 /// The span names with the largest total, and those with the largest p95.
-pub fn top_names(summary: &Summary) -> (Vec<&NameSummary>, Vec<&NameSummary>) {
+pub(crate) fn top_names(summary: &Summary) -> (Vec<&NameSummary>, Vec<&NameSummary>) {
     let by_total: Vec<&NameSummary> = summary.span_names.iter().take(TOP_BY_TOTAL).collect();
     let mut by_p95: Vec<&NameSummary> = summary.span_names.iter().collect();
     by_p95.sort_by(|a, b| b.p95.cmp(&a.p95).then(b.total.cmp(&a.total)));

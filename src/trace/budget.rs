@@ -15,7 +15,7 @@ use super::stats::Collector;
 
 /// The traces a budgeted report keeps, and what it leaves out.
 #[derive(Debug, Clone, Default)]
-pub struct Keep {
+pub(crate) struct Keep {
     /// The trace ids kept.
     pub traces: HashSet<u128>,
     /// Spans kept.
@@ -32,7 +32,7 @@ pub struct Keep {
 
 /// The traces to keep within `max_spans` and about `max_bytes` of page; `None` when
 /// the whole file fits.
-pub fn choose(collector: &Collector, max_spans: u64, max_bytes: u64) -> Option<Keep> {
+pub(crate) fn choose(collector: &Collector, max_spans: u64, max_bytes: u64) -> Option<Keep> {
     let total = collector.counts.spans;
     let per_span = (collector.counts.bytes / total.max(1)).max(1);
     let by_size = max_bytes / per_span < max_spans;

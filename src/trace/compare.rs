@@ -16,7 +16,7 @@ use super::stats::{NameSummary, Summary};
 
 /// When a change is flagged.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// Spans each side needs before its timing is compared.
     pub min_samples: u64,
     /// Relative change (0.20: 20 %) that p50 and p95 must both exceed.
@@ -33,11 +33,11 @@ impl Default for Rules {
 }
 
 /// The z score past which a rise of the error rate counts as real (one-sided p < 0.001).
-pub const ERROR_Z: f64 = 3.09;
+pub(crate) const ERROR_Z: f64 = 3.09;
 
 /// Why a row is flagged. Several can hold at once (slower and with new errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Flag {
+pub(crate) enum Flag {
     /// Errors the base did not have, or a significantly higher error rate.
     NewErrors,
     /// p50 and p95 both slower by more than the threshold.
@@ -52,12 +52,12 @@ pub enum Flag {
 
 impl Flag {
     /// A regression fails `--fail-on-regression`.
-    pub fn is_regression(self) -> bool {
+    pub(crate) fn is_regression(self) -> bool {
         matches!(self, Flag::NewErrors | Flag::Slower)
     }
 
     /// The name used in JSON and text (`new_errors`, `slower`, …).
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Flag::NewErrors => "new_errors",
             Flag::Slower => "slower",
@@ -70,7 +70,7 @@ impl Flag {
 
 /// One side's statistics of one span name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Side {
+pub(crate) struct Side {
     /// Spans.
     pub count: u64,
     /// Spans with status ERROR.
@@ -97,7 +97,7 @@ impl From<&NameSummary> for Side {
 
 /// One (service, span name) on both sides.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// `service.name`.
     pub service: String,
     /// The span name.
@@ -120,14 +120,14 @@ pub struct Row {
 
 impl Row {
     /// Whether any flag is set.
-    pub fn is_flagged(&self) -> bool {
+    pub(crate) fn is_flagged(&self) -> bool {
         !self.flags.is_empty()
     }
 }
 
 /// One side's totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// The input, as shown to the user.
     pub input: String,
     /// Non-blank lines, and those not valid trace data.
@@ -173,7 +173,7 @@ impl From<&Summary> for Totals {
 
 /// Two runs compared.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// The rules the flags follow.
     pub rules: Rules,
     /// The base run's totals.
@@ -188,27 +188,22 @@ pub struct Comparison {
 
 impl Comparison {
     /// A flagged slowdown or new errors: what `--fail-on-regression` fails on.
-    pub fn regressed(&self) -> bool {
+    pub(crate) fn regressed(&self) -> bool {
         self.rows
             .iter()
             .any(|row| row.flags.iter().any(|f| f.is_regression()))
     }
 
     /// The rows carrying `flag`.
-    pub fn with_flag(&self, flag: Flag) -> impl Iterator<Item = &Row> {
+    pub(crate) fn with_flag(&self, flag: Flag) -> impl Iterator<Item = &Row> {
         self.rows
             .iter()
             .filter(move |row| row.flags.contains(&flag))
     }
-
-    /// How many rows are flagged.
-    pub fn flagged(&self) -> usize {
-        self.rows.iter().filter(|row| row.is_flagged()).count()
-    }
 }
 
 /// Compares `head` with `base`.
-pub fn compare(base: &Summary, head: &Summary, rules: &Rules) -> Comparison {
+pub(crate) fn compare(base: &Summary, head: &Summary, rules: &Rules) -> Comparison {
     type Sides = (Option<Side>, Option<Side>);
     let mut pairs: BTreeMap<(&str, &str), Sides> = BTreeMap::new();
     for n in &base.span_names {

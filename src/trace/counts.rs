@@ -11,7 +11,7 @@ use super::lines::Lines;
 use super::model::{self, LineError, Span, TracesData};
 
 /// How many invalid lines are kept with their reason (all are counted).
-pub const INVALID_KEPT: usize = 100;
+pub(crate) const INVALID_KEPT: usize = 100;
 
 /// Per-service counts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl Counts {
     }
 
     /// Counts one line (valid or not) and returns the parsed line when valid.
-    pub fn add_line<'a>(&mut self, line_no: u64, line: &'a [u8]) -> Option<TracesData<'a>> {
+    pub(crate) fn add_line<'a>(&mut self, line_no: u64, line: &'a [u8]) -> Option<TracesData<'a>> {
         let mut traces = std::mem::take(&mut self.traces);
         let data = self.add_line_each(line_no, line, |_, span| insert_trace(&mut traces, span));
         self.traces = traces;
@@ -82,7 +82,7 @@ impl Counts {
     /// Like [`Counts::add_line`], but leaves `traces` alone and calls `on_span` with the
     /// service name and each span of a valid line, for callers that track traces
     /// themselves (the summary keeps more per trace than its id).
-    pub fn add_line_each<'a>(
+    pub(crate) fn add_line_each<'a>(
         &mut self,
         line_no: u64,
         line: &'a [u8],
@@ -93,7 +93,7 @@ impl Counts {
 
     /// Like [`Counts::add_line_each`], for a line that the caller parsed (with
     /// [`model::parse_line`] or a parser that gives the same results).
-    pub fn add_parsed_each<'a>(
+    pub(crate) fn add_parsed_each<'a>(
         &mut self,
         line_no: u64,
         line: &[u8],
@@ -117,16 +117,13 @@ impl Counts {
         }
     }
 
-    /// Counts the spans of a valid line.
-    pub fn add(&mut self, data: &TracesData<'_>) {
-        let mut traces = std::mem::take(&mut self.traces);
-        self.add_each(data, |_, span| insert_trace(&mut traces, span));
-        self.traces = traces;
-    }
-
     /// Counts the spans of a valid line except their trace ids, and calls `on_span`
     /// with the service name and each span.
-    pub fn add_each(&mut self, data: &TracesData<'_>, mut on_span: impl FnMut(&str, &Span<'_>)) {
+    pub(crate) fn add_each(
+        &mut self,
+        data: &TracesData<'_>,
+        mut on_span: impl FnMut(&str, &Span<'_>),
+    ) {
         let batches = data.resource_spans.as_deref().unwrap_or_default();
         if batches.iter().any(|rs| !rs.legacy_scope_spans.is_empty()) {
             self.legacy_lines += 1;
@@ -165,7 +162,7 @@ impl Counts {
 
     /// Adds the counts of another pass (over other lines) to these. Invalid lines stay
     /// ordered by line number, and only the first [`INVALID_KEPT`] are kept.
-    pub fn merge(&mut self, other: Counts) {
+    pub(crate) fn merge(&mut self, other: Counts) {
         // Destructured so that a new field of `Counts` cannot be forgotten here.
         let Counts {
             lines,

@@ -32,7 +32,7 @@ mod digits;
 const MAX_DEPTH: u32 = 64;
 
 /// Parses and checks one line like [`model::parse_line`], faster on common lines.
-pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+pub(crate) fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
     if let Some(err) = model::too_long(line) {
         return Err(err);
     }
@@ -59,7 +59,7 @@ fn traces_data(line: &[u8]) -> Option<TracesData<'_>> {
 /// the line's content ends (before `\r\n` or `\n`, as [`super::lines::content`] says),
 /// and where the next line starts. `None` when the line is not in the plain form (blank,
 /// indented, unusual or invalid): read it the usual way.
-pub fn parse_at(
+pub(crate) fn parse_at(
     text: &str,
     start: usize,
 ) -> Option<(Result<TracesData<'_>, LineError>, usize, usize)> {

@@ -18,7 +18,7 @@ const KEEP_CAPACITY: usize = 16 << 20;
 /// Opens an input for reading, with the error a user can act on. A UTF-8 byte order
 /// mark at the start (some editors and tools on Windows write one) is skipped, so that
 /// line 1 reads like every other line.
-pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
+pub(crate) fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
     let mut reader = open_raw(input)?;
     skip_bom(&mut reader).map_err(|err| config::Error::Unreadable {
         failure: IoOnPath::new(input.display(), &err),
@@ -70,7 +70,7 @@ fn open_raw(input: &Input) -> Result<Box<dyn BufRead + Send>, config::Error> {
 /// once: it is copied, in one pass, into an anonymous temporary file that the operating
 /// system removes when it is closed, whatever ends the process. Opening such a path a
 /// second time would read nothing (or wait forever for a writer).
-pub enum Twice {
+pub(crate) enum Twice {
     /// A regular file, opened again for each pass.
     File(Input),
     /// A copy of a one-pass input.
@@ -79,7 +79,7 @@ pub enum Twice {
 
 impl Twice {
     /// Opens `input`, copying it first when it cannot be read twice.
-    pub fn open(input: &Input) -> Result<Self, super::Error> {
+    pub(crate) fn open(input: &Input) -> Result<Self, super::Error> {
         if let Input::Path(path) = input
             && std::fs::metadata(path).is_ok_and(|meta| meta.is_file())
         {
@@ -97,7 +97,7 @@ impl Twice {
     }
 
     /// A reader from the start.
-    pub fn reader(&self) -> Result<Box<dyn BufRead + Send>, super::Error> {
+    pub(crate) fn reader(&self) -> Result<Box<dyn BufRead + Send>, super::Error> {
         match self {
             Twice::File(input) => Ok(open(input)?),
             Twice::Spool(spool) => {
@@ -124,13 +124,13 @@ const OVERLONG: &[u8] = b"\0ci-tracing: line too long: ";
 
 /// The length of the line that `line` stands for, when it is the marker of a line
 /// longer than the cap.
-pub fn overlong(line: &[u8]) -> Option<u64> {
+pub(crate) fn overlong(line: &[u8]) -> Option<u64> {
     let digits = line.strip_prefix(OVERLONG)?;
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// The marker standing for a line of `bytes` bytes that was longer than the cap.
-pub fn overlong_marker(bytes: u64) -> Vec<u8> {
+pub(crate) fn overlong_marker(bytes: u64) -> Vec<u8> {
     [OVERLONG, bytes.to_string().as_bytes()].concat()
 }
 
@@ -148,7 +148,7 @@ enum Read {
 /// An iterator-like reader of non-blank lines. A line longer than the cap
 /// (`--max-line-bytes`) is read past in bounded memory and given as its
 /// [`overlong`] marker, with its number, so that it is reported, never held.
-pub struct Lines<R> {
+pub(crate) struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
     line_no: u64,
@@ -157,7 +157,7 @@ pub struct Lines<R> {
 
 impl<R: BufRead> Lines<R> {
     /// Wraps a reader, with the cap in force.
-    pub fn new(reader: R) -> Self {
+    pub(crate) fn new(reader: R) -> Self {
         Self {
             reader,
             buf: Vec::new(),
@@ -167,7 +167,7 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The next non-blank line without its line ending, with its 1-based number.
-    pub fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
         loop {
             if self.buf.capacity() > KEEP_CAPACITY {
                 self.buf = Vec::new();
@@ -234,14 +234,14 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The number of the last line read (0 before the first).
-    pub fn line_no(&self) -> u64 {
+    pub(crate) fn line_no(&self) -> u64 {
         self.line_no
     }
 }
 
 /// A raw line (with or without its `\n`) without its line ending, or `None` when blank.
 /// For readers that split blocks of lines themselves, so that they agree with [`Lines`].
-pub fn content(line: &[u8]) -> Option<&[u8]> {
+pub(crate) fn content(line: &[u8]) -> Option<&[u8]> {
     let line = trim_line_end(line);
     (!line.iter().all(u8::is_ascii_whitespace)).then_some(line)
 }

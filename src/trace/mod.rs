@@ -10,17 +10,17 @@
 //! `upload`, `summary`, `report` and `replay` all read through here; nothing here
 //! speaks a protocol, prints, or writes a file.
 
-pub mod budget;
-pub mod compare;
+pub(crate) mod budget;
+pub(crate) mod compare;
 pub mod counts;
-pub mod fast;
-pub mod lines;
-pub mod model;
-pub mod scan;
-pub mod sketch;
-pub mod skip;
-pub mod stats;
-pub mod validate;
+pub(crate) mod fast;
+pub(crate) mod lines;
+pub(crate) mod model;
+pub(crate) mod scan;
+pub(crate) mod sketch;
+pub(crate) mod skip;
+pub(crate) mod stats;
+pub(crate) mod validate;
 
 use std::path::Path;
 
@@ -58,7 +58,7 @@ impl Error {
 /// Summarizes a trace file (or standard input). With `with_chart`, also reads the spans
 /// of the slowest trace for the job summary's chart: a second pass, over the file
 /// itself or over a spooled copy of an input that cannot be read twice.
-pub fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
+pub(crate) fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
     let workers = workers();
     let read_error = |(line, source)| Error::Read {
         input: input.display(),
@@ -80,7 +80,10 @@ pub fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
 }
 
 /// Summarizes what `reader` holds (`input` as shown to the user), on every core.
-pub fn summarize_reader(reader: impl std::io::Read + Send, input: &str) -> Result<Summary, Error> {
+pub(crate) fn summarize_reader(
+    reader: impl std::io::Read + Send,
+    input: &str,
+) -> Result<Summary, Error> {
     let collector = scan::collect(reader, workers()).map_err(|(line, source)| Error::Read {
         input: input.to_owned(),
         line,

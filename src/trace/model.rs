@@ -14,7 +14,7 @@ use serde::de::{self, Deserializer};
 
 /// One line of a trace file.
 #[derive(Debug, Deserialize)]
-pub struct TracesData<'a> {
+pub(crate) struct TracesData<'a> {
     /// Batches, one per resource.
     #[serde(rename = "resourceSpans", borrow)]
     pub resource_spans: Option<Vec<ResourceSpans<'a>>>,
@@ -22,7 +22,7 @@ pub struct TracesData<'a> {
 
 /// Spans of one resource (one service instance).
 #[derive(Debug, Deserialize)]
-pub struct ResourceSpans<'a> {
+pub(crate) struct ResourceSpans<'a> {
     /// The resource; `service.name` is in its attributes.
     #[serde(default, borrow)]
     pub resource: Option<Resource<'a>>,
@@ -36,7 +36,7 @@ pub struct ResourceSpans<'a> {
 
 impl<'a> ResourceSpans<'a> {
     /// All spans of this resource, whichever shape carried them.
-    pub fn spans(&self) -> impl Iterator<Item = &Span<'a>> {
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &Span<'a>> {
         self.scope_spans
             .iter()
             .chain(&self.legacy_scope_spans)
@@ -44,7 +44,7 @@ impl<'a> ResourceSpans<'a> {
     }
 
     /// `service.name`, or `unknown_service` as the SDKs name a service that did not say.
-    pub fn service_name(&self) -> &str {
+    pub(crate) fn service_name(&self) -> &str {
         self.resource
             .as_ref()
             .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
@@ -55,7 +55,7 @@ impl<'a> ResourceSpans<'a> {
 
 /// A resource.
 #[derive(Debug, Default, Deserialize)]
-pub struct Resource<'a> {
+pub(crate) struct Resource<'a> {
     /// Attributes such as `service.name`.
     #[serde(default, borrow)]
     pub attributes: Vec<KeyValue<'a>>,
@@ -63,7 +63,7 @@ pub struct Resource<'a> {
 
 /// An attribute; only string values are kept.
 #[derive(Debug, Deserialize)]
-pub struct KeyValue<'a> {
+pub(crate) struct KeyValue<'a> {
     /// Attribute name.
     #[serde(borrow)]
     pub key: Cow<'a, str>,
@@ -74,7 +74,7 @@ pub struct KeyValue<'a> {
 
 /// An attribute value; other kinds are skipped.
 #[derive(Debug, Default, Deserialize)]
-pub struct AnyValue<'a> {
+pub(crate) struct AnyValue<'a> {
     /// `stringValue`.
     #[serde(rename = "stringValue", default, borrow)]
     pub string_value: Option<Cow<'a, str>>,
@@ -82,7 +82,7 @@ pub struct AnyValue<'a> {
 
 /// Spans of one instrumentation scope.
 #[derive(Debug, Deserialize)]
-pub struct ScopeSpans<'a> {
+pub(crate) struct ScopeSpans<'a> {
     /// The spans.
     #[serde(default, borrow)]
     pub spans: Vec<Span<'a>>,
@@ -90,7 +90,8 @@ pub struct ScopeSpans<'a> {
 
 /// A span, as far as counting and timing need it.
 #[derive(Debug, Deserialize)]
-pub struct Span<'a> {
+#[allow(clippy::struct_field_names)] // `span_id` is OTLP's `spanId`
+pub(crate) struct Span<'a> {
     /// 32 hex digits (lowercase as the Collector writes them), or empty.
     #[serde(rename = "traceId", default, borrow)]
     pub trace_id: Cow<'a, str>,
@@ -124,28 +125,28 @@ pub struct Span<'a> {
 
 impl Span<'_> {
     /// Whether the span's status is ERROR.
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.status.as_ref().is_some_and(|s| s.code == STATUS_ERROR)
     }
 
     /// Duration in nanoseconds (0 when the end is before the start).
-    pub fn duration_nanos(&self) -> u64 {
+    pub(crate) fn duration_nanos(&self) -> u64 {
         self.end_time_unix_nano
             .saturating_sub(self.start_time_unix_nano)
     }
 
     /// Whether the span has no trace or span id (real files contain such spans).
-    pub fn lacks_ids(&self) -> bool {
+    pub(crate) fn lacks_ids(&self) -> bool {
         self.trace_id.is_empty() || self.span_id.is_empty()
     }
 }
 
 /// `STATUS_CODE_ERROR`.
-pub const STATUS_ERROR: i64 = 2;
+pub(crate) const STATUS_ERROR: i64 = 2;
 
 /// A span status.
 #[derive(Debug, Default, Deserialize)]
-pub struct Status {
+pub(crate) struct Status {
     /// 0 unset, 1 ok, 2 error.
     #[serde(default)]
     pub code: i64,
@@ -155,7 +156,7 @@ pub struct Status {
 /// `#[serde(deserialize_with)]`). A visitor rather than an untagged enum: this runs
 /// twice per span, and an untagged enum buffers the value and builds an error for
 /// every variant that does not match.
-pub fn u64_from_string_or_number<'de, D: Deserializer<'de>>(
+pub(crate) fn u64_from_string_or_number<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<u64, D::Error> {
     struct U64Visitor;
@@ -221,7 +222,7 @@ pub enum LineError {
 /// The error of a line over the line-length cap: one that a reader read past (its
 /// marker, see `lines::overlong`) or one that is in memory but longer than the cap
 /// (a reader that holds whole blocks sees those), so that every reader agrees.
-pub fn too_long(line: &[u8]) -> Option<LineError> {
+pub(crate) fn too_long(line: &[u8]) -> Option<LineError> {
     let cap = crate::tuning::get().max_line_bytes;
     let bytes = crate::trace::lines::overlong(line)
         .or_else(|| (line.len() > cap).then_some(line.len() as u64))?;
@@ -230,7 +231,7 @@ pub fn too_long(line: &[u8]) -> Option<LineError> {
 
 /// Parses and checks one line: a JSON object with `resourceSpans`, ids that are hex of
 /// the right length (or empty, which is counted apart, not rejected).
-pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
+pub(crate) fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
     if let Some(err) = too_long(line) {
         return Err(err);
     }
@@ -245,7 +246,7 @@ pub fn parse_line(line: &[u8]) -> Result<TracesData<'_>, LineError> {
 
 /// `data` if it has `resourceSpans` and every id is well-formed: the check of
 /// [`parse_line`] after parsing, for parsers that build the same model another way.
-pub fn checked(data: TracesData<'_>) -> Result<TracesData<'_>, LineError> {
+pub(crate) fn checked(data: TracesData<'_>) -> Result<TracesData<'_>, LineError> {
     let resource_spans = data
         .resource_spans
         .as_ref()
@@ -285,7 +286,7 @@ fn all_hex(bytes: &[u8]) -> bool {
 }
 
 /// A trace id (32 hex digits) as a number, for counting distinct traces cheaply.
-pub fn trace_key(trace_id: &str) -> Option<u128> {
+pub(crate) fn trace_key(trace_id: &str) -> Option<u128> {
     let digits: &[u8; 32] = trace_id.as_bytes().try_into().ok()?;
     all_hex(digits).then(|| {
         (digits.chunks_exact(8)).fold(0, |key, eight| {

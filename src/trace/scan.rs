@@ -21,9 +21,9 @@ use crate::trace::{fast, model};
 
 /// Bytes read per block. Smaller blocks cost more merging (2 MiB: about 3 % more
 /// instructions); larger ones only more memory.
-pub const BLOCK: usize = 4 << 20;
+pub(crate) const BLOCK: usize = 4 << 20;
 /// Spans of one trace kept by [`trace_spans`].
-pub const TRACE_SPANS_KEPT: usize = 10_000;
+pub(crate) const TRACE_SPANS_KEPT: usize = 10_000;
 
 /// The reader, cut into blocks of whole lines as the workers ask for them.
 struct Blocks<R> {
@@ -143,7 +143,10 @@ fn line_key(seq: usize, line_in_block: u64) -> u64 {
 
 /// Reads `reader` to the end on `workers` threads (at least one) and merges what they
 /// collected. A read error comes with the number of the line being read.
-pub fn collect(reader: impl Read + Send, workers: usize) -> Result<Collector, (u64, io::Error)> {
+pub(crate) fn collect(
+    reader: impl Read + Send,
+    workers: usize,
+) -> Result<Collector, (u64, io::Error)> {
     let blocks = Mutex::new(Blocks {
         reader,
         seq: 0,
@@ -244,7 +247,7 @@ fn parse_block(seq: usize, bytes: &[u8]) -> Part {
 
 /// The spans of one trace (at most [`TRACE_SPANS_KEPT`]), read in a second pass that
 /// only parses the lines holding its id.
-pub fn trace_spans(
+pub(crate) fn trace_spans(
     reader: impl BufRead,
     trace_id: &str,
 ) -> Result<Vec<SpanTiming>, (u64, io::Error)> {

@@ -22,7 +22,7 @@ const MAX_BUCKETS: usize = 32 << SUB_BITS;
 
 /// Durations of one kind of span.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sketch {
+pub(crate) struct Sketch {
     count: u64,
     min: u64,
     max: u64,
@@ -53,7 +53,7 @@ fn bucket_value(bucket: usize) -> u64 {
 
 impl Sketch {
     /// Adds one duration.
-    pub fn add(&mut self, nanos: u64) {
+    pub(crate) fn add(&mut self, nanos: u64) {
         self.add_count(bucket_of(nanos), 1);
         self.min = if self.count == 0 {
             nanos
@@ -96,7 +96,7 @@ impl Sketch {
     }
 
     /// Adds another sketch's durations to this one.
-    pub fn merge(&mut self, other: &Sketch) {
+    pub(crate) fn merge(&mut self, other: &Sketch) {
         if other.count == 0 {
             return;
         }
@@ -115,17 +115,17 @@ impl Sketch {
     }
 
     /// Durations added.
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.count
     }
 
     /// The largest duration added.
-    pub fn max(&self) -> u64 {
+    pub(crate) fn max(&self) -> u64 {
         self.max
     }
 
     /// The nearest-rank percentile `q` (0 < q ≤ 1), or 0 when empty.
-    pub fn quantile(&self, q: f64) -> u64 {
+    pub(crate) fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
         }

@@ -16,14 +16,14 @@ use wide::u8x16;
 
 /// A reader of values of one form: from where one starts, the index just past it, or
 /// `None` when the bytes there are not in that form.
-pub type Reader = fn(&[u8], usize) -> Option<usize>;
+pub(crate) type Reader = fn(&[u8], usize) -> Option<usize>;
 
 /// Containers deeper than this (up to 64) give up.
 const STACK_BITS: u32 = u64::BITS;
 
 /// The index just past the value starting at or after `at` (after JSON whitespace), or
 /// `None` when it is not valid JSON or nests more than `max_depth` containers deep.
-pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
+pub(crate) fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
     let max_depth = max_depth.min(STACK_BITS);
     // Bit i says whether the container at depth i + 1 is an object.
     let mut objects: u64 = 0;
@@ -89,7 +89,7 @@ pub fn value(bytes: &[u8], mut at: usize, max_depth: u32) -> Option<usize> {
 /// values without escapes, values of the four scalar kinds. Attributes are most of what `summary` skips,
 /// and this reads them with a few fixed comparisons instead of token by token. `None`
 /// for a list in any other form (valid or not): [`value`] decides then.
-pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
     fixed_list(bytes, at, *b"[]", |bytes, at| {
         let at = plain_string_end(bytes, expect(bytes, at, br#"{"key":""#)?)?;
         let at = expect(bytes, at, br#","value":{""#)?;
@@ -112,7 +112,7 @@ pub fn key_values(bytes: &[u8], at: usize) -> Option<usize> {
 /// The index just past a list of span events starting at `at` in the form the Collector
 /// writes, `[{"timeUnixNano":"1","name":"retry","attributes":[…]},…]` (attributes as
 /// [`key_values`] reads them, or none); `None` for any other form: [`value`] decides then.
-pub fn events(bytes: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn events(bytes: &[u8], at: usize) -> Option<usize> {
     fixed_list(bytes, at, *b"[]", |bytes, at| {
         let at = plain_string_end(bytes, expect(bytes, at, br#"{"timeUnixNano":""#)?)?;
         let mut at = plain_string_end(bytes, expect(bytes, at, br#","name":""#)?)?;
@@ -126,7 +126,7 @@ pub fn events(bytes: &[u8], at: usize) -> Option<usize> {
 /// The index just past an object of plain strings starting at `at`, in the form the
 /// Collector writes instrumentation scopes, `{"name":"x","version":"1.0"}`; `None` for
 /// any other form (valid or not): [`value`] decides then.
-pub fn string_object(bytes: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn string_object(bytes: &[u8], at: usize) -> Option<usize> {
     fixed_list(bytes, at, *b"{}", |bytes, at| {
         let at = plain_string_end(bytes, expect(bytes, at, b"\"")?)?;
         plain_string_end(bytes, expect(bytes, at, b":\"")?)
@@ -160,7 +160,7 @@ fn fixed_list(
 /// The index past `text` if the bytes at `at` are `text` (a literal, or a fixed part of
 /// an attribute list).
 #[inline]
-pub fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
+pub(crate) fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option<usize> {
     let got: &[u8; N] = bytes.get(at..at + N)?.try_into().ok()?;
     (got == text).then_some(at + N)
 }
@@ -168,7 +168,7 @@ pub fn expect<const N: usize>(bytes: &[u8], at: usize, text: &[u8; N]) -> Option
 /// The index past the closing quote of a string without escapes or control characters
 /// whose opening quote is before `at`.
 #[inline]
-pub fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let end = plain_run(bytes, at);
     (*bytes.get(end)? == b'"').then_some(end + 1)
 }
@@ -184,7 +184,7 @@ fn key(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// The index past the closing quote of a string whose opening quote is before `at`.
 #[inline]
-pub fn string(bytes: &[u8], mut at: usize) -> Option<usize> {
+pub(crate) fn string(bytes: &[u8], mut at: usize) -> Option<usize> {
     loop {
         at = plain_run(bytes, at);
         match *bytes.get(at)? {
@@ -204,7 +204,7 @@ pub fn string(bytes: &[u8], mut at: usize) -> Option<usize> {
 /// The index of the first quote, backslash or control character from `at` (or the
 /// end), sixteen bytes at a time in a vector register.
 #[inline]
-pub fn plain_run(bytes: &[u8], mut at: usize) -> usize {
+pub(crate) fn plain_run(bytes: &[u8], mut at: usize) -> usize {
     let (quote, backslash, last_control) =
         (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
     while let Some(chunk) = bytes.get(at..at + 16) {
@@ -227,7 +227,7 @@ pub fn plain_run(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` from `at`; the index past it.
-pub fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
+pub(crate) fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
     if bytes.get(at) == Some(&b'-') {
         at += 1;
     }
@@ -254,7 +254,7 @@ pub fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
 }
 
 /// The index past the ASCII digits from `at`.
-pub fn digits(bytes: &[u8], mut at: usize) -> usize {
+pub(crate) fn digits(bytes: &[u8], mut at: usize) -> usize {
     while bytes.get(at).is_some_and(u8::is_ascii_digit) {
         at += 1;
     }
@@ -264,7 +264,7 @@ pub fn digits(bytes: &[u8], mut at: usize) -> usize {
 /// The index of the first byte from `at` that is not JSON whitespace, taking `\n` for
 /// the end of a line (lines of a trace file cannot hold one): JSON split over several
 /// lines gives up, so that [`super::fast::parse_at`] never reads past a line.
-pub fn whitespace(bytes: &[u8], mut at: usize) -> usize {
+pub(crate) fn whitespace(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\r')) {
         at += 1;
     }

@@ -18,13 +18,13 @@ use crate::trace::model::{self, LineError, Span, TracesData};
 
 /// Traces tracked one by one: 64 bytes each in a table of 2^18 slots, about 17 MiB
 /// (25 MiB while it grows into that).
-pub const MAX_TRACES: usize = 200_000;
+pub(crate) const MAX_TRACES: usize = 200_000;
 /// Distinct (service, span name) pairs tracked one by one; the rest are lumped together.
-pub const MAX_SPAN_NAMES: usize = 2_000;
+pub(crate) const MAX_SPAN_NAMES: usize = 2_000;
 /// How many of the slowest traces a summary lists.
-pub const SLOWEST: usize = 10;
+pub(crate) const SLOWEST: usize = 10;
 /// The name shown for span names past [`MAX_SPAN_NAMES`].
-pub const OTHER_NAMES: &str = "(other span names)";
+pub(crate) const OTHER_NAMES: &str = "(other span names)";
 const OTHER: u32 = u32::MAX;
 
 /// Strings seen, numbered in order.
@@ -250,7 +250,7 @@ impl Detail {
 
 /// What some lines of a trace file hold; merge several into one.
 #[derive(Debug, Clone, Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     /// Plain counts (their `traces` set stays empty: traces are tracked here).
     pub counts: Counts,
     detail: Detail,
@@ -258,12 +258,12 @@ pub struct Collector {
 
 impl Collector {
     /// Counts one line (valid or not).
-    pub fn add_line(&mut self, line_no: u64, line: &[u8]) {
+    pub(crate) fn add_line(&mut self, line_no: u64, line: &[u8]) {
         self.add_parsed(line_no, line, fast::parse_line(line));
     }
 
     /// Counts one line that the caller parsed with [`fast`] (or `model::parse_line`).
-    pub fn add_parsed(
+    pub(crate) fn add_parsed(
         &mut self,
         line_no: u64,
         line: &[u8],
@@ -277,19 +277,19 @@ impl Collector {
     }
 
     /// Adds what another collector saw (other lines of the same file).
-    pub fn merge(&mut self, other: Collector) {
+    pub(crate) fn merge(&mut self, other: Collector) {
         self.counts.merge(other.counts);
         self.detail.merge(&other.detail);
     }
 
     /// The traces tracked (id, spans, duration in ns, whether a span failed), at most
     /// [`MAX_TRACES`], for choosing what a report keeps.
-    pub fn trace_facts(&self) -> impl Iterator<Item = (u128, u64, u64, bool)> + '_ {
+    pub(crate) fn trace_facts(&self) -> impl Iterator<Item = (u128, u64, u64, bool)> + '_ {
         (self.detail.traces.iter()).map(|(key, t)| (*key, t.spans, t.duration(), t.error))
     }
 
     /// The summary of everything collected.
-    pub fn finish(mut self, input: String) -> Summary {
+    pub(crate) fn finish(mut self, input: String) -> Summary {
         self.detail.sketch_pending();
         let detail = &self.detail;
         let mut slowest: Vec<(&u128, &TraceState)> = detail.traces.iter().collect();
@@ -363,7 +363,7 @@ pub struct TraceSummary {
 
 /// Durations of one span name of one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameSummary {
+pub(crate) struct NameSummary {
     /// `service.name`.
     pub service: String,
     /// The span name ([`OTHER_NAMES`] for names past the limit).
@@ -411,7 +411,7 @@ pub struct Summary {
     /// The slowest traces, slowest first.
     pub slowest: Vec<TraceSummary>,
     /// Per (service, span name), by total duration, largest first.
-    pub span_names: Vec<NameSummary>,
+    pub(crate) span_names: Vec<NameSummary>,
     /// Some names were lumped into [`OTHER_NAMES`].
     pub span_names_capped: bool,
     /// Spans of the slowest trace, when a second pass over the file read them.

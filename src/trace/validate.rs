@@ -17,7 +17,7 @@ use crate::trace::lines::Lines;
 use crate::trace::stats::Collector;
 
 /// Collects the lines of the chunks received until the channel closes.
-pub fn collect_lines(chunks: Receiver<Bytes>, workers: usize) -> Collector {
+pub(crate) fn collect_lines(chunks: Receiver<Bytes>, workers: usize) -> Collector {
     let workers = workers.max(1);
     std::thread::scope(|scope| {
         let mut senders: Vec<SyncSender<(u64, Bytes)>> = Vec::new();

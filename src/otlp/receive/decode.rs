@@ -53,7 +53,7 @@ fn json_the_long_way(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
 }
 
 /// Spans in a request.
-pub fn span_count(request: &ExportTraceServiceRequest) -> u64 {
+pub(crate) fn span_count(request: &ExportTraceServiceRequest) -> u64 {
     request
         .resource_spans
         .iter()
@@ -63,7 +63,7 @@ pub fn span_count(request: &ExportTraceServiceRequest) -> u64 {
 }
 
 /// Checks the ids of every span and link (empty, or of their full length).
-pub fn check_ids(request: &ExportTraceServiceRequest) -> Result<(), String> {
+pub(crate) fn check_ids(request: &ExportTraceServiceRequest) -> Result<(), String> {
     let spans = request
         .resource_spans
         .iter()
@@ -94,7 +94,10 @@ fn check_id(span: &str, field: &str, id: &[u8], length: usize) -> Result<(), Str
 }
 
 /// A logs request and the number of log records in it.
-pub fn logs(body: &[u8], encoding: Encoding) -> Result<(ExportLogsServiceRequest, u64), String> {
+pub(crate) fn logs(
+    body: &[u8],
+    encoding: Encoding,
+) -> Result<(ExportLogsServiceRequest, u64), String> {
     let request: ExportLogsServiceRequest =
         decode_other(body, encoding, "ExportLogsServiceRequest")?;
     let records = log_records(&request);
@@ -102,7 +105,7 @@ pub fn logs(body: &[u8], encoding: Encoding) -> Result<(ExportLogsServiceRequest
 }
 
 /// The number of log records in a logs request.
-pub fn log_records(request: &ExportLogsServiceRequest) -> u64 {
+pub(crate) fn log_records(request: &ExportLogsServiceRequest) -> u64 {
     request
         .resource_logs
         .iter()
@@ -112,7 +115,7 @@ pub fn log_records(request: &ExportLogsServiceRequest) -> u64 {
 }
 
 /// A metrics request and the number of data points in it.
-pub fn metrics(
+pub(crate) fn metrics(
     body: &[u8],
     encoding: Encoding,
 ) -> Result<(ExportMetricsServiceRequest, u64), String> {
@@ -123,7 +126,7 @@ pub fn metrics(
 }
 
 /// The number of data points in a metrics request.
-pub fn data_points(request: &ExportMetricsServiceRequest) -> u64 {
+pub(crate) fn data_points(request: &ExportMetricsServiceRequest) -> u64 {
     request
         .resource_metrics
         .iter()

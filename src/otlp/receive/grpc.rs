@@ -92,7 +92,11 @@ impl MetricsService for Services {
 
 /// Serves `listener` until `stopped` turns true, then drains (for at most
 /// [`super::http::DRAIN`]).
-pub async fn serve(listener: TcpListener, receiver: Arc<Receiver>, stopped: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    receiver: Arc<Receiver>,
+    stopped: watch::Receiver<bool>,
+) {
     let limit = receiver.max_request;
     let services = Services(Arc::clone(&receiver));
     let traces = TraceServiceServer::new(services.clone())

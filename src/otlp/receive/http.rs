@@ -29,10 +29,14 @@ use tokio::sync::watch;
 use super::{Encoding, Receiver, Refusal, decode};
 
 /// How long a stop waits for requests in flight.
-pub const DRAIN: Duration = Duration::from_secs(10);
+pub(crate) const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `listener` until `stopped` turns true, then drains.
-pub async fn serve(listener: TcpListener, receiver: Arc<Receiver>, stopped: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    receiver: Arc<Receiver>,
+    stopped: watch::Receiver<bool>,
+) {
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     let stop = super::stopping(stopped);

@@ -9,10 +9,10 @@
 //! is in the file, so every acknowledged span is on disk when the process stops.
 
 pub mod decode;
-pub mod grpc;
-pub mod http;
+pub(crate) mod grpc;
+pub(crate) mod http;
 pub mod pdata;
-pub mod sink;
+pub(crate) mod sink;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use decode::Encoding;
-pub use sink::{Closed, Sink};
+pub(crate) use sink::{Closed, Sink};
 
 /// Why `collect` cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ impl Error {
 
 /// Why a request was not accepted; each transport maps it to its own answer.
 #[derive(Debug)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The body cannot be decoded (400, `INVALID_ARGUMENT`).
     Invalid(String),
     /// The body is larger than the limit (413, `RESOURCE_EXHAUSTED`).
@@ -72,7 +72,7 @@ pub enum Refusal {
 
 /// Counts for the closing line.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Trace export requests accepted.
     pub requests: AtomicU64,
     /// Spans accepted.
@@ -86,7 +86,7 @@ pub struct Stats {
 }
 
 /// What every request handler shares.
-pub struct Receiver {
+pub(crate) struct Receiver {
     /// The trace file's writer.
     pub traces: Sink,
     /// The logs file's writer, with `--logs`.
@@ -101,13 +101,13 @@ pub struct Receiver {
 
 impl Receiver {
     /// Decodes, checks and writes one traces request.
-    pub async fn traces_body(&self, body: &[u8], encoding: Encoding) -> Result<(), Refusal> {
+    pub(crate) async fn traces_body(&self, body: &[u8], encoding: Encoding) -> Result<(), Refusal> {
         let request = decode::traces(body, encoding).map_err(Refusal::Invalid)?;
         self.traces(&request).await
     }
 
     /// Writes one decoded traces request as a line (none when it holds no resource).
-    pub async fn traces(&self, request: &ExportTraceServiceRequest) -> Result<(), Refusal> {
+    pub(crate) async fn traces(&self, request: &ExportTraceServiceRequest) -> Result<(), Refusal> {
         let spans = decode::span_count(request);
         if !request.resource_spans.is_empty() {
             let mut line = Vec::with_capacity(request.resource_spans.len() * 1024);
@@ -124,14 +124,18 @@ impl Receiver {
     }
 
     /// Counts one logs request, and stores it with `--logs`.
-    pub async fn logs(&self, request: &impl serde::Serialize, records: u64) -> Result<(), Refusal> {
+    pub(crate) async fn logs(
+        &self,
+        request: &impl serde::Serialize,
+        records: u64,
+    ) -> Result<(), Refusal> {
         store(self.logs.as_ref(), request).await?;
         self.stats.logs.fetch_add(records, Relaxed);
         Ok(())
     }
 
     /// Counts one metrics request, and stores it with `--metrics`.
-    pub async fn metrics(
+    pub(crate) async fn metrics(
         &self,
         request: &impl serde::Serialize,
         points: u64,
@@ -142,7 +146,7 @@ impl Receiver {
     }
 
     /// Counts a refused request.
-    pub fn refused(&self) {
+    pub(crate) fn refused(&self) {
         self.stats.rejected.fetch_add(1, Relaxed);
     }
 }
@@ -159,7 +163,7 @@ async fn store(sink: Option<&Sink>, request: &impl serde::Serialize) -> Result<(
 
 /// Where each transport listens (`None`: off).
 #[derive(Debug, Clone, Copy)]
-pub struct Bound {
+pub(crate) struct Bound {
     /// OTLP/HTTP.
     pub http: Option<SocketAddr>,
     /// OTLP/gRPC.
@@ -167,7 +171,7 @@ pub struct Bound {
 }
 
 /// The running servers: stop them with [`Running::stop`].
-pub struct Running {
+pub(crate) struct Running {
     /// Where they listen.
     pub bound: Bound,
     stop: watch::Sender<bool>,
@@ -176,7 +180,7 @@ pub struct Running {
 
 /// Binds both listeners first (so that a port in use fails before anything is served),
 /// then serves them until [`Running::stop`].
-pub async fn start(
+pub(crate) async fn start(
     receiver: Arc<Receiver>,
     http: Option<SocketAddr>,
     grpc: Option<SocketAddr>,
@@ -212,7 +216,7 @@ pub async fn start(
 
 impl Running {
     /// Stops accepting connections and waits for the requests in flight.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;

@@ -31,13 +31,13 @@ enum Job {
 
 /// The sending side: clone it into every request handler.
 #[derive(Clone)]
-pub struct Sink {
+pub(crate) struct Sink {
     jobs: mpsc::Sender<Job>,
 }
 
 /// What the writer thread reports when it ends.
 #[derive(Debug)]
-pub struct Closed {
+pub(crate) struct Closed {
     /// The file.
     pub path: PathBuf,
     /// Lines appended.
@@ -48,7 +48,7 @@ pub struct Closed {
 
 impl Sink {
     /// Opens `path` for appending (creating it and its directory) and starts its writer.
-    pub fn open(path: &Path) -> io::Result<(Self, std::thread::JoinHandle<Closed>)> {
+    pub(crate) fn open(path: &Path) -> io::Result<(Self, std::thread::JoinHandle<Closed>)> {
         crate::atomic::check_target(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -82,13 +82,13 @@ impl Sink {
 
     /// Writes what is queued, syncs the file and ends the writer (connections that
     /// outlive a stop may still hold senders, so the end cannot wait for them all).
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let _ = self.jobs.send(Job::Close).await;
     }
 
     /// Appends one line (which must end with `\n`); returns once it is in the file, or
     /// why it is not.
-    pub async fn append(&self, line: Vec<u8>) -> Result<(), String> {
+    pub(crate) async fn append(&self, line: Vec<u8>) -> Result<(), String> {
         let (done, answer) = oneshot::channel();
         self.jobs
             .send(Job::Line { line, done })
