@@ -363,3 +363,44 @@ fn report_compare_reads_the_head_from_standard_input() {
     );
     assert!(page.contains(r#"["api","send_tx",["slower"]"#));
 }
+
+#[test]
+fn every_json_key_is_documented() {
+    let dir = pair_dir();
+    let (doc, _) = json_flagged(dir.path(), "base", "changed");
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/compare.md")).unwrap();
+    let table = docs
+        .split("## JSON")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/compare.md has a JSON section");
+    let keys =
+        |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    let row = &doc["rows"][0];
+    let mut all = keys(&doc);
+    for nested in [
+        &doc["rules"],
+        &doc["base"],
+        &doc["flagged"],
+        row,
+        &row["base"],
+    ] {
+        all.extend(keys(nested));
+    }
+    // A key is named as a whole word: `key`, {key, …}, `key[]`.
+    let named = |key: &str| {
+        table.match_indices(key).any(|(at, _)| {
+            let before = table[..at].chars().next_back();
+            let after = table[at + key.len()..].chars().next();
+            matches!(before, Some('`' | '{' | ' ' | '.'))
+                && matches!(after, Some('`' | ',' | '}' | '['))
+        })
+    };
+    for key in all {
+        assert!(
+            named(&key),
+            "{key} is not in the JSON table of docs/compare.md"
+        );
+    }
+}
