@@ -3,14 +3,17 @@
 //!
 //! Every default and fallback chain lives here (token, host and API URL in `github`,
 //! repository in `repo`, what `fetch-traces` fetches in `target`, the OTLP endpoint and
-//! headers in `otlp`, the plans in `plans`), so commands receive values, not options.
+//! headers in `otlp`, the plans in `plans`, those of `gate` and `upload` in `job`, and
+//! `upload --compare-with` in `baseline`), so commands receive values, not options.
 //! Besides the Actions runtime adapter (the `actions` folder), this is the only place that
 //! reads the environment, the `CI_TRACING_*` test knobs included ([`tuning`]). A failure
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
 
+pub(crate) mod baseline;
 pub(crate) mod compare;
 pub(crate) mod github;
+pub(crate) mod job;
 pub mod otlp;
 pub(crate) mod plans;
 pub(crate) mod repo;
@@ -21,11 +24,12 @@ use std::process::{Command, Stdio};
 
 use reqwest::Url;
 
+pub(crate) use baseline::{BaselinePlan, CompareWith};
 pub(crate) use compare::ComparePlan;
 pub use github::GithubAccess;
+pub(crate) use job::{GatePlan, ReportUpload, UploadPlan, WhenNoFiles};
 pub(crate) use plans::{
-    CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,
-    SummaryPlan, UploadPlan, WhenNoFiles,
+    CollectPlan, FetchPlan, Plan, ReplayPlan, ReportPlan, StackInitPlan, SummaryPlan,
 };
 pub use repo::Repo;
 
