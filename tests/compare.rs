@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
+use support::browser::run_browser_script;
 use support::pairs::{self, BASE, Op, op, with};
 use support::{ci_tracing, text};
 
@@ -93,7 +94,6 @@ fn text_flagged(out: &str) -> Flagged {
     let header = lines.next().expect("a table of span names");
     let service_at = header.find("Service").unwrap();
     let name_at = header.find("Span name").unwrap();
-    let p50_at = header.find("p50").unwrap();
     let mut flagged = Flagged::new();
     let mut seen_unflagged = false;
     for line in lines.take_while(|l| !l.is_empty()) {
@@ -107,7 +107,10 @@ fn text_flagged(out: &str) -> Flagged {
             continue;
         }
         assert!(!seen_unflagged, "flagged rows come first:\n{out}");
-        flagged.insert((cell(service_at, name_at), cell(name_at, p50_at), flag));
+        // The name ends where the right-aligned change columns' padding begins.
+        let rest: String = line.chars().skip(name_at).collect();
+        let name = rest.split("  ").next().unwrap_or_default().to_owned();
+        flagged.insert((cell(service_at, name_at), name, flag));
     }
     flagged
 }
@@ -313,5 +316,91 @@ fn a_missing_file_is_one_line_and_exit_2() {
             "{err}"
         );
         assert!(err.contains("nowhere"), "{err}");
+    }
+}
+
+#[test]
+fn report_compare_shows_each_span_names_change_in_the_page() {
+    let dir = pair_dir();
+    let mut head = with(BASE, "send_tx", |op| op.millis *= 2);
+    head = with(&head, "write", |op| op.error_every = 10);
+    head.retain(|op| op.name != "gossip");
+    head.push(op("db", "compact", 10));
+    file(dir.path(), "head", &head, 5);
+    let html = dir.path().join("traces.html");
+    ci_tracing(dir.path())
+        .args(["report", "head", "--compare", "base", "-o"])
+        .arg(&html)
+        .assert()
+        .success();
+    let expect = dir.path().join("compare.expect.json");
+    let names = r#"{"slower":"send_tx","new":"compact","errors":"write","vanished":"gossip","base":"base"}"#;
+    std::fs::write(&expect, names).unwrap();
+    run_browser_script("compare.mjs", &[html.as_os_str(), expect.as_os_str()]);
+    let (code, _, err) = {
+        let out = ci_tracing(dir.path())
+            .args(["report", "-", "--compare", "-", "-o", "other.html"])
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout, text(&out.stderr))
+    };
+    assert_eq!((code, err.lines().count()), (Some(2), 1), "{err}");
+}
+
+#[test]
+fn report_compare_reads_the_head_from_standard_input() {
+    let dir = pair_dir();
+    let head = std::fs::read(dir.path().join("changed")).unwrap();
+    ci_tracing(dir.path())
+        .args(["report", "-", "--compare", "base", "-o", "piped.html"])
+        .write_stdin(head)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(dir.path().join("piped.html")).unwrap();
+    assert!(
+        page.contains(r#""compare":{"base":"base","regressed":true"#),
+        "the page holds the comparison"
+    );
+    assert!(page.contains(r#"["api","send_tx",["slower"]"#));
+}
+
+#[test]
+fn every_json_key_is_documented() {
+    let dir = pair_dir();
+    let (doc, _) = json_flagged(dir.path(), "base", "changed");
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/compare.md")).unwrap();
+    let table = docs
+        .split("## JSON")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/compare.md has a JSON section");
+    let keys =
+        |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    let row = &doc["rows"][0];
+    let mut all = keys(&doc);
+    for nested in [
+        &doc["rules"],
+        &doc["base"],
+        &doc["flagged"],
+        row,
+        &row["base"],
+    ] {
+        all.extend(keys(nested));
+    }
+    // A key is named as a whole word: `key`, {key, …}, `key[]`.
+    let named = |key: &str| {
+        table.match_indices(key).any(|(at, _)| {
+            let before = table[..at].chars().next_back();
+            let after = table[at + key.len()..].chars().next();
+            matches!(before, Some('`' | '{' | ' ' | '.'))
+                && matches!(after, Some('`' | ',' | '}' | '['))
+        })
+    };
+    for key in all {
+        assert!(
+            named(&key),
+            "{key} is not in the JSON table of docs/compare.md"
+        );
     }
 }

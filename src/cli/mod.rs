@@ -396,6 +396,9 @@ pub struct ReportArgs {
     /// else xdg-open, open or start); failing to open it is only a warning.
     #[arg(long)]
     pub open: bool,
+    /// Show beside each span name its change against this trace file (as `compare`).
+    #[arg(long, value_name = "BASE")]
+    pub compare: Option<PathBuf>,
 }
 
 #[cfg(test)]

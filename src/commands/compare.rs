@@ -1,9 +1,10 @@
 //! `ci-tracing compare`: what changed between two trace files, as text, markdown or JSON.
 //!
 //! Each input is summarized by the trace core's streaming statistics, one after the
-//! other with every core (so memory holds two summaries, never a file), and compared by
-//! [`crate::trace::compare`]; this command picks the form, prints it, and with
-//! `--fail-on-regression` turns a flagged regression into exit status 1.
+//! other with every core (so memory holds two summaries, never a file; both at once was
+//! measured slower on two cores and takes half as much memory again, docs/benchmarks.md),
+//! and compared by [`crate::trace::compare`]; this command picks the form, prints it,
+//! and with `--fail-on-regression` turns a flagged regression into exit status 1.
 
 use super::summary::{print, warn_invalid};
 use crate::config::ComparePlan;

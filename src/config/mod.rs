@@ -11,6 +11,7 @@
 //! or embed a token in an error.
 
 pub(crate) mod baseline;
+pub(crate) mod compare;
 pub(crate) mod github;
 pub(crate) mod job;
 pub mod otlp;
@@ -24,12 +25,24 @@ use std::process::{Command, Stdio};
 use reqwest::Url;
 
 pub(crate) use baseline::{BaselinePlan, CompareWith};
+pub(crate) use compare::ComparePlan;
 pub use github::GithubAccess;
 pub(crate) use job::{GatePlan, ReportUpload, UploadPlan, WhenNoFiles};
 pub(crate) use plans::{
-    CollectPlan, ComparePlan, FetchPlan, Plan, ReplayPlan, ReportPlan, StackInitPlan, SummaryPlan,
+    CollectPlan, FetchPlan, Plan, ReplayPlan, ReportPlan, StackInitPlan, SummaryPlan,
 };
 pub use repo::Repo;
+
+/// Output forms of `summary` and `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SummaryFormat {
+    /// For a terminal.
+    Text,
+    /// For a job summary.
+    Markdown,
+    /// For scripts.
+    Json,
+}
 
 /// Invocation problems: exit status 2.
 #[derive(Debug, thiserror::Error)]

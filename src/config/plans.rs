@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
+pub(crate) use super::SummaryFormat;
+use super::compare::ComparePlan;
 use super::github::GithubAccess;
 use super::job::{GatePlan, UploadPlan, api_of, gate, upload};
 use super::repo::{Located, Repo};
@@ -102,17 +104,6 @@ pub(crate) struct ReplayPlan {
     pub json: bool,
 }
 
-/// Output forms of `summary`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SummaryFormat {
-    /// For a terminal.
-    Text,
-    /// For a job summary.
-    Markdown,
-    /// For scripts.
-    Json,
-}
-
 /// `summary`.
 #[derive(Debug)]
 pub(crate) struct SummaryPlan {
@@ -120,23 +111,6 @@ pub(crate) struct SummaryPlan {
     pub input: Input,
     /// The form.
     pub format: SummaryFormat,
-}
-
-/// `compare`: two inputs (at most one of them standard input), the form and the rules.
-#[derive(Debug)]
-pub(crate) struct ComparePlan {
-    /// The run compared with.
-    pub base: Input,
-    /// The run under review.
-    pub head: Input,
-    /// The form.
-    pub format: SummaryFormat,
-    /// Spans each side needs before a name's timing is compared.
-    pub min_samples: u64,
-    /// Relative change p50 and p95 must both exceed (0.2: 20 %).
-    pub threshold: f64,
-    /// Exit 1 when a regression is flagged.
-    pub fail_on_regression: bool,
 }
 
 /// `report`.
@@ -152,6 +126,8 @@ pub(crate) struct ReportPlan {
     pub open: bool,
     /// `BROWSER`, the commands to open it with, when set.
     pub browser: Option<String>,
+    /// `--compare`: the run to show each span name's change against.
+    pub compare: Option<Input>,
 }
 
 /// `stack init`: where the stack's files go.
@@ -194,14 +170,10 @@ impl Plan {
                 input: Input::resolve(args.file.as_deref()),
                 format: format(args.format),
             }),
-            Command::Compare(args) => Plan::Compare(compare(args)?),
-            Command::Report(args) => Plan::Report(ReportPlan {
-                input: Input::resolve(args.file.as_deref()),
-                output: args.output.clone(),
-                force: args.force,
-                open: args.open,
-                browser: args.open.then(|| env_var("BROWSER")).flatten(),
-            }),
+            Command::Compare(args) => {
+                Plan::Compare(super::compare::plan(args, format(args.format))?)
+            }
+            Command::Report(args) => Plan::Report(report(args)?),
             Command::Stack(args) => match &args.command {
                 cli::StackCommand::Init(init) => Plan::StackInit(StackInitPlan {
                     dir: init.dir.clone().unwrap_or_else(tracing_dir),
@@ -215,7 +187,7 @@ impl Plan {
     }
 }
 
-fn format(format: cli::SummaryFormat) -> SummaryFormat {
+pub(super) fn format(format: cli::SummaryFormat) -> SummaryFormat {
     match format {
         cli::SummaryFormat::Text => SummaryFormat::Text,
         cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
@@ -223,25 +195,28 @@ fn format(format: cli::SummaryFormat) -> SummaryFormat {
     }
 }
 
-fn compare(args: &cli::CompareArgs) -> Result<ComparePlan, Error> {
-    let (base, head) = (
-        Input::resolve(Some(&args.base)),
-        Input::resolve(Some(&args.head)),
-    );
-    if matches!((&base, &head), (Input::Stdin, Input::Stdin)) {
+fn report(args: &cli::ReportArgs) -> Result<ReportPlan, Error> {
+    let plan = ReportPlan {
+        input: Input::resolve(args.file.as_deref()),
+        output: args.output.clone(),
+        force: args.force,
+        open: args.open,
+        browser: args.open.then(|| env_var("BROWSER")).flatten(),
+        compare: args
+            .compare
+            .as_deref()
+            .map(|base| Input::resolve(Some(base))),
+    };
+    if matches!(
+        (&plan.input, &plan.compare),
+        (Input::Stdin, Some(Input::Stdin))
+    ) {
         return Err(Error::Invalid(
-            "BASE and HEAD cannot both be `-` (standard input): give at least one as a file"
+            "the trace file and --compare cannot both be `-` (standard input): give one as a file"
                 .to_owned(),
         ));
     }
-    Ok(ComparePlan {
-        base,
-        head,
-        format: format(args.format),
-        min_samples: args.min_samples,
-        threshold: args.threshold / 100.0,
-        fail_on_regression: args.fail_on_regression,
-    })
+    Ok(plan)
 }
 
 fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {

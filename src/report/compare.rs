@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::fmt::duration;
 use super::markdown::escape;
-use super::text::{clean, table};
+use super::text::{aligned_table, clean};
 use crate::trace::compare::{Comparison, Flag, Row, Side, Totals};
 
 /// The version of the JSON shape: raised when a key is removed, renamed or changes
@@ -98,6 +98,26 @@ fn change_cell(row: &Row, relative: Option<f64>) -> String {
     }
 }
 
+/// The cells of a row after its flags: service, name, changes, both sides' numbers;
+/// `name` makes a name from the file safe for the form.
+fn row_cells(row: &Row, name: impl Fn(&str) -> String) -> Vec<String> {
+    let count = |n: u64| n.to_string();
+    vec![
+        name(&row.service),
+        name(&row.name),
+        change_cell(row, row.p50_change),
+        change_cell(row, row.p95_change),
+        stat(row, |s| s.p50),
+        stat(row, |s| s.p95),
+        pair(row.base.map(|s| s.count), row.head.map(|s| s.count), count),
+        pair(
+            row.base.map(|s| s.errors),
+            row.head.map(|s| s.errors),
+            count,
+        ),
+    ]
+}
+
 fn totals_rows(c: &Comparison) -> Vec<(&'static str, String, String)> {
     let wall = |t: &Totals| t.wall.map_or_else(|| "–".to_owned(), duration);
     let traces = |t: &Totals| {
@@ -136,36 +156,19 @@ pub(crate) fn text(c: &Comparison) -> String {
         .into_iter()
         .map(|(label, b, h)| vec![label.to_owned(), b, h])
         .collect();
-    table(&mut out, &["", "Base", "Head"], &rows);
+    aligned_table(&mut out, &["", "Base", "Head"], &rows, &[false, true, true]);
     if c.rows.is_empty() {
         return out;
     }
     out.push('\n');
-    let rows: Vec<Vec<String>> = c
-        .rows
-        .iter()
-        .take(MAX_ROWS)
+    let rows: Vec<Vec<String>> = (c.rows.iter().take(MAX_ROWS))
         .map(|row| {
-            vec![
-                flags_label(row),
-                clean(&row.service, NAME_WIDTH),
-                clean(&row.name, NAME_WIDTH),
-                change_cell(row, row.p50_change),
-                change_cell(row, row.p95_change),
-                stat(row, |s| s.p50),
-                stat(row, |s| s.p95),
-                pair(row.base.map(|s| s.count), row.head.map(|s| s.count), |n| {
-                    n.to_string()
-                }),
-                pair(
-                    row.base.map(|s| s.errors),
-                    row.head.map(|s| s.errors),
-                    |n| n.to_string(),
-                ),
-            ]
+            let mut cells = vec![flags_label(row)];
+            cells.extend(row_cells(row, |name| clean(name, NAME_WIDTH)));
+            cells
         })
         .collect();
-    table(
+    aligned_table(
         &mut out,
         &[
             "Flag",
@@ -179,6 +182,7 @@ pub(crate) fn text(c: &Comparison) -> String {
             "Errors",
         ],
         &rows,
+        &[false, false, false, true, true, true, true, true, true],
     );
     more(&mut out, c, MAX_ROWS);
     out
@@ -223,24 +227,7 @@ pub(crate) fn markdown(comparison: &Comparison, max_rows: usize) -> String {
         } else {
             flags_label(row)
         };
-        let _ = writeln!(
-            out,
-            "| {flag} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            escape(&row.service),
-            escape(&row.name),
-            change_cell(row, row.p50_change),
-            change_cell(row, row.p95_change),
-            stat(row, |s| s.p50),
-            stat(row, |s| s.p95),
-            pair(row.base.map(|s| s.count), row.head.map(|s| s.count), |n| {
-                n.to_string()
-            }),
-            pair(
-                row.base.map(|s| s.errors),
-                row.head.map(|s| s.errors),
-                |n| { n.to_string() }
-            ),
-        );
+        let _ = writeln!(out, "| {flag} | {} |", row_cells(row, escape).join(" | "));
     }
     more(&mut out, c, max_rows);
     out

@@ -354,6 +354,49 @@ mod tests {
         assert!(flags(side(4, 0, 100, 200), side(10, 0, 200, 400)).is_empty());
     }
 
+    fn summary(names: &[(&str, u64, u64)]) -> Summary {
+        let mut collector = crate::trace::stats::Collector::default();
+        for (no, (name, count, millis)) in names.iter().enumerate() {
+            let spans: Vec<String> = (0..*count)
+                .map(|i| {
+                    format!(
+                        r#"{{"name":"{name}","startTimeUnixNano":"0","endTimeUnixNano":"{}"}}"#,
+                        millis * 1_000_000 + i
+                    )
+                })
+                .collect();
+            let line = format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+                spans.join(",")
+            );
+            collector.add_line(no as u64 + 1, line.as_bytes());
+        }
+        collector.finish(String::new())
+    }
+
+    #[test]
+    fn regressions_come_first_then_new_vanished_faster_then_the_rest_by_impact() {
+        let base = summary(&[
+            ("slow", 10, 10),
+            ("fast", 10, 100),
+            ("gone", 10, 1),
+            ("big", 100, 50),
+            ("small", 10, 50),
+        ]);
+        let head = summary(&[
+            ("slow", 10, 30),
+            ("fast", 10, 10),
+            ("new", 10, 1),
+            ("big", 100, 55),
+            ("small", 10, 51),
+        ]);
+        let c = compare(&base, &head, &Rules::default());
+        let order: Vec<&str> = c.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(order, ["slow", "new", "gone", "fast", "big", "small"]);
+        assert!(c.regressed());
+        assert_eq!(c.head.spans, 140);
+    }
+
     #[test]
     fn errors_are_flagged_when_new_or_significantly_more_frequent() {
         assert_eq!(
