@@ -62,8 +62,12 @@ function buildArgs (env, command = getCommand(env)) {
     if (!getBoolean(env, 'report', true)) args.push('--no-report')
     option('--report-name', 'report-name')
     option('--report-max-spans', 'report-max-spans')
+    option('--compare-with', 'compare-with')
   }
   option('--label', 'label')
+  for (const branch of getInput(env, 'branch').split(/\r?\n/).map((b) => b.trim()).filter(Boolean)) {
+    args.push('--branch', branch)
+  }
   if (getBoolean(env, 'live')) args.push('--live')
   return args
 }

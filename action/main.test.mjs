@@ -38,6 +38,20 @@ test('upload inputs become flags, multi-line paths become arguments', () => {
   ])
 })
 
+test('compare-with goes to upload (and the collect post step), branch lines to every gate', () => {
+  const env = { 'INPUT_COMPARE-WITH': 'branch:main', INPUT_BRANCH: 'main\n  release/1.x \n' }
+  assert.deepEqual(action.buildArgs(env), [
+    'upload', '--compare-with', 'branch:main', '--branch', 'main', '--branch', 'release/1.x'
+  ])
+  assert.deepEqual(action.buildArgs({ ...env, INPUT_COMMAND: 'collect' }), [
+    'gate', '--branch', 'main', '--branch', 'release/1.x'
+  ])
+  assert.deepEqual(action.buildArgs({ ...env, INPUT_COMMAND: 'collect' }, 'upload'), [
+    'upload', '--compare-with', 'branch:main', '--branch', 'main', '--branch', 'release/1.x'
+  ])
+  assert.deepEqual(action.buildArgs({ 'INPUT_COMPARE-WITH': '  ', INPUT_BRANCH: '' }), ['upload'])
+})
+
 test('archive and report are on unless turned off', () => {
   assert.deepEqual(action.buildArgs({ INPUT_ARCHIVE: 'true', INPUT_REPORT: 'true' }), ['upload'])
   assert.throws(() => action.buildArgs({ INPUT_ARCHIVE: 'no' }), /archive must be true or false/)

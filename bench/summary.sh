@@ -10,28 +10,17 @@
 #   bench/summary.sh                      # 1 GiB, in /tmp/report/bench
 #   BENCH_SIZE=128MiB bench/summary.sh    # quicker, while iterating
 #   CI_TRACING_BIN=path bench/summary.sh  # another build of ci-tracing (e.g. an older commit's)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-size=${BENCH_SIZE:-1GiB}
-dir=${BENCH_DIR:-/tmp/report/bench}
-mkdir -p "$dir"
-file="$dir/trace-data-$size.jsonl"
-for tool in jq /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run scripts/setup-test.sh" >&2; exit 2; }
-done
-
-cargo build --release --quiet --bin ci-tracing --example gen-traces
+source "$(dirname "$0")/file.sh"
 bin=${CI_TRACING_BIN:-target/release/ci-tracing}
+
+file="$dir/trace-data-$size.jsonl"
 [ -s "$file" ] || ./target/release/examples/gen-traces --bytes "$size" -o "$file"
 bytes=$(stat -c %s "$file")
 cat "$file" >/dev/null # warm the page cache: all three read from memory
 
-now() { date +%s.%N; }
 rate() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f MB/s", b / s / 1e6 }'; }
 
 runs=${RUNS:-5}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 wc_times=() ours_times=() rss_kib=0
 for _ in $(seq "$runs"); do
   start=$(now)

@@ -8,7 +8,7 @@ bin=target/debug/ci-tracing
 mkdir -p docs/man
 rm -f docs/man/*.1
 "$bin" man > docs/man/ci-tracing.1
-for command in gate upload fetch-traces replay summary report collect stack completions; do
+for command in gate upload fetch-traces replay summary compare report collect stack completions; do
   "$bin" man "$command" > "docs/man/ci-tracing-$command.1"
 done
 "$bin" man "stack init" > docs/man/ci-tracing-stack-init.1

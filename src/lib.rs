@@ -67,6 +67,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Plan::Replay(plan) => block_on(commands::replay::run(&plan)),
         Plan::Summary(plan) => commands::summary::run(&plan),
         Plan::Report(plan) => commands::report::run(&plan),
+        Plan::Compare(plan) => commands::compare::run(&plan),
         Plan::StackInit(plan) => commands::stack::run(&plan),
         Plan::Collect(plan) => block_on(commands::collect::run(&plan)),
         Plan::Completions(shell) => {

@@ -84,6 +84,16 @@ pub(crate) fn debug(message: &str) {
     }
 }
 
+/// Something worth knowing that is not a problem (`::notice::` in Actions; not hidden by `-q`).
+pub fn notice(message: &str) {
+    let state = state();
+    if state.verbosity.in_actions {
+        write_line(&commands::notice(message));
+    } else {
+        write_line(&format!("note: {message}"));
+    }
+}
+
 /// Something the user should look at; the command goes on.
 pub(crate) fn warn(message: &str) {
     let state = state();

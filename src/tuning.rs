@@ -21,6 +21,10 @@ pub(crate) struct Tuning {
     /// The longest line read as a line (`--max-line-bytes`); a longer one is an invalid
     /// line, read past in bounded memory.
     pub max_line_bytes: usize,
+    /// The longest `upload --compare-with` spends finding, fetching and reading its
+    /// baseline (`CI_TRACING_BASELINE_SECONDS`; default 300) before it gives up with a
+    /// notice: the comparison is an extra, and must not hold a job up for long.
+    pub baseline_deadline: std::time::Duration,
 }
 
 /// Default line-length cap: larger than any export request a receiver accepts.
@@ -36,6 +40,7 @@ impl Default for Tuning {
             max_unzipped: DEFAULT_MAX_UNZIPPED,
             github_http: false,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            baseline_deadline: std::time::Duration::from_secs(300),
         }
     }
 }

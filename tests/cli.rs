@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "fetch-traces",
     "replay",
     "summary",
+    "compare",
     "report",
     "collect",
     "stack",

@@ -189,3 +189,66 @@ fn live_reads_the_labels_the_pull_request_has_now() {
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!all.contains(TOKEN), "{all}");
 }
+
+#[test]
+fn branch_traces_pushes_to_that_branch_only() {
+    let job = Job::event("push");
+    let gate_on = |git_ref: &str, args: &[&str]| {
+        let _ = std::fs::remove_file(job.path().join("output.txt"));
+        let out = job
+            .command()
+            .env("GITHUB_REF", git_ref)
+            .arg("gate")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (job.outputs()["enabled"].clone(), text(&out.stdout))
+    };
+    let (enabled, why) = gate_on("refs/heads/main", &["--branch", "main"]);
+    assert_eq!(enabled, "true", "{why}");
+    assert!(
+        why.contains("a push to the branch \"main\" (--branch)"),
+        "{why}"
+    );
+    let (enabled, why) = gate_on("refs/heads/main", &["--branch", "dev", "--branch", "main"]);
+    assert_eq!(enabled, "true", "{why}");
+    let (enabled, why) = gate_on("refs/heads/feature", &["--branch", "main"]);
+    assert_eq!(enabled, "false", "{why}");
+    assert!(
+        why.contains("a push to the branch \"feature\", not to \"main\""),
+        "{why}"
+    );
+    // A tag is not a branch, even one named like it.
+    let (enabled, _) = gate_on("refs/tags/main", &["--branch", "main"]);
+    assert_eq!(enabled, "false");
+    let (enabled, _) = gate_on("refs/heads/main", &[]);
+    assert_eq!(enabled, "false");
+}
+
+#[test]
+fn branch_leaves_pull_requests_to_the_label() {
+    let job = Job::pull_request(&["bug"]);
+    let out = job
+        .command()
+        .env("GITHUB_REF", "refs/heads/main")
+        .args(["gate", "--branch", "main"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(job.outputs()["enabled"], "false");
+    assert!(text(&out.stdout).contains("does not have the label"));
+    let other = Job::event("workflow_dispatch");
+    let out = other
+        .command()
+        .env("GITHUB_REF", "refs/heads/main")
+        .args(["gate", "--branch", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(other.outputs()["enabled"], "false");
+    assert!(
+        text(&out.stdout).contains("not a pull request nor a push to a --branch"),
+        "{}",
+        text(&out.stdout)
+    );
+}

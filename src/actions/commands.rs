@@ -1,4 +1,4 @@
-//! GitHub workflow commands (`::warning::`, `::error::`, `::add-mask::`).
+//! GitHub workflow commands (`::notice::`, `::warning::`, `::error::`, `::add-mask::`).
 //!
 //! The runner treats `%`, CR and LF in the message as syntax, so every message is
 //! escaped here; a raw newline would end the command and print the rest as plain text.
@@ -15,6 +15,11 @@ pub(crate) fn escape_data(text: &str) -> String {
 /// `::warning::message`
 pub(crate) fn warning(message: &str) -> String {
     format!("::warning::{}", escape_data(message))
+}
+
+/// `::notice::message`
+pub(crate) fn notice(message: &str) -> String {
+    format!("::notice::{}", escape_data(message))
 }
 
 /// `::error::message`

@@ -1,5 +1,6 @@
-//! The event that started the workflow run: its name and, for pull requests, the
-//! number and labels from the payload file the runner writes (`GITHUB_EVENT_PATH`).
+//! The event that started the workflow run: its name, the branch of a push
+//! (`GITHUB_REF`) and, for pull requests, the number and labels from the payload file
+//! the runner writes (`GITHUB_EVENT_PATH`).
 //!
 //! Only the few fields the gate and the job summary need are read; everything else in
 //! the payload is ignored. This module never reaches the network: the payload of a
@@ -20,6 +21,8 @@ pub(crate) struct Event {
     pub name: String,
     /// The pull request of a `pull_request`/`pull_request_target` event.
     pub pull_request: Option<PullRequest>,
+    /// The branch of a `push` to a branch (`GITHUB_REF` `refs/heads/NAME`).
+    pub pushed_branch: Option<String>,
 }
 
 /// A pull request as the payload shows it.
@@ -57,9 +60,14 @@ impl Event {
                 "GITHUB_EVENT_NAME is not set: `gate` reads the event of a GitHub Actions run (run it in a workflow, or pass --force)".to_owned(),
             )
         })?;
+        let pushed_branch = (name == "push")
+            .then(|| env_var("GITHUB_REF"))
+            .flatten()
+            .and_then(|git_ref| git_ref.strip_prefix("refs/heads/").map(str::to_owned));
         let mut event = Event {
             name,
             pull_request: None,
+            pushed_branch,
         };
         if event.is_pull_request() {
             let path = env_var("GITHUB_EVENT_PATH").ok_or_else(|| {

@@ -13,9 +13,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::secret::Secret;
 
 mod collect;
+mod compare;
+mod job;
 mod stack;
 
 pub(crate) use collect::CollectArgs;
+pub(crate) use compare::CompareArgs;
+pub(crate) use job::{GateArgs, IfNoFilesFound, UploadArgs};
 use stack::STACK_HELP;
 pub(crate) use stack::{StackArgs, StackCommand};
 
@@ -163,7 +167,7 @@ pub struct GithubArgs {
 pub enum Command {
     /// Decide from the pull request's labels whether this job traces (writes enabled=true|false).
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing gate\n  ci-tracing gate --label 'trace me' --live\n  ci-tracing gate --force\n\n",
+        "Examples:\n  ci-tracing gate\n  ci-tracing gate --label 'trace me' --live --branch main\n  ci-tracing gate --force\n\n",
         "Exit status: 0 decided (tracing on or off), 1 the outputs cannot be written, 2 wrong\ninvocation (no event payload outside Actions: pass --force)."
     ))]
     Gate(GateArgs),
@@ -174,7 +178,7 @@ pub enum Command {
     /// (not to `run:` steps). The artifact service is not available on GitHub Enterprise
     /// Server.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7\n  ci-tracing upload trace-data.json --no-archive --report-name smoke.html\n\n",
+        "Examples:\n  ci-tracing upload\n  ci-tracing upload traces/ --name smoke-traces --retention-days 7 --compare-with previous\n  ci-tracing upload trace-data.json --no-archive --report-name smoke.html\n\n",
         "Exit status: 0 uploaded (or gated off, or no files with --if-no-files-found warn|ignore),\n1 the upload failed or no files with --if-no-files-found error, 2 wrong invocation (no\nruntime token, bad name, unreadable file)."
     ))]
     Upload(UploadArgs),
@@ -185,7 +189,7 @@ pub enum Command {
     /// $GITHUB_REPOSITORY or the `origin` remote, and its host says which GitHub (and which
     /// token) to use.
     #[command(after_long_help = concat!(
-        "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --list\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
+        "Examples:\n  ci-tracing fetch-traces https://github.com/OWNER/REPO/pull/1234\n  ci-tracing fetch-traces 1234 --base\n  ci-tracing fetch-traces --run-id 987654321 -R ghe.example.com/OWNER/REPO --json\n\n",
         "Exit status: 0 written (or listed), 1 nothing to download or GitHub failed, 2 wrong\ninvocation (no token, bad repository, trace-data exists without --force)."
     ))]
     FetchTraces(FetchTracesArgs),
@@ -201,6 +205,17 @@ pub enum Command {
         "Exit status: 0 summarised (invalid lines are counted, not fatal), 1 the output cannot be\nwritten, 2 wrong invocation or unreadable input."
     ))]
     Summary(SummaryArgs),
+    /// Compare two trace files: per span name, what got slower, faster, new, gone or failing
+    ///
+    /// BASE is the run compared with (say, the main branch's), HEAD the run under review.
+    /// A span name's timing is flagged only when both sides have --min-samples spans and
+    /// its p50 and p95 both moved by more than --threshold the same way; errors are
+    /// flagged when HEAD has some and BASE had none, or a clearly higher rate.
+    #[command(after_long_help = concat!(
+        "Examples:\n  ci-tracing compare main.trace-data .github/tracing/trace-data\n  ci-tracing compare base.jsonl head.jsonl --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  ci-tracing compare base.jsonl - --format json --fail-on-regression < head.jsonl\n\n",
+        "Exit status: 0 compared, 1 --fail-on-regression and a regression was flagged (or the\noutput cannot be written), 2 wrong invocation or unreadable input."
+    ))]
+    Compare(CompareArgs),
     /// Write a self-contained HTML report with a waterfall per trace.
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing report --open\n  ci-tracing report trace-data -o smoke.html --force\n\n",
@@ -254,78 +269,6 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Options of `gate`, also taken by `upload`, which runs the gate first.
-#[derive(Debug, Clone, Args)]
-pub struct GateArgs {
-    /// The label that turns tracing on (matched exactly, ignoring ASCII case).
-    #[arg(long, value_name = "NAME", default_value = "enable tracing")]
-    pub label: String,
-    /// Ask the REST API for the pull request's current labels instead of the event payload.
-    #[arg(long)]
-    pub live: bool,
-    /// Trace even when the event is not a pull request or the label is missing.
-    #[arg(long)]
-    pub force: bool,
-    /// The REST API, for --live.
-    #[command(flatten)]
-    pub github: GithubArgs,
-}
-
-/// What `upload` does when no file matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IfNoFilesFound {
-    /// Warn and succeed.
-    Warn,
-    /// Fail the step.
-    Error,
-    /// Succeed quietly.
-    Ignore,
-}
-
-/// Options of `upload`.
-#[derive(Debug, Args)]
-pub struct UploadArgs {
-    /// Files, directories or glob patterns to upload.
-    #[arg(
-        value_name = "PATH",
-        default_value = "integration-tests/smoke/traces/trace-data.json"
-    )]
-    pub paths: Vec<String>,
-    /// Artifact name.
-    #[arg(long, value_name = "NAME", default_value = "trace-data")]
-    pub name: String,
-    /// Days to keep the artifact (1-90, capped by the repository setting; 0: the repository default).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=90))]
-    pub retention_days: Option<u16>,
-    /// Zip compression level, 0 (store) to 9 (smallest).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
-    pub compression_level: u8,
-    /// Replace an artifact of the same name in this run.
-    #[arg(long)]
-    pub overwrite: bool,
-    /// What to do when no file matches.
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t = IfNoFilesFound::Warn)]
-    pub if_no_files_found: IfNoFilesFound,
-    /// Also upload hidden files (names starting with a dot) found in directories and by wildcards.
-    #[arg(long)]
-    pub include_hidden_files: bool,
-    /// Upload one file as is, not zipped, named after the file (GitHub opens it in the browser).
-    #[arg(long)]
-    pub no_archive: bool,
-    /// Do not also upload the HTML report of the traces.
-    #[arg(long)]
-    pub no_report: bool,
-    /// Name of the HTML report artifact.
-    #[arg(long, value_name = "NAME", default_value = "traces.html")]
-    pub report_name: String,
-    /// Spans past which the report keeps only the slowest and failing traces.
-    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub report_max_spans: u64,
-    /// The gate that runs first.
-    #[command(flatten)]
-    pub gate: GateArgs,
-}
-
 /// Options of `fetch-traces`.
 #[derive(Debug, Args)]
 pub struct FetchTracesArgs {
@@ -353,6 +296,10 @@ pub struct FetchTracesArgs {
     /// List the runs that have the artifact (run, attempt, commit, size, expiry); download nothing.
     #[arg(long)]
     pub list: bool,
+    /// Fetch the baseline of the pull request instead: the newest artifact on its base
+    /// branch, into .github/tracing/base unless --dir (then run the `compare` it prints).
+    #[arg(long, conflicts_with_all = ["run_id", "list"])]
+    pub base: bool,
     /// Print the result as one JSON object on standard output.
     #[arg(long)]
     pub json: bool,
@@ -449,6 +396,9 @@ pub struct ReportArgs {
     /// else xdg-open, open or start); failing to open it is only a warning.
     #[arg(long)]
     pub open: bool,
+    /// Show beside each span name its change against this trace file (as `compare`).
+    #[arg(long, value_name = "BASE")]
+    pub compare: Option<PathBuf>,
 }
 
 #[cfg(test)]

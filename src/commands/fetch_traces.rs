@@ -13,13 +13,14 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::archive::extract::{Extracted, extract_spans, has_zip_signature, raw_spans};
+use super::baseline::download_spans;
+use crate::archive::extract::Extracted;
 use crate::atomic;
-use crate::config::{FetchPlan, Repo};
+use crate::config::FetchPlan;
 use crate::github::Error;
 use crate::github::client::Client;
 use crate::github::models::short_sha;
-use crate::github::select::{Listed, Selection, list, select};
+use crate::github::select::{Listed, Selection, base_of_pull_request, list, select};
 use crate::log;
 use crate::path_error::shown_path as display_path;
 use crate::report::job_summary::human_size;
@@ -38,16 +39,26 @@ pub(crate) async fn run(plan: &FetchPlan) -> crate::Result<()> {
     let (repo, dir) = (&plan.repo, &plan.dir);
     let target = dir.join(TRACE_FILE);
     refuse_existing(&target, plan.force)?;
-    let selection = select(&client, repo, plan.pr, &plan.name, plan.run_id).await?;
+    let (base_branch, selection) = match (&plan.base, plan.pr) {
+        (Some(_), Some(pr)) => {
+            let (branch, selection) = base_of_pull_request(&client, repo, pr, &plan.name).await?;
+            (Some(branch), selection)
+        }
+        _ => (
+            None,
+            select(&client, repo, plan.pr, &plan.name, plan.run_id, None).await?,
+        ),
+    };
     log::info(&format!(
         "downloading artifact {} ({} bytes) of workflow run {}",
         selection.artifact.id, selection.artifact.size_in_bytes, selection.run_id
     ));
-    let extracted = download_and_extract(&client, plan, &selection).await?;
+    let extracted =
+        download_spans(&client, repo, &selection.artifact, dir, plan.max_unzipped).await?;
     let (lines, bytes) = (extracted.lines, extracted.bytes);
     install(extracted, &target, plan.force)?;
     let message = if plan.json {
-        json!({
+        let mut object = json!({
             "path": display_path(&target),
             "lines": lines,
             "bytes": bytes,
@@ -60,10 +71,20 @@ pub(crate) async fn run(plan: &FetchPlan) -> crate::Result<()> {
                 "name": selection.artifact.name,
                 "size_in_bytes": selection.artifact.size_in_bytes,
             },
-        })
-        .to_string()
+        });
+        if let Some(branch) = &base_branch {
+            object["base_branch"] = json!(branch);
+        }
+        object.to_string()
     } else {
-        success_message(&target, plan, lines, bytes, &selection)
+        success_message(
+            &target,
+            plan,
+            lines,
+            bytes,
+            &selection,
+            base_branch.as_deref(),
+        )
     };
     println!("{message}");
     Ok(())
@@ -115,49 +136,6 @@ fn print_list(plan: &FetchPlan, listed: &[Listed]) {
     }
 }
 
-/// Streams the artifact into a temporary file in `dir`. A zip's spans are extracted
-/// into another temporary file there (the zip is deleted on return, whatever happens);
-/// a file uploaded as is (upload-artifact's `archive: false`) is the spans itself.
-/// Which it is, the download's headers say as `@actions/artifact` reads them; when
-/// the bytes disagree (a zip starts with `PK\x03\x04`), the bytes win.
-async fn download_and_extract(
-    client: &Client,
-    plan: &FetchPlan,
-    selection: &Selection,
-) -> crate::Result<Extracted> {
-    let (repo, dir): (&Repo, &Path) = (&plan.repo, &plan.dir);
-    std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
-    let mut blob =
-        atomic::temp_in(dir, ".trace-data.", ".zip.part").map_err(|err| Error::io(dir, &err))?;
-    let artifact = &selection.artifact;
-    let downloaded =
-        crate::github::download::download(client, repo, artifact, blob.as_file_mut()).await?;
-    let mut reopened = blob.reopen().map_err(|err| Error::io(blob.path(), &err))?;
-    let zipped = has_zip_signature(&mut reopened).map_err(|err| Error::io(blob.path(), &err))?;
-    if zipped != downloaded.says_zip {
-        let (said, is) = if zipped {
-            ("a file uploaded as is", "a zip")
-        } else {
-            ("a zip", "a file uploaded as is")
-        };
-        log::info(&format!(
-            "the download of artifact {} was announced as {said}, but its bytes are {is}: reading it as {is}",
-            artifact.id
-        ));
-    }
-    let extracted = if zipped {
-        extract_spans(reopened, dir, plan.max_unzipped)?
-    } else {
-        log::info(&format!(
-            "artifact \"{}\" was uploaded as is (not zipped)",
-            artifact.name
-        ));
-        raw_spans(blob, &artifact.name)?
-    };
-    log::debug(&format!("took {}", extracted.entries.join(", ")));
-    Ok(extracted)
-}
-
 /// Where the spans are, how many, where from, and the command to run next.
 fn success_message(
     target: &Path,
@@ -165,24 +143,40 @@ fn success_message(
     lines: u64,
     bytes: u64,
     selection: &Selection,
+    base_branch: Option<&str>,
 ) -> String {
     let shown = display_path(target);
-    let replay = if plan.dir_given {
-        format!("ci-tracing replay {}", shown.display())
-    } else {
-        "ci-tracing replay".to_owned()
+    let next = match (&plan.base, plan.pr) {
+        (Some(head), Some(pr)) => {
+            let fetch_head = if head.exists() {
+                String::new()
+            } else {
+                format!("ci-tracing fetch-traces {pr} && ")
+            };
+            format!(
+                "{fetch_head}ci-tracing compare {} {}",
+                shown.display(),
+                display_path(head).display()
+            )
+        }
+        _ if plan.dir_given => format!("ci-tracing replay {}", shown.display()),
+        _ => "ci-tracing replay".to_owned(),
     };
     let commit = if selection.sha.is_empty() {
         "an unknown commit".to_owned()
     } else {
         format!("commit {}", short_sha(&selection.sha))
     };
-    let source = plan
-        .pr
-        .map(|pr| format!("pull request #{pr}, "))
-        .unwrap_or_default();
+    let source = match (base_branch, plan.pr) {
+        (Some(branch), Some(pr)) => format!(
+            "branch {} (the base of pull request #{pr}), ",
+            branch.escape_debug()
+        ),
+        (_, Some(pr)) => format!("pull request #{pr}, "),
+        _ => String::new(),
+    };
     format!(
-        "wrote {} ({lines} lines, {bytes} bytes) from {source}{commit}, workflow run {}\nnext: {replay}",
+        "wrote {} ({lines} lines, {bytes} bytes) from {source}{commit}, workflow run {}\nnext: {next}",
         shown.display(),
         selection.run_id
     )

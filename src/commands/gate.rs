@@ -1,7 +1,9 @@
 //! `ci-tracing gate`: decide from the pull request's labels whether this job traces.
 //!
 //! Pull request events trace when any of the PR's labels equals the label name (see
-//! [`crate::actions::gate`]). Other events do not trace unless `--force`. The answer is
+//! [`crate::actions::gate`]). A push to a branch named with `--branch` traces too, so
+//! that `upload --compare-with branch:NAME` finds a baseline there. Other events do not
+//! trace unless `--force`. The answer is
 //! the output `enabled=true|false` plus one line saying why, and the exit status is 0
 //! either way: a gate that is off is not a failure. `upload` runs the same decision
 //! first.
@@ -35,14 +37,7 @@ pub(crate) async fn decide(plan: &GatePlan) -> crate::Result<Decision> {
     }
     let event = Event::from_env()?;
     let Some(pull_request) = event.pull_request else {
-        return Ok(Decision {
-            enabled: false,
-            reason: format!(
-                "tracing disabled: the event is `{}`, not a pull request (pass --force to trace anyway)",
-                event.name
-            ),
-            pull_request: None,
-        });
+        return Ok(decide_other_event(&event, &plan.branches));
     };
     let labels = match &plan.live {
         Some(live) => current_labels(live, &pull_request).await,
@@ -53,6 +48,47 @@ pub(crate) async fn decide(plan: &GatePlan) -> crate::Result<Decision> {
         &labels,
         &plan.label,
     ))
+}
+
+/// The decision for an event that is not a pull request: on for a push to one of
+/// `branches`, else off.
+fn decide_other_event(event: &Event, branches: &[String]) -> Decision {
+    let pushed = event.pushed_branch.as_deref();
+    if let Some(branch) = pushed.filter(|pushed| branches.iter().any(|b| b == pushed)) {
+        return Decision {
+            enabled: true,
+            reason: format!(
+                "tracing enabled: a push to the branch \"{}\" (--branch)",
+                branch.escape_debug()
+            ),
+            pull_request: None,
+        };
+    }
+    let reason = match (pushed, branches.is_empty()) {
+        (Some(branch), false) => format!(
+            "tracing disabled: a push to the branch \"{}\", not to {} (pass --force to trace anyway)",
+            branch.escape_debug(),
+            branches
+                .iter()
+                .map(|b| format!("\"{}\"", b.escape_debug()))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        _ => format!(
+            "tracing disabled: the event is `{}`, not a pull request{} (pass --force to trace anyway)",
+            event.name.escape_debug(),
+            if branches.is_empty() {
+                ""
+            } else {
+                " nor a push to a --branch"
+            }
+        ),
+    };
+    Decision {
+        enabled: false,
+        reason,
+        pull_request: None,
+    }
 }
 
 /// The PR's labels from the REST API, else (with a warning) those of the payload.

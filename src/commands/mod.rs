@@ -5,7 +5,9 @@
 //! the artifact service, OTLP or the trace file, it lives in that folder, and the
 //! command only decides the order and the messages.
 
+pub(crate) mod baseline;
 pub(crate) mod collect;
+pub(crate) mod compare;
 pub(crate) mod fetch_traces;
 pub(crate) mod gate;
 pub(crate) mod man;

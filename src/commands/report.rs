@@ -4,7 +4,8 @@
 //! The page is written by [`crate::report::html`] into a temporary file next to the
 //! target, which is then renamed into place: never over an existing file without
 //! `--force`, never half-written. With `--open` it is then handed to the browser
-//! (`crate::browser`); failing to open it is a warning, not a failure.
+//! (`crate::browser`); failing to open it is a warning, not a failure. With `--compare`
+//! both files are summarized first and the page shows each span name's change.
 
 use std::io::{BufWriter, Write};
 
@@ -12,7 +13,8 @@ use crate::atomic;
 use crate::config::ReportPlan;
 use crate::report::Error;
 use crate::report::html::{LARGE, write_page};
-use crate::trace::lines;
+use crate::trace::compare::{Rules, compare};
+use crate::trace::{lines, summarize, summarize_reader};
 
 /// Runs `report`.
 pub(crate) fn run(plan: &ReportPlan) -> crate::Result<()> {
@@ -23,13 +25,23 @@ pub(crate) fn run(plan: &ReportPlan) -> crate::Result<()> {
     if !plan.force && exists {
         return Err(Error::Exists(shown).into());
     }
-    let reader = lines::open(input)?;
+    // With --compare the input is read twice: summarized, then written into the page.
+    let (reader, comparison) = match &plan.compare {
+        None => (lines::open(input)?, None),
+        Some(base) => {
+            let base = summarize(base, false)?;
+            let twice = lines::Twice::open(input)?;
+            let head = summarize_reader(twice.reader()?, &input.display())?;
+            let comparison = compare(&base, &head, &Rules::default());
+            (twice.reader()?, Some(comparison))
+        }
+    };
     let write_error =
         |err: std::io::Error| Error::Unwritable(crate::path_error::IoOnPath::new(output, &err));
     let mut temp = atomic::temp_in(atomic::dir_of(output), ".ci-tracing-report-", ".tmp")
         .map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-    let counts = write_page(reader, &mut out, &input.display())
+    let counts = write_page(reader, &mut out, &input.display(), comparison.as_ref())
         .map_err(|err| Error::Write(format!("{shown} was not written: {err}")))?;
     out.flush().map_err(write_error)?;
     drop(out);

@@ -9,6 +9,7 @@ use std::io::Write;
 use crate::config::SummaryPlan;
 use crate::config::plans::SummaryFormat;
 use crate::report::{Error, json, markdown, text};
+use crate::trace::stats::Summary;
 use crate::trace::summarize;
 
 /// Runs `summary`.
@@ -20,6 +21,13 @@ pub(crate) fn run(plan: &SummaryPlan) -> crate::Result<()> {
         SummaryFormat::Markdown => markdown::job_summary_markdown(&summary),
         SummaryFormat::Json => json::render(&summary),
     };
+    print(&output, "the summary")?;
+    warn_invalid(&summary, "");
+    Ok(())
+}
+
+/// Writes `output` (`what` it is, for the error) to standard output.
+pub(crate) fn print(output: &str, what: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(output.as_bytes())
@@ -29,14 +37,18 @@ pub(crate) fn run(plan: &SummaryPlan) -> crate::Result<()> {
             if err.kind() == std::io::ErrorKind::BrokenPipe {
                 Ok(())
             } else {
-                Err(Error::Write(format!("cannot write the summary: {err}")))
+                Err(Error::Write(format!("cannot write {what}: {err}")))
             }
-        })?;
+        })
+}
+
+/// Warns once when the summarized input had invalid lines (`which` input, when it
+/// helps to say).
+pub(crate) fn warn_invalid(summary: &Summary, which: &str) {
     for (line, reason) in summary.counts.invalid.iter().take(1) {
         crate::log::warn(&format!(
-            "{} of {} lines are not valid trace data (first: line {line}: {reason})",
+            "{which}{} of {} lines are not valid trace data (first: line {line}: {reason})",
             summary.counts.invalid_lines, summary.counts.lines
         ));
     }
-    Ok(())
 }

@@ -10,6 +10,7 @@
 //! warning; then outputs and the job summary, whose first line links the report. Every
 //! failure is one line; none shows a secret.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
@@ -22,13 +23,13 @@ use crate::artifact::pipeline::{self, Archived, Form, Pass, Source};
 use crate::artifact::spool::Spool;
 use crate::artifact::twirp::Twirp;
 use crate::artifact::{Error, files, mask_signature, mime, names, token};
-use crate::commands::gate;
+use crate::commands::{baseline, gate};
 use crate::config::{ReportUpload, UploadPlan, WhenNoFiles};
 use crate::log;
 use crate::report::html;
 use crate::report::job_summary::{self as summary, ReportArtifact, Uploaded};
 use crate::trace::budget;
-use crate::trace::stats::Collector;
+use crate::trace::stats::{Collector, Summary};
 
 /// Runs `upload`.
 pub(crate) async fn run(args: &UploadPlan) -> crate::Result<()> {
@@ -100,7 +101,24 @@ pub(crate) async fn run(args: &UploadPlan) -> crate::Result<()> {
             )),
         }
     }
-    report(&mut uploaded, spool.as_ref())
+    if args.compare.is_some() && !outputs::has_summary() {
+        log::info("no comparison: there is no job summary to write it to (GITHUB_STEP_SUMMARY)");
+    }
+    report(&mut uploaded, spool.as_ref(), args).await
+}
+
+/// The statistics of every uploaded file together (borrowed when there is one file).
+fn merged(collected: &[Collector]) -> Cow<'_, Collector> {
+    match collected {
+        [one] => Cow::Borrowed(one),
+        several => {
+            let mut all = Collector::default();
+            for collector in several {
+                all.merge(collector.clone());
+            }
+            Cow::Owned(all)
+        }
+    }
 }
 
 /// Writes the HTML report of the uploaded files from the spool (within the span budget
@@ -114,16 +132,7 @@ async fn report_artifact(
 ) -> crate::Result<ReportArtifact> {
     names::validate_name(&plan.name)?;
     let collected = &uploaded.archived.collected;
-    let keep = match collected.as_slice() {
-        [one] => budget::choose(one, plan.max_spans, html::MAX_DATA_BYTES),
-        several => {
-            let mut all = Collector::default();
-            for collector in several {
-                all.merge(collector.clone());
-            }
-            budget::choose(&all, plan.max_spans, html::MAX_DATA_BYTES)
-        }
-    };
+    let keep = budget::choose(&merged(collected), plan.max_spans, html::MAX_DATA_BYTES);
     let input: Vec<String> = uploaded
         .files
         .iter()
@@ -284,8 +293,13 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
     bar
 }
 
-/// Prints the result and writes outputs and the job summary.
-fn report(uploaded: &mut Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
+/// Prints the result and writes outputs and the job summary (ending with the
+/// comparison section of `--compare-with`).
+async fn report(
+    uploaded: &mut Uploaded,
+    spool: Option<&Spool>,
+    args: &UploadPlan,
+) -> crate::Result<()> {
     println!(
         "uploaded artifact \"{}\" (id {}, {}, sha256:{}): {} spans in {} traces",
         uploaded.name,
@@ -310,18 +324,33 @@ fn report(uploaded: &mut Uploaded, spool: Option<&Spool>) -> crate::Result<()> {
     }
     outputs::set_outputs(&summary::outputs(uploaded))?;
     if outputs::has_summary() {
-        let traces = trace_summaries(uploaded, spool);
-        outputs::append_summary(&summary::job_summary(uploaded, &traces))?;
+        let (traces, head) = trace_summaries(uploaded, spool, args.compare.is_some());
+        let mut markdown = summary::job_summary(uploaded, &traces);
+        if let (Some(plan), Some(head)) = (&args.compare, head) {
+            let pr = uploaded.pull_request;
+            markdown.push_str(&baseline::section(plan, &args.name, pr, &head).await);
+        }
+        outputs::append_summary(&markdown)?;
     }
     Ok(())
 }
 
 /// The markdown trace summary (slowest traces, a gantt of the slowest) of each uploaded
 /// file, from what the upload's pass collected and, for the gantt, the spool. The
-/// artifact is already uploaded, so a chart that cannot be drawn costs a warning.
-fn trace_summaries(uploaded: &mut Uploaded, spool: Option<&Spool>) -> String {
+/// artifact is already uploaded, so a chart that cannot be drawn costs a warning. With
+/// `with_head`, also the summary of all files together, to compare with a baseline.
+fn trace_summaries(
+    uploaded: &mut Uploaded,
+    spool: Option<&Spool>,
+    with_head: bool,
+) -> (String, Option<Summary>) {
     // Taken, not copied: the statistics of a big file are tens of MiB.
     let collected = std::mem::take(&mut uploaded.archived.collected);
+    let mut head = (with_head && collected.len() > 1).then(|| {
+        merged(&collected)
+            .into_owned()
+            .finish("this run".to_owned())
+    });
     let files = &uploaded.files;
     let mut markdown = String::new();
     for (index, (file, collected)) in files.iter().zip(collected).enumerate() {
@@ -343,8 +372,11 @@ fn trace_summaries(uploaded: &mut Uploaded, spool: Option<&Spool>) -> String {
         }
         markdown.push_str(&crate::report::job_summary_markdown(&summary));
         markdown.push('\n');
+        if with_head && head.is_none() {
+            head = Some(summary);
+        }
     }
-    markdown
+    (markdown, head)
 }
 
 fn nothing_found(args: &UploadPlan, unmatched: &[String]) -> crate::Result<()> {

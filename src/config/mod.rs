@@ -3,13 +3,17 @@
 //!
 //! Every default and fallback chain lives here (token, host and API URL in `github`,
 //! repository in `repo`, what `fetch-traces` fetches in `target`, the OTLP endpoint and
-//! headers in `otlp`, the plans in `plans`), so commands receive values, not options.
+//! headers in `otlp`, the plans in `plans`, those of `gate` and `upload` in `job`, and
+//! `upload --compare-with` in `baseline`), so commands receive values, not options.
 //! Besides the Actions runtime adapter (the `actions` folder), this is the only place that
 //! reads the environment, the `CI_TRACING_*` test knobs included ([`tuning`]). A failure
 //! here is always the caller's to fix, so it exits with status 2. Nothing here may print
 //! or embed a token in an error.
 
+pub(crate) mod baseline;
+pub(crate) mod compare;
 pub(crate) mod github;
+pub(crate) mod job;
 pub mod otlp;
 pub(crate) mod plans;
 pub(crate) mod repo;
@@ -20,12 +24,25 @@ use std::process::{Command, Stdio};
 
 use reqwest::Url;
 
+pub(crate) use baseline::{BaselinePlan, CompareWith};
+pub(crate) use compare::ComparePlan;
 pub use github::GithubAccess;
+pub(crate) use job::{GatePlan, ReportUpload, UploadPlan, WhenNoFiles};
 pub(crate) use plans::{
-    CollectPlan, FetchPlan, GatePlan, Plan, ReplayPlan, ReportPlan, ReportUpload, StackInitPlan,
-    SummaryPlan, UploadPlan, WhenNoFiles,
+    CollectPlan, FetchPlan, Plan, ReplayPlan, ReportPlan, StackInitPlan, SummaryPlan,
 };
 pub use repo::Repo;
+
+/// Output forms of `summary` and `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SummaryFormat {
+    /// For a terminal.
+    Text,
+    /// For a job summary.
+    Markdown,
+    /// For scripts.
+    Json,
+}
 
 /// Invocation problems: exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +223,10 @@ pub(crate) fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(defaults.max_unzipped),
         github_http: env_var("CI_TRACING_GITHUB_HTTP").is_some_and(|v| v.trim() == "1"),
+        baseline_deadline: env_var("CI_TRACING_BASELINE_SECONDS")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .and_then(|v| std::time::Duration::try_from_secs_f64(v).ok())
+            .unwrap_or(defaults.baseline_deadline),
         max_line_bytes: global
             .max_line_bytes
             .map_or(defaults.max_line_bytes, |bytes| {

@@ -9,12 +9,14 @@ use std::path::PathBuf;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-use super::github::{Api, GithubAccess, resolve_api};
+pub(crate) use super::SummaryFormat;
+use super::compare::ComparePlan;
+use super::github::GithubAccess;
+use super::job::{GatePlan, UploadPlan, api_of, gate, upload};
 use super::repo::{Located, Repo};
 use super::target::parse_target;
 use super::{Error, Input, env_var, otlp, tracing_dir};
 use crate::cli::{self, Cli, Command};
-use crate::secret::Secret;
 
 /// What to run, resolved.
 #[derive(Debug)]
@@ -31,6 +33,8 @@ pub(crate) enum Plan {
     Summary(SummaryPlan),
     /// `report`.
     Report(ReportPlan),
+    /// `compare`.
+    Compare(ComparePlan),
     /// `stack init`.
     StackInit(StackInitPlan),
     /// `collect`.
@@ -39,74 +43,6 @@ pub(crate) enum Plan {
     Completions(clap_complete::Shell),
     /// `man`: the page of this command (empty: of `ci-tracing`).
     Man(String),
-}
-
-/// `gate`: the label rule and, with `--live`, where to ask for current labels.
-#[derive(Debug, Clone)]
-pub(crate) struct GatePlan {
-    /// The label that turns tracing on.
-    pub label: String,
-    /// Trace whatever the event.
-    pub force: bool,
-    /// With `--live`: the API and repository to ask, or why they cannot be had (the
-    /// gate then warns and uses the payload's labels).
-    pub live: Option<Result<(GithubAccess, Repo), String>>,
-}
-
-/// What `upload` does when no file matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WhenNoFiles {
-    /// Warn and succeed.
-    Warn,
-    /// Fail the step.
-    Error,
-    /// Succeed quietly.
-    Ignore,
-}
-
-/// `upload`: the gate, the files, the artifact and the runner's runtime values.
-#[derive(Debug)]
-pub(crate) struct UploadPlan {
-    /// The gate that runs first.
-    pub gate: GatePlan,
-    /// Files, directories or glob patterns.
-    pub paths: Vec<String>,
-    /// Artifact name.
-    pub name: String,
-    /// `--retention-days`.
-    pub retention_days: Option<u16>,
-    /// The repository's limit (`GITHUB_RETENTION_DAYS`).
-    pub retention_limit: Option<u16>,
-    /// Zip compression level.
-    pub compression_level: u8,
-    /// Replace a namesake.
-    pub overwrite: bool,
-    /// What to do when no file matches.
-    pub if_no_files_found: WhenNoFiles,
-    /// `ACTIONS_RUNTIME_TOKEN`, when the runner gave it.
-    pub runtime_token: Option<Secret>,
-    /// `ACTIONS_RESULTS_URL`, when the runner gave it.
-    pub results_url: Option<String>,
-    /// The run's page (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`).
-    pub run_page: Option<String>,
-    /// `GITHUB_SERVER_URL` when it names a GitHub Enterprise Server, which has no
-    /// artifact service for this protocol.
-    pub enterprise_server: Option<String>,
-    /// Hidden files found in directories and by wildcards are uploaded too.
-    pub include_hidden: bool,
-    /// Zip the files (else: one file as is).
-    pub archive: bool,
-    /// The HTML report to upload next to the traces, unless turned off.
-    pub report: Option<ReportUpload>,
-}
-
-/// The HTML report `upload` also uploads.
-#[derive(Debug, Clone)]
-pub(crate) struct ReportUpload {
-    /// The artifact's (and file's) name.
-    pub name: String,
-    /// Spans past which only the slowest and failing traces are kept.
-    pub max_spans: u64,
 }
 
 /// `fetch-traces`: where from, what, and where to.
@@ -130,6 +66,9 @@ pub(crate) struct FetchPlan {
     pub force: bool,
     /// List, do not download.
     pub list: bool,
+    /// With `--base`, the file the baseline is compared with (the pull request's own
+    /// `trace-data`, where `fetch-traces` leaves it by default).
+    pub base: Option<PathBuf>,
     /// One JSON object on standard output.
     pub json: bool,
     /// Limit of the unzipped size.
@@ -165,17 +104,6 @@ pub(crate) struct ReplayPlan {
     pub json: bool,
 }
 
-/// Output forms of `summary`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SummaryFormat {
-    /// For a terminal.
-    Text,
-    /// For a job summary.
-    Markdown,
-    /// For scripts.
-    Json,
-}
-
 /// `summary`.
 #[derive(Debug)]
 pub(crate) struct SummaryPlan {
@@ -198,6 +126,8 @@ pub(crate) struct ReportPlan {
     pub open: bool,
     /// `BROWSER`, the commands to open it with, when set.
     pub browser: Option<String>,
+    /// `--compare`: the run to show each span name's change against.
+    pub compare: Option<Input>,
 }
 
 /// `stack init`: where the stack's files go.
@@ -233,24 +163,17 @@ impl Plan {
     pub(crate) fn build(cli: &Cli) -> Result<Self, Error> {
         Ok(match &cli.command {
             Command::Gate(args) => Plan::Gate(gate(args)),
-            Command::Upload(args) => Plan::Upload(Box::new(upload(args))),
+            Command::Upload(args) => Plan::Upload(Box::new(upload(args)?)),
             Command::FetchTraces(args) => Plan::Fetch(fetch(args)?),
             Command::Replay(args) => Plan::Replay(replay(args)?),
             Command::Summary(args) => Plan::Summary(SummaryPlan {
                 input: Input::resolve(args.file.as_deref()),
-                format: match args.format {
-                    cli::SummaryFormat::Text => SummaryFormat::Text,
-                    cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
-                    cli::SummaryFormat::Json => SummaryFormat::Json,
-                },
+                format: format(args.format),
             }),
-            Command::Report(args) => Plan::Report(ReportPlan {
-                input: Input::resolve(args.file.as_deref()),
-                output: args.output.clone(),
-                force: args.force,
-                open: args.open,
-                browser: args.open.then(|| env_var("BROWSER")).flatten(),
-            }),
+            Command::Compare(args) => {
+                Plan::Compare(super::compare::plan(args, format(args.format))?)
+            }
+            Command::Report(args) => Plan::Report(report(args)?),
             Command::Stack(args) => match &args.command {
                 cli::StackCommand::Init(init) => Plan::StackInit(StackInitPlan {
                     dir: init.dir.clone().unwrap_or_else(tracing_dir),
@@ -264,79 +187,36 @@ impl Plan {
     }
 }
 
-fn gate(args: &cli::GateArgs) -> GatePlan {
-    let live = args.live.then(|| {
-        let located = Repo::resolve(None).map_err(|err| err.to_string())?;
-        let api = api_of(&args.github, &located).map_err(|err| err.to_string())?;
-        let access = api
-            .with_token(args.github.token.as_ref())
-            .map_err(|err| err.to_string())?;
-        Ok((access, located.repo))
-    });
-    GatePlan {
-        label: args.label.clone(),
+pub(super) fn format(format: cli::SummaryFormat) -> SummaryFormat {
+    match format {
+        cli::SummaryFormat::Text => SummaryFormat::Text,
+        cli::SummaryFormat::Markdown => SummaryFormat::Markdown,
+        cli::SummaryFormat::Json => SummaryFormat::Json,
+    }
+}
+
+fn report(args: &cli::ReportArgs) -> Result<ReportPlan, Error> {
+    let plan = ReportPlan {
+        input: Input::resolve(args.file.as_deref()),
+        output: args.output.clone(),
         force: args.force,
-        live,
-    }
-}
-
-/// The API for a repository: its host counts as named unless it is only the remote's.
-fn api_of(args: &cli::GithubArgs, located: &Located) -> Result<Api, Error> {
-    let host = located.host.as_deref();
-    let (named, remote) = if located.from_remote {
-        (None, host)
-    } else {
-        (host, None)
+        open: args.open,
+        browser: args.open.then(|| env_var("BROWSER")).flatten(),
+        compare: args
+            .compare
+            .as_deref()
+            .map(|base| Input::resolve(Some(base))),
     };
-    resolve_api(args.api_url.as_deref(), named, remote)
-}
-
-fn upload(args: &cli::UploadArgs) -> UploadPlan {
-    let run_page = (|| {
-        let server =
-            env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-        let repository = env_var("GITHUB_REPOSITORY")?;
-        let run = env_var("GITHUB_RUN_ID")?;
-        Some(format!(
-            "{}/{repository}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        ))
-    })();
-    UploadPlan {
-        gate: gate(&args.gate),
-        paths: args.paths.clone(),
-        name: args.name.clone(),
-        retention_days: args.retention_days,
-        retention_limit: env_var("GITHUB_RETENTION_DAYS").and_then(|v| v.trim().parse().ok()),
-        compression_level: args.compression_level,
-        overwrite: args.overwrite,
-        if_no_files_found: match args.if_no_files_found {
-            cli::IfNoFilesFound::Warn => WhenNoFiles::Warn,
-            cli::IfNoFilesFound::Error => WhenNoFiles::Error,
-            cli::IfNoFilesFound::Ignore => WhenNoFiles::Ignore,
-        },
-        runtime_token: env_var("ACTIONS_RUNTIME_TOKEN").map(Secret::new),
-        results_url: env_var("ACTIONS_RESULTS_URL"),
-        run_page,
-        enterprise_server: env_var("GITHUB_SERVER_URL").filter(|url| is_enterprise_server(url)),
-        include_hidden: args.include_hidden_files,
-        archive: !args.no_archive,
-        report: (!args.no_report).then(|| ReportUpload {
-            name: args.report_name.clone(),
-            max_spans: args.report_max_spans,
-        }),
+    if matches!(
+        (&plan.input, &plan.compare),
+        (Input::Stdin, Some(Input::Stdin))
+    ) {
+        return Err(Error::Invalid(
+            "the trace file and --compare cannot both be `-` (standard input): give one as a file"
+                .to_owned(),
+        ));
     }
-}
-
-/// Whether `server_url` is a GitHub Enterprise Server, as `@actions/artifact` tells:
-/// any host but github.com, `*.ghe.com` (GitHub Enterprise Cloud with data residency)
-/// and `*.localhost`.
-fn is_enterprise_server(server_url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(server_url.trim()) else {
-        return false;
-    };
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    host != "github.com" && !host.ends_with(".ghe.com") && !host.ends_with(".localhost")
+    Ok(plan)
 }
 
 fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
@@ -357,6 +237,11 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
     if pr.is_none() && run_id.is_none() {
         return Err(Error::NoTarget);
     }
+    if args.base && (pr.is_none() || run_id.is_some()) {
+        return Err(Error::Invalid(
+            "--base fetches a pull request's baseline: name the pull request (`fetch-traces 1234 --base`), not a run".to_owned(),
+        ));
+    }
     let located = repository(args.repo.as_deref(), from_url)?;
     let api = api_of(&args.github, &located)?;
     let github = api.with_token(args.github.token.as_ref())?;
@@ -366,10 +251,15 @@ fn fetch(args: &cli::FetchTracesArgs) -> Result<FetchPlan, Error> {
         pr,
         run_id,
         name: args.name.clone(),
-        dir: args.dir.clone().unwrap_or_else(tracing_dir),
+        dir: match (&args.dir, args.base) {
+            (Some(dir), _) => dir.clone(),
+            (None, true) => tracing_dir().join("base"),
+            (None, false) => tracing_dir(),
+        },
         dir_given: args.dir.is_some(),
         force: args.force,
         list: args.list,
+        base: args.base.then(super::default_trace_file),
         json: args.json,
         max_unzipped: crate::tuning::get().max_unzipped,
     })

@@ -103,6 +103,24 @@ impl Client {
         self.get_pages::<RunPage>(url, &what).await
     }
 
+    /// `GET /repos/{o}/{r}/actions/runs?branch=…`: the newest `count` runs of a branch
+    /// (one page, newest first).
+    pub(crate) async fn runs_on_branch(
+        &self,
+        repo: &Repo,
+        branch: &str,
+        count: u8,
+    ) -> Result<Vec<WorkflowRun>, Error> {
+        let count = count.to_string();
+        let url = self.repo_url(
+            repo,
+            "actions/runs",
+            &[("branch", branch), ("per_page", &count)],
+        );
+        let what = format!("the workflow runs of branch {}", branch.escape_debug());
+        Ok(self.get_json::<RunPage>(url, &what).await?.items())
+    }
+
     /// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`, every page, every name.
     pub(crate) async fn run_artifacts(
         &self,

@@ -97,6 +97,16 @@ pub enum Error {
         /// Short head commit.
         sha: String,
     },
+    /// No unexpired artifact on a branch.
+    #[error(
+        "no `{name}` artifact in {place}: trace pushes to the branch with `gate --branch NAME` (the action's `branch` input)"
+    )]
+    NoBranchArtifact {
+        /// The artifact name.
+        name: String,
+        /// Where it was looked for.
+        place: String,
+    },
     /// Runs exist, but none made the artifact.
     #[error(
         "no `{name}` artifact in {place} (artifacts found: {found}): add the `enable tracing` label to the pull request and re-run its workflow"

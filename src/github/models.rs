@@ -15,6 +15,8 @@ pub(crate) struct PullRequest {
     pub number: u64,
     /// The head of the branch.
     pub head: Head,
+    /// The branch it merges into.
+    pub base: Base,
     /// Current labels.
     pub labels: Vec<Label>,
 }
@@ -25,6 +27,15 @@ pub(crate) struct PullRequest {
 pub(crate) struct Head {
     /// The commit the branch points at.
     pub sha: String,
+}
+
+/// `base` of a pull request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Base {
+    /// The branch's name (`main`).
+    #[serde(rename = "ref")]
+    pub branch: String,
 }
 
 /// A label.
@@ -55,6 +66,8 @@ pub(crate) struct WorkflowRun {
     pub run_attempt: Option<u64>,
     /// The commit it ran on.
     pub head_sha: String,
+    /// The event that started it (`push`, `pull_request`, …).
+    pub event: String,
 }
 
 /// `GET /repos/{o}/{r}/actions/runs/{id}/artifacts`.

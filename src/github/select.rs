@@ -2,6 +2,8 @@
 //! runs, newest first → the newest unexpired artifact of the name (re-run attempts
 //! upload several under one name: the highest id wins). When the head commit has none,
 //! the pull request's earlier commits are searched newest first. `--run-id` pins a run.
+//! A comparison's baseline skips the run being compared (`skip`), and a branch's
+//! baseline is the newest artifact of its recent runs that are not pull requests'.
 //!
 //! Only reads; it must never pick an expired artifact or one of another name.
 
@@ -28,17 +30,21 @@ pub(crate) struct Selection {
 #[derive(Debug, Default)]
 struct Seen {
     runs: usize,
+    /// Runs passed over: the one being compared.
+    skipped: usize,
     names: BTreeSet<String>,
     newest_expiry: Option<String>,
 }
 
-/// Finds the artifact to download for pull request `pr`, or of run `run_id`.
+/// Finds the artifact to download for pull request `pr` (never one of run `skip`), or
+/// of run `run_id`.
 pub(crate) async fn select(
     client: &Client,
     repo: &Repo,
     pr: Option<u64>,
     name: &str,
     run_id: Option<u64>,
+    skip: Option<u64>,
 ) -> Result<Selection, Error> {
     let mut seen = Seen::default();
     let owner = match (pr, run_id) {
@@ -63,12 +69,13 @@ pub(crate) async fn select(
             reason: "an answer without the head commit".to_owned(),
         });
     }
-    if let Some(found) = search_commit(client, repo, &head, name, &mut seen).await? {
+    if let Some(found) = search_commit(client, repo, &head, name, skip, &mut seen).await? {
         return Ok(found);
     }
     let commits = client.pull_request_commits(repo, pr).await?;
     for commit in commits.iter().rev().filter(|c| c.sha != head) {
-        if let Some(found) = search_commit(client, repo, &commit.sha, name, &mut seen).await? {
+        if let Some(found) = search_commit(client, repo, &commit.sha, name, skip, &mut seen).await?
+        {
             log::info(&format!(
                 "the head commit {} of pull request #{pr} has no `{name}` artifact; using the one from the earlier commit {}",
                 short_sha(&head),
@@ -77,14 +84,89 @@ pub(crate) async fn select(
             return Ok(found);
         }
     }
-    if seen.runs == 0 {
+    if seen.runs == 0 && seen.skipped == 0 {
         return Err(Error::NoRun {
             pr,
             sha: short_sha(&head).to_owned(),
         });
     }
-    let place = format!("the {} workflow run(s) of pull request #{pr}", seen.runs);
+    let place = match (seen.runs, seen.skipped) {
+        (0, _) => format!("the earlier workflow runs of pull request #{pr}"),
+        (runs, 0) => format!("the {runs} workflow run(s) of pull request #{pr}"),
+        (runs, _) => format!("the {runs} earlier workflow run(s) of pull request #{pr}"),
+    };
     Err(seen.into_error(&owner, name, &place))
+}
+
+/// The baseline of pull request `pr`: the newest artifact `name` on the branch it
+/// merges into (`base.ref`), and that branch.
+pub(crate) async fn base_of_pull_request(
+    client: &Client,
+    repo: &Repo,
+    pr: u64,
+    name: &str,
+) -> Result<(String, Selection), Error> {
+    let branch = client.pull_request(repo, pr).await?.base.branch;
+    if branch.is_empty() {
+        return Err(Error::Unexpected {
+            what: format!("pull request #{pr}"),
+            reason: "an answer without the base branch".to_owned(),
+        });
+    }
+    log::info(&format!(
+        "the baseline of pull request #{pr} is the newest `{name}` on its base branch {}",
+        branch.escape_debug()
+    ));
+    let selection = newest_on_branch(client, repo, &branch, name, None).await?;
+    Ok((branch, selection))
+}
+
+/// Runs of a branch looked at for its newest artifact.
+pub(crate) const BRANCH_RUNS: u8 = 50;
+
+/// The newest artifact `name` of the newest [`BRANCH_RUNS`] runs of `branch` that were
+/// not started by a pull request (whose branch may have the same name in a fork),
+/// never one of run `skip`.
+pub(crate) async fn newest_on_branch(
+    client: &Client,
+    repo: &Repo,
+    branch: &str,
+    name: &str,
+    skip: Option<u64>,
+) -> Result<Selection, Error> {
+    let mut seen = Seen::default();
+    let runs = client.runs_on_branch(repo, branch, BRANCH_RUNS).await?;
+    let pulls = crate::actions::event::PULL_REQUEST_EVENTS;
+    for run in runs
+        .into_iter()
+        .filter(|run| !pulls.contains(&run.event.as_str()))
+    {
+        if Some(run.id) == skip {
+            seen.skipped += 1;
+            continue;
+        }
+        if let Some(found) = search_run(client, repo, run.id, name, &mut seen).await? {
+            let sha = if found.sha.is_empty() {
+                run.head_sha
+            } else {
+                found.sha.clone()
+            };
+            return Ok(Selection { sha, ..found });
+        }
+    }
+    let owner = format!("branch {}", branch.escape_debug());
+    if seen.newest_expiry.is_some() {
+        return Err(seen.into_error(&owner, name, &owner));
+    }
+    let place = if seen.runs == 0 {
+        format!("{owner}, which has no workflow runs but pull requests'")
+    } else {
+        format!("the {} newest workflow run(s) of {owner}", seen.runs)
+    };
+    Err(Error::NoBranchArtifact {
+        name: name.to_owned(),
+        place,
+    })
 }
 
 /// The newest run of `sha` that has the artifact.
@@ -93,9 +175,14 @@ async fn search_commit(
     repo: &Repo,
     sha: &str,
     name: &str,
+    skip: Option<u64>,
     seen: &mut Seen,
 ) -> Result<Option<Selection>, Error> {
     for run in client.runs_for_commit(repo, sha).await? {
+        if Some(run.id) == skip {
+            seen.skipped += 1;
+            continue;
+        }
         if let Some(found) = search_run(client, repo, run.id, name, seen).await? {
             return Ok(Some(Selection {
                 sha: if found.sha.is_empty() {

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::data::{DataWriter, Written, write_script_safe};
 use crate::trace::budget::Keep;
+use crate::trace::compare::Comparison;
 use crate::trace::counts::Counts;
 
 const TEMPLATE: &str = include_str!("assets/report.html");
@@ -30,6 +31,51 @@ struct Meta<'a> {
     generator: &'a str,
     /// What the page leaves out, in words, when it holds only part of the file.
     left_out: Option<String>,
+    /// With `report --compare`: each span name's change against the base.
+    compare: Option<Compared<'a>>,
+}
+
+/// `report --compare`: the base, the verdict, and per (service, span name) of either
+/// side `[service, name, flags, p50 change, p95 change, base p50 ns, head p50 ns]`.
+#[derive(Serialize)]
+struct Compared<'a> {
+    base: &'a str,
+    regressed: bool,
+    threshold: f64,
+    min_samples: u64,
+    rows: Vec<CompareRow<'a>>,
+}
+
+type CompareRow<'a> = (
+    &'a str,
+    &'a str,
+    Vec<&'static str>,
+    Option<f64>,
+    Option<f64>,
+    Option<u64>,
+    Option<u64>,
+);
+
+fn compared(c: &Comparison) -> Compared<'_> {
+    Compared {
+        base: &c.base.input,
+        regressed: c.regressed(),
+        threshold: c.rules.threshold,
+        min_samples: c.rules.min_samples,
+        rows: (c.rows.iter())
+            .map(|r| {
+                (
+                    r.service.as_str(),
+                    r.name.as_str(),
+                    r.flags.iter().map(|f| f.key()).collect(),
+                    r.p50_change.filter(|v| v.is_finite()),
+                    r.p95_change.filter(|v| v.is_finite()),
+                    r.base.map(|s| s.p50),
+                    r.head.map(|s| s.p50),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The largest page `upload` makes (GitHub previews an HTML artifact in the browser;
@@ -43,13 +89,14 @@ pub(crate) const MAX_DATA_BYTES: u64 =
     MAX_PAGE_BYTES - PAGE_MARGIN - (TEMPLATE.len() + STYLE.len() + SCRIPT.len()) as u64;
 
 /// Writes the whole page: the template with the style, the spans, the facts about the
-/// file, and the script.
+/// file (and, with `compared`, each span name's change against a base), and the script.
 pub(crate) fn write_page(
     reader: impl std::io::BufRead,
     out: &mut impl Write,
     input: &str,
+    compared: Option<&Comparison>,
 ) -> std::io::Result<Counts> {
-    let written = write_page_with(out, input, None, u64::MAX, |data, out| {
+    let written = page(out, input, None, u64::MAX, compared, |data, out| {
         data.add(reader, out)
     })?;
     Ok(written.counts)
@@ -63,6 +110,17 @@ pub(crate) fn write_page_with<W: Write>(
     input: &str,
     keep: Option<&Keep>,
     max_bytes: u64,
+    fill: impl FnOnce(&mut DataWriter<'_>, &mut W) -> std::io::Result<()>,
+) -> std::io::Result<Written> {
+    page(out, input, keep, max_bytes, None, fill)
+}
+
+fn page<W: Write>(
+    out: &mut W,
+    input: &str,
+    keep: Option<&Keep>,
+    max_bytes: u64,
+    compared: Option<&Comparison>,
     fill: impl FnOnce(&mut DataWriter<'_>, &mut W) -> std::io::Result<()>,
 ) -> std::io::Result<Written> {
     let page = TEMPLATE.replace("/*STYLE*/", STYLE);
@@ -87,6 +145,7 @@ pub(crate) fn write_page_with<W: Write>(
             .map(|(line, reason)| format!("line {line}: {reason}")),
         generator: concat!("ci-tracing ", env!("CARGO_PKG_VERSION")),
         left_out: left_out(keep, &written),
+        compare: compared.map(self::compared),
     };
     let meta = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
     write_script_safe(out, &meta)?;

@@ -7,6 +7,7 @@
 //! Both treat every name and attribute in the file as untrusted text. Neither ever
 //! loads a whole file into memory or writes over a user's file without `--force`.
 
+pub(crate) mod compare;
 pub(crate) mod data;
 pub(crate) mod fmt;
 pub(crate) mod html;
@@ -29,6 +30,9 @@ pub enum Error {
     /// The output path is a device, a FIFO, a socket or a directory.
     #[error("{0}")]
     NotAFile(String),
+    /// `compare --fail-on-regression` found a regression.
+    #[error("{0}")]
+    Regressed(String),
     /// The output file exists and `--force` was not given.
     #[error("{0} already exists; pass --force to replace it, or choose another file with -o")]
     Exists(String),
@@ -38,7 +42,7 @@ impl Error {
     /// Exit status (see `error.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write(_) | Error::Unwritable(_) => crate::exit::FAILED,
+            Error::Write(_) | Error::Unwritable(_) | Error::Regressed(_) => crate::exit::FAILED,
             Error::Exists(_) | Error::NotAFile(_) => crate::exit::USAGE,
         }
     }

@@ -30,19 +30,29 @@ pub(crate) fn clean(name: &str, width: usize) -> String {
 }
 
 /// Rows as columns padded to their widest cell (numbers right-aligned).
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let numeric: Vec<bool> = (0..header.len())
         .map(|i| {
             rows.iter()
                 .all(|r| r[i].starts_with(|c: char| c.is_ascii_digit()))
         })
         .collect();
+    aligned_table(out, header, rows, &numeric);
+}
+
+/// [`table`] with the right-aligned columns chosen by the caller.
+pub(crate) fn aligned_table(
+    out: &mut String,
+    header: &[&str],
+    rows: &[Vec<String>],
+    numeric: &[bool],
+) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
     let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
     for row in std::iter::once(&header).chain(rows) {
         let mut line = String::new();

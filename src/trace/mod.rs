@@ -11,6 +11,7 @@
 //! speaks a protocol, prints, or writes a file.
 
 pub(crate) mod budget;
+pub(crate) mod compare;
 pub mod counts;
 pub(crate) mod fast;
 pub(crate) mod lines;
@@ -58,7 +59,7 @@ impl Error {
 /// of the slowest trace for the job summary's chart: a second pass, over the file
 /// itself or over a spooled copy of an input that cannot be read twice.
 pub(crate) fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
-    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let workers = workers();
     let read_error = |(line, source)| Error::Read {
         input: input.display(),
         line,
@@ -76,6 +77,23 @@ pub(crate) fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Erro
         summary.slowest_trace_spans = Some(spans);
     }
     Ok(summary)
+}
+
+/// Summarizes what `reader` holds (`input` as shown to the user), on every core.
+pub(crate) fn summarize_reader(
+    reader: impl std::io::Read + Send,
+    input: &str,
+) -> Result<Summary, Error> {
+    let collector = scan::collect(reader, workers()).map_err(|(line, source)| Error::Read {
+        input: input.to_owned(),
+        line,
+        source,
+    })?;
+    Ok(collector.finish(input.to_owned()))
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
 /// Summarizes the trace file at `path` with the slowest trace's spans, ready for

@@ -20,6 +20,8 @@ use super::http::{Reply, Request, Server};
 pub const TOKEN: &str = "ghp_SENTINEL0token0must0never0show";
 /// The signature of blob URLs. Also a secret.
 pub const SIG: &str = "SENTINEL%2Bsig%2Fmust%3Dnever0show";
+/// The branch of the pull request's runs.
+pub const PR_BRANCH: &str = "new-topic";
 /// The numeric id of the repository, for `/repositories/{id}/…` links.
 pub const REPO_ID: u64 = 1_296_269;
 
@@ -89,6 +91,11 @@ pub struct Scenario {
     pub commits: Vec<String>,
     /// Workflow runs `(id, head sha)`, newest first.
     pub runs: Vec<(u64, String)>,
+    /// Runs started by a push `(id, branch)`; the others are the pull request's (event
+    /// `pull_request`, branch [`PR_BRANCH`]).
+    pub pushes: Vec<(u64, String)>,
+    /// The branch the pull request merges into.
+    pub base: String,
     /// Artifacts, newest first.
     pub artifacts: Vec<Artifact>,
     /// Items per page of every listing (GitHub: `per_page`, here smaller to paginate).
@@ -112,6 +119,8 @@ impl Scenario {
             labels: vec!["enable tracing".to_owned()],
             commits: vec![sha(1), sha(2)],
             runs: Vec::new(),
+            pushes: Vec::new(),
+            base: "main".to_owned(),
             artifacts: Vec::new(),
             page_size: 100,
             api_prefix: "",
@@ -127,6 +136,20 @@ impl Scenario {
     pub fn run(mut self, id: u64, sha: &str) -> Self {
         self.runs.insert(0, (id, sha.to_owned()));
         self
+    }
+
+    /// Adds a run of a push of `sha` to `branch`, newer than the ones added before.
+    pub fn push_run(mut self, id: u64, sha: &str, branch: &str) -> Self {
+        self.pushes.push((id, branch.to_owned()));
+        self.run(id, sha)
+    }
+
+    /// The event and branch of run `id`.
+    fn event_of(&self, id: u64) -> (&str, &str) {
+        match self.pushes.iter().find(|(run, _)| *run == id) {
+            Some((_, branch)) => ("push", branch),
+            None => ("pull_request", PR_BRANCH),
+        }
     }
 
     /// Adds an artifact of `run` serving `zip`, announcing its digest.
@@ -214,6 +237,15 @@ impl FakeGithub {
         Self { api, blobs }
     }
 
+    /// The query parameter `name` of the first listing of workflow runs.
+    pub fn runs_listed_by(&self, name: &str) -> Option<String> {
+        let requests = self.api.requests();
+        let listing = requests
+            .iter()
+            .find(|r| r.path().ends_with("/actions/runs"));
+        listing.and_then(|r| r.query_param(name).map(str::to_owned))
+    }
+
     /// Requests the API received for paths containing `part`.
     pub fn api_hits(&self, part: &str) -> usize {
         self.api
@@ -284,11 +316,13 @@ fn route(scenario: &Scenario, blob_url: &str, request: &Request) -> Reply {
         }
         ["actions", "runs"] => {
             let wanted = request.query_param("head_sha");
+            let branch = request.query_param("branch");
             let items: Vec<Value> = scenario
                 .runs
                 .iter()
                 .filter(|(_, sha)| wanted.is_none_or(|w| w == sha))
-                .map(|(id, sha)| workflow_run(*id, sha))
+                .filter(|(id, _)| branch.is_none_or(|b| b == scenario.event_of(*id).1))
+                .map(|(id, sha)| workflow_run(*id, sha, scenario.event_of(*id)))
                 .collect();
             paged(scenario, request, tail, items, Some("workflow_runs"))
         }
@@ -370,6 +404,8 @@ fn pull_request(scenario: &Scenario) -> Value {
     let mut pull = example("pull-request");
     pull["number"] = json!(scenario.pr);
     pull["head"]["sha"] = json!(scenario.head());
+    pull["head"]["ref"] = json!(PR_BRANCH);
+    pull["base"]["ref"] = json!(scenario.base);
     let template = pull["labels"][0].clone();
     pull["labels"] = scenario
         .labels
@@ -389,9 +425,11 @@ fn commit(sha: &str) -> Value {
     commit
 }
 
-fn workflow_run(id: u64, sha: &str) -> Value {
+fn workflow_run(id: u64, sha: &str, (event, branch): (&str, &str)) -> Value {
     let mut run = example("workflow-run-paginated")["workflow_runs"][0].clone();
     run["id"] = json!(id);
+    run["event"] = json!(event);
+    run["head_branch"] = json!(branch);
     run["head_sha"] = json!(sha);
     run["head_commit"]["id"] = json!(sha);
     run
@@ -417,5 +455,6 @@ fn artifact(scenario: &Scenario, a: &Artifact, sha: &str) -> Value {
     }
     value["workflow_run"]["id"] = json!(a.run);
     value["workflow_run"]["head_sha"] = json!(sha);
+    value["workflow_run"]["head_branch"] = json!(scenario.event_of(a.run).1);
     value
 }

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod github;
 pub mod http;
 pub mod job;
+pub mod pairs;
 pub mod results;
 pub mod rotel;
 

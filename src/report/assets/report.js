@@ -102,6 +102,37 @@
     return list;
   }
 
+  // `report --compare BASE`: each (service, span name)'s change against the base run,
+  // as rows [service, name, flags, p50 change, p95 change, base p50 ns, head p50 ns].
+  const compared = isObject(meta.compare) && Array.isArray(meta.compare.rows) ? meta.compare : null;
+  const changes = new Map();
+  if (compared) for (const r of compared.rows) if (Array.isArray(r)) changes.set(text(r[0]) + '\n' + text(r[1]), r);
+  const FLAG_WORDS = { new_errors: 'new errors', slower: 'slower', new: 'new', vanished: 'vanished', faster: 'faster' };
+  const pct = (v) => (v >= 0 ? '+' : '') + Math.round(v * 100) + '%';
+  const flagsOf = (r) => (Array.isArray(r[2]) ? r[2].filter((f) => has(FLAG_WORDS, f)) : []);
+  function changeText(r) {
+    if (absent(r[5])) return 'new';
+    if (absent(r[6])) return 'vanished';
+    return typeof r[3] === 'number' ? pct(r[3]) + ' p50' : 'p50 n/a';
+  }
+  function changeTitle(r) {
+    const p50 = (v) => (typeof v === 'number' ? fmtDuration(v) : '–');
+    const flags = flagsOf(r);
+    return 'against ' + text(compared.base) + ': p50 ' + p50(r[5]) + ' → ' + p50(r[6]) +
+      (typeof r[4] === 'number' ? ', p95 ' + pct(r[4]) : '') +
+      (flags.length ? '; flagged: ' + flags.map((f) => FLAG_WORDS[f]).join(', ') : '');
+  }
+  // The change badge of a span name, or null without --compare.
+  function changeBadge(service, name) {
+    const r = changes.get(service + '\n' + name);
+    if (!r) return null;
+    const flags = flagsOf(r);
+    const badge = el('span', 'change' + (flags.length ? ' flagged ' + flags.join(' ') : ''),
+      (flags.includes('new_errors') ? '! ' : '') + changeText(r));
+    badge.title = changeTitle(r);
+    return badge;
+  }
+
   const traces = buildTraces();
   const days = new Set(traces.filter((t) => t.sec || t.nanos).map((t) => Math.floor(t.sec / 86400)));
   const dated = days.size > 1;
@@ -123,12 +154,37 @@
       note.id = 'left-out';
       facts.appendChild(note);
     }
+    if (compared) compareFacts(facts);
     const select = document.getElementById('filter-service');
     for (const name of services) {
       const option = el('option', null, name);
       option.value = name;
       select.appendChild(option);
     }
+  }
+
+  // The verdict against the base, and every flagged name (vanished ones appear only here).
+  function compareFacts(facts) {
+    const flagged = compared.rows.filter((r) => Array.isArray(r) && flagsOf(r).length);
+    const verdict = el('span', compared.regressed ? 'warn' : null, ' Compared with ' + text(compared.base) + ': ' +
+      (flagged.length ? flagged.length + ' span names flagged' : 'no change flagged') +
+      ' (p50 and p95 both past ' + Math.round(compared.threshold * 100) + '%, at least ' + compared.min_samples + ' spans a side).');
+    verdict.id = 'compare-verdict';
+    facts.appendChild(verdict);
+    if (!flagged.length) return;
+    const list = el('details');
+    list.id = 'compare-list';
+    list.appendChild(el('summary', null, 'flagged span names'));
+    for (const r of flagged) {
+      const line = el('div', 'compare-row');
+      line.appendChild(el('span', 'change flagged ' + flagsOf(r).join(' '), flagsOf(r).map((f) => FLAG_WORDS[f]).join(', ')));
+      line.appendChild(el('span', 'span-name', text(r[1])));
+      line.appendChild(el('span', 'svc', text(r[0])));
+      line.appendChild(el('span', 'how', changeText(r)));
+      line.title = changeTitle(r);
+      list.appendChild(line);
+    }
+    facts.appendChild(list);
   }
 
   function applyView() {
@@ -169,6 +225,8 @@
       start.title = fmtTime(t.sec, t.nanos);
       row.appendChild(start);
       const name = el('span', 'name', t.name);
+      const badge = changeBadge(t.service, t.name);
+      if (badge) name.appendChild(badge);
       name.appendChild(el('span', 'svc', t.service));
       name.title = t.name + ' (' + t.service + ')';
       row.appendChild(name);
@@ -277,6 +335,8 @@
       label.appendChild(mark);
     }
     label.appendChild(el('span', 'span-name', nameOf(s)));
+    const badge = changeBadge(service, text(s[NAME]));
+    if (badge) label.appendChild(badge);
     label.appendChild(el('span', 'svc', service));
     const track = el('div', 'span-track');
     const bar = el('div', 'span-bar');
@@ -369,6 +429,7 @@
     details.scrollTop = 0;
     const offset = (s[SEC] - t.sec) * 1e9 + (s[NANOS] - t.nanos);
     const parentKnown = t.spans.some((j) => spans[j][SPAN] === s[PARENT]);
+    const change = changes.get(serviceOf(s) + '\n' + text(s[NAME]));
     table(details, 'Span', [
       ['service', serviceOf(s)],
       ['trace id', s[TRACE] || '(none)'],
@@ -376,6 +437,7 @@
       ['parent span id', s[PARENT] ? s[PARENT] + (parentKnown ? '' : ' (not in the file)') : '(root)'],
       ['start', fmtTime(s[SEC], s[NANOS]) + ' (+' + fmtDuration(offset) + ')'],
       ['duration', fmtDuration(s[DUR])],
+      ...(change ? [['vs base', changeTitle(change).replace(/^against /, '')]] : []),
       ['kind', kindOf(s[KIND])],
       ['status', (STATUS[s[CODE]] || s[CODE]) + statusMessage(s[MESSAGE]), s[CODE] === 2 ? 'status-error' : null],
     ]);
