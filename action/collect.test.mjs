@@ -42,7 +42,11 @@ before(async () => {
   }
 })
 
-after(() => { if (fake) fake.kill() })
+const made = []
+after(() => {
+  if (fake) fake.kill()
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true })
+})
 
 let jobs = 0
 
@@ -50,6 +54,7 @@ let jobs = 0
 function job (labels) {
   jobs += 1
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-tracing-collect-job-'))
+  made.push(dir)
   const event = path.join(dir, 'event.json')
   fs.writeFileSync(event, JSON.stringify({ pull_request: { number: 7, labels: labels.map((name) => ({ name })) } }))
   const files = {}

@@ -1,7 +1,7 @@
 // Tests of the action's entry point: input mapping, the arguments and token passed
 // through, and exit status (binary.test.mjs tests how the binary is found).
 // Run with `node --test action/`.
-import { test } from 'node:test'
+import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url'
 import action from './main.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ci-tracing-action-'))
+const made = []
+const tmp = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-tracing-action-'))
+  made.push(dir)
+  return dir
+}
+after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }) })
 
 test('upload inputs become flags, multi-line paths become arguments', () => {
   const args = action.buildArgs({
