@@ -416,6 +416,7 @@ mod tests {
             total: 100,
             p50: 10,
             p95: 20,
+            halves: Default::default(),
         };
         Row {
             service: "svc".to_owned(),

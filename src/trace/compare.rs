@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::sketch::Quantiles;
 use super::stats::{NameSummary, Summary};
 
 /// When a change is flagged.
@@ -81,6 +82,8 @@ pub(crate) struct Side {
     pub p50: u64,
     /// 95th percentile, ns.
     pub p95: u64,
+    /// Count and percentiles in each half of the traces.
+    pub halves: [Quantiles; 2],
 }
 
 impl From<&NameSummary> for Side {
@@ -91,6 +94,7 @@ impl From<&NameSummary> for Side {
             total: n.total,
             p50: n.p50,
             p95: n.p95,
+            halves: n.halves,
         }
     }
 }
@@ -289,8 +293,28 @@ fn relative(base: u64, head: u64) -> f64 {
 /// Slower when p50 and p95 both grew by more than `threshold`; faster when both shrank
 /// so that the base is more than `threshold` slower than the head (the same ratio the
 /// other way round, so that a 2× change is flagged alike in either direction).
-#[allow(clippy::cast_precision_loss)]
+///
+/// Each half of the traces must show the same change on its own: spans of one trace
+/// are not independent samples, and a change that rests on a few big traces (which
+/// fall in one half) is not flagged.
 fn timing_flag(base: &Side, head: &Side, threshold: f64) -> Option<Flag> {
+    let whole = |side: &Side| Quantiles {
+        count: side.count,
+        p50: side.p50,
+        p95: side.p95,
+    };
+    let flag = direction(whole(base), whole(head), threshold)?;
+    let halves_agree =
+        (0..2).all(|half| direction(base.halves[half], head.halves[half], threshold) == Some(flag));
+    halves_agree.then_some(flag)
+}
+
+/// Slower or faster past `threshold` on both p50 and p95; none when a side is empty.
+#[allow(clippy::cast_precision_loss)]
+fn direction(base: Quantiles, head: Quantiles, threshold: f64) -> Option<Flag> {
+    if base.count == 0 || head.count == 0 {
+        return None;
+    }
     let factor = 1.0 + threshold;
     let slower = |b: u64, h: u64| h as f64 > b as f64 * factor;
     let faster = |b: u64, h: u64| b as f64 > h as f64 * factor;
@@ -326,17 +350,37 @@ mod tests {
 
     #[allow(clippy::unnecessary_wraps)] // rows take an `Option<Side>`
     fn side(count: u64, errors: u64, p50: u64, p95: u64) -> Option<Side> {
+        // Both halves of the traces like the whole.
+        let half = Quantiles {
+            count: count.div_ceil(2),
+            p50,
+            p95,
+        };
         Some(Side {
             count,
             errors,
             total: p50 * count,
             p50,
             p95,
+            halves: [half; 2],
         })
     }
 
     fn flags(base: Option<Side>, head: Option<Side>) -> Vec<Flag> {
         row("s", "n", base, head, &Rules::default()).flags
+    }
+
+    #[test]
+    fn a_change_that_only_one_half_of_the_traces_shows_is_not_flagged() {
+        let base = side(40, 0, 100, 200);
+        let mut head = side(40, 0, 200, 400);
+        assert_eq!(flags(base, head), [Flag::Slower]);
+        // The other half of the traces did not change: a few traces moved the whole.
+        head.as_mut().unwrap().halves[1] = base.unwrap().halves[1];
+        assert_eq!(flags(base, head), []);
+        // A half without spans of the name on one side cannot confirm a change.
+        head.as_mut().unwrap().halves[1].count = 0;
+        assert_eq!(flags(base, head), []);
     }
 
     #[test]

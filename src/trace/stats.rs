@@ -11,7 +11,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::sketch::Sketch;
+use super::sketch::{Halves, Quantiles, half_of};
 use crate::trace::counts::Counts;
 use crate::trace::fast;
 use crate::trace::model::{self, LineError, Span, TracesData};
@@ -98,7 +98,7 @@ impl TraceState {
 struct NameState {
     errors: u64,
     total: u128,
-    sketch: Sketch,
+    sketch: Halves,
 }
 
 impl NameState {
@@ -122,7 +122,8 @@ struct Detail {
     /// Where each (service, span name) is in `name_states`.
     labels: HashMap<Label, u32>,
     name_states: Vec<(Label, NameState)>,
-    /// Durations not yet in their sketch, by index in `name_states`. A collector of one
+    /// Durations not yet in their sketch, by index in `name_states` (shifted left, the
+    /// low bit the trace's half). A collector of one
     /// block keeps its durations here and the one it is merged into sketches them: the
     /// sketches of thousands of span names whose durations each spread over decades would
     /// otherwise take megabytes in every block's collector.
@@ -147,16 +148,19 @@ impl Detail {
         };
         let duration = span.duration_nanos();
         let error = span.is_error();
+        let key = model::trace_key(&span.trace_id);
         let index = self.name_index(label);
         let (label, state) = &mut self.name_states[index as usize];
         let label = *label;
         state.errors += u64::from(error);
         state.total += u128::from(duration);
-        self.pending.push((index, duration));
+        // A span without a trace id stands for itself: its half by its duration's last bit.
+        let half = key.map_or(u32::from(duration & 1 == 1), half_of);
+        self.pending.push((index << 1 | half, duration));
         if self.pending.len() >= PENDING {
             self.sketch_pending();
         }
-        let Some(key) = model::trace_key(&span.trace_id) else {
+        let Some(key) = key else {
             return;
         };
         let state = TraceState {
@@ -195,8 +199,12 @@ impl Detail {
 
     /// Puts the pending durations into their sketches.
     fn sketch_pending(&mut self) {
-        for (index, duration) in self.pending.drain(..) {
-            self.name_states[index as usize].1.sketch.add(duration);
+        for (slot, duration) in self.pending.drain(..) {
+            let (index, half) = (slot >> 1, slot & 1);
+            self.name_states[index as usize]
+                .1
+                .sketch
+                .add(half, duration);
         }
     }
 
@@ -234,9 +242,12 @@ impl Detail {
                 index
             })
             .collect();
-        for &(index, duration) in &other.pending {
-            let index = indexes[index as usize];
-            self.name_states[index as usize].1.sketch.add(duration);
+        for &(slot, duration) in &other.pending {
+            let index = indexes[(slot >> 1) as usize];
+            self.name_states[index as usize]
+                .1
+                .sketch
+                .add(slot & 1, duration);
         }
         for (key, state) in &other.traces {
             let mut state = *state;
@@ -314,15 +325,19 @@ impl Collector {
         let mut span_names: Vec<NameSummary> = detail
             .name_states
             .iter()
-            .map(|(label, state)| NameSummary {
-                service: detail.services.name(label.service).to_owned(),
-                name: detail.names.name(label.name).to_owned(),
-                count: state.sketch.count(),
-                errors: state.errors,
-                total: u64::try_from(state.total).unwrap_or(u64::MAX),
-                p50: state.sketch.quantile(0.5),
-                p95: state.sketch.quantile(0.95),
-                max: state.sketch.max(),
+            .map(|(label, state)| {
+                let whole = state.sketch.whole();
+                NameSummary {
+                    service: detail.services.name(label.service).to_owned(),
+                    name: detail.names.name(label.name).to_owned(),
+                    count: whole.count(),
+                    errors: state.errors,
+                    total: u64::try_from(state.total).unwrap_or(u64::MAX),
+                    p50: whole.quantile(0.5),
+                    p95: whole.quantile(0.95),
+                    max: whole.max(),
+                    halves: state.sketch.0.each_ref().map(Quantiles::from),
+                }
             })
             .collect();
         span_names
@@ -380,6 +395,8 @@ pub(crate) struct NameSummary {
     pub p95: u64,
     /// Longest, ns.
     pub max: u64,
+    /// The same in each half of the traces (see [`Halves`]).
+    pub halves: [Quantiles; 2],
 }
 
 /// One span of the slowest trace, for the Mermaid chart.
@@ -419,79 +436,4 @@ pub struct Summary {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn traces_past_the_limit_are_not_tracked_but_said_to_be_cut() {
-        let mut detail = Detail::default();
-        let label = Label {
-            service: 0,
-            name: 0,
-        };
-        let trace = TraceState {
-            start: 1,
-            end: 2,
-            spans: 1,
-            error: false,
-            root: None,
-            earliest: label,
-        };
-        for key in 0..=MAX_TRACES as u128 {
-            detail.add_trace(key, &trace);
-        }
-        assert_eq!(detail.traces.len(), MAX_TRACES);
-        assert!(detail.traces_capped);
-        detail.add_trace(0, &trace);
-        assert_eq!(detail.traces[&0].spans, 2, "known traces still count");
-    }
-
-    #[test]
-    fn pending_durations_go_into_sketches_before_they_grow_past_their_bound() {
-        let mut collector = Collector::default();
-        let spans: Vec<String> = (1..=100)
-            .map(|ms| {
-                format!(
-                    r#"{{"name":"op","startTimeUnixNano":"0","endTimeUnixNano":"{}"}}"#,
-                    ms * 1_000_000
-                )
-            })
-            .collect();
-        let line = format!(
-            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-            spans.join(",")
-        );
-        let lines = PENDING as u64 / 100 + 1;
-        for no in 0..lines {
-            collector.add_line(no, line.as_bytes());
-        }
-        let pending = collector.detail.pending.len() as u64;
-        assert!(pending < PENDING as u64);
-        let sketched = collector.detail.name_states[0].1.sketch.count();
-        assert_eq!(sketched + pending, lines * 100);
-        let summary = collector.finish(String::new());
-        let op = &summary.span_names[0];
-        assert_eq!((op.count, op.max), (lines * 100, 100_000_000));
-        assert!(op.p50.abs_diff(50_000_000) < 1_000_000, "{}", op.p50);
-    }
-
-    #[test]
-    fn span_names_past_the_limit_are_lumped_per_service() {
-        let mut collector = Collector::default();
-        for i in 0..=MAX_SPAN_NAMES {
-            let line = format!(
-                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"op{i}","startTimeUnixNano":"1","endTimeUnixNano":"3"}}]}}]}}]}}"#
-            );
-            collector.add_line(1, line.as_bytes());
-        }
-        let summary = collector.finish(String::new());
-        assert!(summary.span_names_capped);
-        assert_eq!(summary.span_names.len(), MAX_SPAN_NAMES + 1);
-        let other = summary
-            .span_names
-            .iter()
-            .find(|n| n.name == OTHER_NAMES)
-            .unwrap();
-        assert_eq!((other.count, other.total), (1, 2));
-    }
-}
+mod tests;
