@@ -209,8 +209,9 @@ pub enum Command {
     ///
     /// BASE is the run compared with (say, the main branch's), HEAD the run under review.
     /// A span name's timing is flagged only when both sides have --min-samples spans and
-    /// its p50 and p95 both moved by more than --threshold the same way; errors are
-    /// flagged when HEAD has some and BASE had none, or a clearly higher rate.
+    /// its p50 and p95 both moved by more than --threshold the same way, in all its spans
+    /// and in each half of the traces alone (spans of one trace are not independent);
+    /// errors are flagged when HEAD has some and BASE had none, or a clearly higher rate.
     #[command(after_long_help = concat!(
         "Examples:\n  ci-tracing compare main.trace-data .github/tracing/trace-data\n  ci-tracing compare base.jsonl head.jsonl --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  ci-tracing compare base.jsonl - --format json --fail-on-regression < head.jsonl\n\n",
         "Exit status: 0 compared, 1 --fail-on-regression and a regression was flagged (or the\noutput cannot be written), 2 wrong invocation or unreadable input."

@@ -68,7 +68,7 @@ fn verdict(c: &Comparison) -> String {
         format!("flagged: {}", counts.join(", "))
     };
     format!(
-        "{}{found} (timing: p50 and p95 both past {:.0} % with at least {} spans a side)",
+        "{}{found} (timing: p50 and p95 both past {:.0} % with at least {} spans a side, in each half of the traces too)",
         if c.regressed() { "REGRESSED, " } else { "" },
         c.rules.threshold * 100.0,
         c.rules.min_samples
