@@ -9,9 +9,9 @@
 //! directory at the target is refused with or without `--force`: renaming over
 //! `/dev/null` as root would replace the device node with a regular file.
 //!
-//! Temporary files are made by [`temp_in`], which remembers their paths: on SIGINT or
-//! SIGTERM the process exits without running destructors, and [`remove_temps`] deletes
-//! what would otherwise be left behind.
+//! Temporary files are made by [`temp_in`] (and directories by [`temp_dir`]), which
+//! remember their paths: on SIGINT or SIGTERM the process exits without running
+//! destructors, and [`remove_temps`] deletes what would otherwise be left behind.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,14 +21,30 @@ use tempfile::NamedTempFile;
 
 /// Paths of the temporary files made by [`temp_in`] and not yet installed.
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Paths of the temporary directories made by [`temp_dir`].
+static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Deletes every temporary file [`temp_in`] made that is still there (for an exit
-/// that skips destructors).
+/// Deletes every temporary file [`temp_in`] made and every directory [`temp_dir`]
+/// made that is still there (for an exit that skips destructors).
 pub(crate) fn remove_temps() {
     let temps = TEMPS.lock().map(|mut t| std::mem::take(&mut *t));
     for path in temps.unwrap_or_default() {
         let _ = std::fs::remove_file(path);
     }
+    let dirs = TEMP_DIRS.lock().map(|mut d| std::mem::take(&mut *d));
+    for path in dirs.unwrap_or_default() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+/// A temporary directory named `PREFIX…` in the system's temporary directory, removed
+/// with what it holds when dropped, or by [`remove_temps`] on SIGINT or SIGTERM.
+pub(crate) fn temp_dir(prefix: &str) -> io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    if let Ok(mut dirs) = TEMP_DIRS.lock() {
+        dirs.push(dir.path().to_path_buf());
+    }
+    Ok(dir)
 }
 
 /// The directory that holds `target` (`.` for a bare file name): where its temporary

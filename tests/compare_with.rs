@@ -375,6 +375,60 @@ fn a_baseline_that_takes_too_long_is_a_notice_and_the_upload_succeeds() {
 }
 
 #[test]
+fn an_interrupted_comparison_leaves_no_temporary_directory() {
+    let job = traced();
+    let (stalled, stalled_rx) = std::sync::mpsc::channel::<()>();
+    let stalled = std::sync::Mutex::new(stalled);
+    // The blob host stalls: the baseline's download is under way when SIGINT comes.
+    let github = FakeGithub::with_faults(
+        main_pushed(),
+        Box::new(|_| None),
+        Box::new(move |_| {
+            let _ = stalled.lock().unwrap().send(());
+            std::thread::sleep(std::time::Duration::from_secs(20));
+            None
+        }),
+    );
+    job.write("trace-data.json", head_traces().as_bytes());
+    let results = FakeResults::start(&job.token);
+    let tmp = job.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let child = job
+        .std_upload(&results)
+        .env("GITHUB_API_URL", github.api.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("TMPDIR", &tmp)
+        .args([
+            "trace-data.json",
+            "--no-report",
+            "--compare-with",
+            "branch:main",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    stalled_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the baseline's download started");
+    let baseline_dirs = std::fs::read_dir(&tmp).unwrap().count();
+    assert_eq!(
+        baseline_dirs, 1,
+        "the baseline's directory exists meanwhile"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    assert!(!text(&out.stderr).contains(TOKEN));
+}
+
+#[test]
 fn a_push_to_a_traced_branch_compares_with_the_branchs_previous_push() {
     let job = Job::event("push");
     let github = FakeGithub::start(main_pushed().push_run(THIS_RUN, &sha(9), "main"));

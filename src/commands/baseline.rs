@@ -136,9 +136,7 @@ async fn fetch(
         "comparing with artifact {} of workflow run {} (--compare-with {})",
         selection.artifact.id, selection.run_id, plan.with
     ));
-    let dir = tempfile::Builder::new()
-        .prefix("ci-tracing-baseline.")
-        .tempdir()
+    let dir = atomic::temp_dir("ci-tracing-baseline.")
         .map_err(|err| format!("cannot make a temporary directory: {err}"))?;
     let extracted = download_spans(
         &client,

@@ -139,7 +139,10 @@ async fn report_artifact(
         .map(|f| f.display().to_string())
         .collect();
     let unwritable = |err: std::io::Error| Error::Blob(format!("cannot write the report: {err}"));
-    let mut page = tempfile::NamedTempFile::new().map_err(unwritable)?;
+    // In a registered directory (mode 0700), so that an interrupted run leaves no page
+    // behind in the temp directory.
+    let dir = crate::atomic::temp_dir("ci-tracing-report.").map_err(unwritable)?;
+    let mut page = tempfile::NamedTempFile::new_in(dir.path()).map_err(unwritable)?;
     let written = tokio::task::block_in_place(|| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, page.as_file_mut());
         let written = html::write_page_with(
