@@ -25,6 +25,10 @@ pub(crate) struct Tuning {
     /// baseline (`CI_TRACING_BASELINE_SECONDS`; default 300) before it gives up with a
     /// notice: the comparison is an extra, and must not hold a job up for long.
     pub baseline_deadline: std::time::Duration,
+    /// How long `collect` waits for a connection's first bytes, an HTTP/1 request's
+    /// headers, or a body (`CI_TRACING_COLLECT_READ_SECONDS`; default 60, as the
+    /// Collector's header read timeout) before it cuts the client off.
+    pub collect_read_timeout: std::time::Duration,
 }
 
 /// Default line-length cap: larger than any export request a receiver accepts.
@@ -41,6 +45,7 @@ impl Default for Tuning {
             github_http: false,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             baseline_deadline: std::time::Duration::from_secs(300),
+            collect_read_timeout: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -65,6 +65,60 @@ fn a_client_that_disconnects_mid_body_costs_nothing() {
     );
 }
 
+/// Reads from `stream` until the server closes it (or 60 s pass, which fails the
+/// test): what it sent, if anything.
+fn until_closed(mut stream: TcpStream) -> String {
+    use std::io::Read as _;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    assert!(
+        read.is_ok()
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the server kept the connection open: {read:?}"
+    );
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn clients_that_stall_are_cut_off_and_the_others_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let collect =
+        Collect::start_with_env(dir.path(), &[], &[("CI_TRACING_COLLECT_READ_SECONDS", "1")]);
+    // Connects and sends nothing.
+    let silent = TcpStream::connect(collect.http).unwrap();
+    // Sends half of its headers.
+    let mut half_headers = TcpStream::connect(collect.http).unwrap();
+    half_headers
+        .write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // Sends its headers and half of its body.
+    let mut half_body = TcpStream::connect(collect.http).unwrap();
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        one_line().len()
+    );
+    half_body.write_all(head.as_bytes()).unwrap();
+    half_body
+        .write_all(&one_line().as_bytes()[..one_line().len() / 2])
+        .unwrap();
+    assert!(accepted(&collect), "served while three clients stall");
+    assert_eq!(until_closed(silent), "");
+    assert_eq!(until_closed(half_headers), "");
+    let answer = until_closed(half_body);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 1 s"), "{answer}");
+    assert!(accepted(&collect), "still serving");
+    let output = collect.output.clone();
+    let stopped = collect.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert_eq!(whole_lines(&output), 2);
+}
+
 /// A gRPC client exporting `one_line()` until told to stop or refused; counts the
 /// acknowledged exports.
 fn grpc_client(

@@ -223,16 +223,23 @@ pub(crate) fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(defaults.max_unzipped),
         github_http: env_var("CI_TRACING_GITHUB_HTTP").is_some_and(|v| v.trim() == "1"),
-        baseline_deadline: env_var("CI_TRACING_BASELINE_SECONDS")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .and_then(|v| std::time::Duration::try_from_secs_f64(v).ok())
+        baseline_deadline: env_seconds("CI_TRACING_BASELINE_SECONDS")
             .unwrap_or(defaults.baseline_deadline),
+        collect_read_timeout: env_seconds("CI_TRACING_COLLECT_READ_SECONDS")
+            .unwrap_or(defaults.collect_read_timeout),
         max_line_bytes: global
             .max_line_bytes
             .map_or(defaults.max_line_bytes, |bytes| {
                 usize::try_from(bytes).unwrap_or(usize::MAX)
             }),
     }
+}
+
+/// A duration in seconds from the environment variable `name`, when it holds one.
+fn env_seconds(name: &str) -> Option<std::time::Duration> {
+    env_var(name)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|v| std::time::Duration::try_from_secs_f64(v).ok())
 }
 
 /// Whether this runs in a GitHub Actions job (`GITHUB_ACTIONS=true`).

@@ -34,6 +34,11 @@ impl Collect {
     /// `extra` names `-o`, `--http` or `--grpc`), with `extra` arguments, and waits for
     /// its ready file.
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, extra, &[])
+    }
+
+    /// [`Collect::start`] with more environment variables.
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let named = extra.iter().position(|a| *a == "-o").map(|i| extra[i + 1]);
         let output = named.map_or_else(|| dir.join("trace-data.json"), PathBuf::from);
         let ready = dir.join("collect-ready.json");
@@ -52,6 +57,7 @@ impl Collect {
             .arg("--ready-file")
             .arg(&ready)
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap())

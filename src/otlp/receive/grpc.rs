@@ -47,6 +47,7 @@ fn status(refusal: Refusal) -> Status {
         Refusal::Invalid(message) => Status::invalid_argument(message),
         Refusal::TooLarge(message) => Status::resource_exhausted(message),
         Refusal::Unavailable(message) => Status::unavailable(message),
+        Refusal::TimedOut(message) => Status::deadline_exceeded(message),
     }
 }
 

@@ -6,8 +6,11 @@
 //! (or an unknown `Content-Encoding`); 413 above the size limit, checked on the declared
 //! length, on the bytes read and on the gunzipped size (a small gzip bomb never
 //! inflates past the limit); 415 for another content type; 503 with `Retry-After` when
-//! the line cannot be written. On stop, connections finish their requests in flight
-//! (for at most [`DRAIN`]) and idle keep-alive connections are closed.
+//! the line cannot be written; 408 for a body that does not arrive in time. No client
+//! is waited for without end: the first bytes of a connection, an HTTP/1 request's
+//! headers (also on an idle keep-alive connection) and a body must each arrive within
+//! the read timeout (60 s). On stop, connections finish their requests in flight (for
+//! at most [`DRAIN`]) and idle keep-alive connections are closed.
 
 use std::convert::Infallible;
 use std::io::Read as _;
@@ -19,11 +22,11 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use prost::Message as _;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::{Encoding, Receiver, Refusal, decode};
@@ -37,9 +40,14 @@ pub(crate) async fn serve(
     receiver: Arc<Receiver>,
     stopped: watch::Receiver<bool>,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let read = crate::tuning::get().collect_read_timeout;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read);
     let graceful = GracefulShutdown::new();
-    let stop = super::stopping(stopped);
+    let stop = super::stopping(stopped.clone());
     tokio::pin!(stop);
     loop {
         let accepted = tokio::select! {
@@ -55,18 +63,41 @@ pub(crate) async fn serve(
         let receiver = Arc::clone(&receiver);
         let service = hyper::service::service_fn(move |request| {
             let receiver = Arc::clone(&receiver);
-            async move { Ok::<_, Infallible>(handle(request, &receiver).await) }
+            async move { Ok::<_, Infallible>(handle(request, &receiver, read).await) }
         });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher, stopped) = (builder.clone(), graceful.watcher(), stopped.clone());
         tokio::spawn(async move {
-            let _ = connection.await;
+            // The auto builder reads the first bytes (HTTP/1 or HTTP/2?) with no deadline
+            // of its own: a client that connects and sends nothing is cut off here.
+            tokio::select! {
+                known = tokio::time::timeout(read, version_known(&stream)) => {
+                    if !matches!(known, Ok(true)) {
+                        return;
+                    }
+                }
+                () = super::stopping(stopped) => return,
+            }
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let _ = watcher.watch(connection.into_owned()).await;
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}
+
+/// Waits until a connection's first bytes tell HTTP/1 from HTTP/2: the 24 bytes of the
+/// HTTP/2 preface, or fewer that already differ from it. False at the end of the stream.
+async fn version_known(stream: &TcpStream) -> bool {
+    const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut first = [0u8; 24];
+    loop {
+        match stream.peek(&mut first).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n == first.len() || first[..n] != PREFACE[..n] => return true,
+            // Part of the preface: peeking again at once would spin.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
 }
 
 /// Which signal a path is for.
@@ -77,7 +108,11 @@ enum Signal {
     Metrics,
 }
 
-async fn handle(request: Request<Incoming>, receiver: &Receiver) -> Response<Full<Bytes>> {
+async fn handle(
+    request: Request<Incoming>,
+    receiver: &Receiver,
+    read: Duration,
+) -> Response<Full<Bytes>> {
     let signal = match request.uri().path() {
         "/v1/traces" => Signal::Traces,
         "/v1/logs" => Signal::Logs,
@@ -103,9 +138,14 @@ async fn handle(request: Request<Incoming>, receiver: &Receiver) -> Response<Ful
             "unsupported content type: send application/x-protobuf or application/json",
         );
     };
-    let answer = match body(request, receiver.max_request).await {
-        Ok(body) => accept(signal, &body, encoding, receiver).await,
-        Err(refusal) => Err(refusal),
+    let body = tokio::time::timeout(read, body(request, receiver.max_request)).await;
+    let answer = match body {
+        Ok(Ok(body)) => accept(signal, &body, encoding, receiver).await,
+        Ok(Err(refusal)) => Err(refusal),
+        Err(_) => Err(Refusal::TimedOut(format!(
+            "the body did not arrive within {} s",
+            read.as_secs_f64()
+        ))),
     };
     match answer {
         // Every export response is empty when all is accepted: `{}` or no bytes.
@@ -225,6 +265,11 @@ fn refused(refusal: &Refusal, encoding: Encoding) -> Response<Full<Bytes>> {
         Refusal::Unavailable(message) => (
             StatusCode::SERVICE_UNAVAILABLE,
             tonic::Code::Unavailable,
+            message,
+        ),
+        Refusal::TimedOut(message) => (
+            StatusCode::REQUEST_TIMEOUT,
+            tonic::Code::DeadlineExceeded,
             message,
         ),
     };

@@ -68,6 +68,8 @@ pub(crate) enum Refusal {
     TooLarge(String),
     /// It cannot be written now (503, `UNAVAILABLE`): the client should retry.
     Unavailable(String),
+    /// The body did not arrive within the read timeout (408, `DEADLINE_EXCEEDED`).
+    TimedOut(String),
 }
 
 /// Counts for the closing line.
