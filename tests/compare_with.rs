@@ -84,6 +84,23 @@ fn upload_files(job: &Job, github: &FakeGithub, files: &[&str], args: &[&str]) -
     upload_with_env(job, github, files, args, &[])
 }
 
+/// `upload` in `job` against `github` and `results`, with its own temporary directory
+/// (returned, to be seen empty afterwards).
+fn upload_command(
+    job: &Job,
+    github: &FakeGithub,
+    results: &FakeResults,
+) -> (std::process::Command, std::path::PathBuf) {
+    let tmp = job.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut command = job.std_upload(results);
+    command
+        .env("GITHUB_API_URL", github.api.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("TMPDIR", &tmp);
+    (command, tmp)
+}
+
 /// [`upload_files`] with more environment variables.
 fn upload_with_env(
     job: &Job,
@@ -93,14 +110,8 @@ fn upload_with_env(
     env: &[(&str, &str)],
 ) -> Uploaded {
     let results = FakeResults::start(&job.token);
-    // The baseline's temporary directory goes here, to be seen gone afterwards.
-    let tmp = job.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let out = job
-        .upload(&results)
-        .env("GITHUB_API_URL", github.api.url())
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("TMPDIR", &tmp)
+    let (command, tmp) = upload_command(job, github, &results);
+    let out = assert_cmd::Command::from_std(command)
         .envs(env.iter().copied())
         .args(files)
         .arg("--no-report")
@@ -391,13 +402,8 @@ fn an_interrupted_comparison_leaves_no_temporary_directory() {
     );
     job.write("trace-data.json", head_traces().as_bytes());
     let results = FakeResults::start(&job.token);
-    let tmp = job.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let child = job
-        .std_upload(&results)
-        .env("GITHUB_API_URL", github.api.url())
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("TMPDIR", &tmp)
+    let (mut command, tmp) = upload_command(&job, &github, &results);
+    let child = command
         .args([
             "trace-data.json",
             "--no-report",
