@@ -119,6 +119,30 @@ fn clients_that_stall_are_cut_off_and_the_others_served() {
     assert_eq!(whole_lines(&output), 2);
 }
 
+#[tokio::test]
+async fn grpc_connections_that_never_start_are_cut_off_and_the_others_served() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    let dir = tempfile::tempdir().unwrap();
+    let collect =
+        Collect::start_with_env(dir.path(), &[], &[("CI_TRACING_COLLECT_READ_SECONDS", "1")]);
+    // Connects and sends nothing; sends part of the HTTP/2 preface.
+    let silent = TcpStream::connect(collect.grpc).unwrap();
+    let mut half_preface = TcpStream::connect(collect.grpc).unwrap();
+    half_preface.write_all(b"PRI * HTTP/2.0\r\n").unwrap();
+    let request: ExportTraceServiceRequest = serde_json::from_str(one_line()).unwrap();
+    let mut client = TraceServiceClient::connect(collect.grpc_url())
+        .await
+        .unwrap();
+    client.export(request).await.expect("served meanwhile");
+    assert_eq!(until_closed(silent), "");
+    assert_eq!(until_closed(half_preface), "");
+    let output = collect.output.clone();
+    let stopped = collect.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert_eq!(whole_lines(&output), 1);
+}
+
 /// A gRPC client exporting `one_line()` until told to stop or refused; counts the
 /// acknowledged exports.
 fn grpc_client(

@@ -8,9 +8,14 @@
 //! rewrites them there to `RESOURCE_EXHAUSTED` and `INVALID_ARGUMENT` (the handlers
 //! never answer with those two codes themselves) and counts every refusal. The limit
 //! applies to the compressed message and again while inflating it (tonic's own check).
+//!
+//! No client is waited for without end: a connection must send its first bytes within
+//! the read timeout (tonic would wait for an HTTP/2 preface forever), a request must be
+//! answered within it, and a peer that stops answering keep-alive pings is dropped.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -30,7 +35,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tonic::codec::CompressionEncoding;
 use tonic::codegen::http;
@@ -113,15 +118,17 @@ pub(crate) async fn serve(
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
     let stop = super::stopping(stopped.clone());
+    let read = crate::tuning::get().collect_read_timeout;
     let server = tonic::transport::Server::builder()
+        // A request whose message stalls, or a peer that stops answering pings, is cut off.
+        .timeout(read)
+        .http2_keepalive_interval(Some(read))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .layer(OtlpCodesLayer(receiver))
         .add_service(traces)
         .add_service(logs)
         .add_service(metrics)
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stop,
-        );
+        .serve_with_incoming_shutdown(screened(listener, stopped.clone()), stop);
     // The drain is bounded: past it, dropping the server drops the connections.
     let deadline = async {
         super::stopping(stopped).await;
@@ -131,6 +138,47 @@ pub(crate) async fn serve(
         _ = server => {}
         () = deadline => {}
     }
+}
+
+/// How long a keep-alive ping may wait for its answer.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The connections of `listener` that send their first bytes within the read timeout
+/// (tonic itself waits for an HTTP/2 preface without end), until `stopped`. Each
+/// connection is screened on its own task, so a silent one holds up no other.
+fn screened(
+    listener: TcpListener,
+    stopped: watch::Receiver<bool>,
+) -> impl futures_util::Stream<Item = std::io::Result<TcpStream>> {
+    let read = crate::tuning::get().collect_read_timeout;
+    let (ready, connections) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let stop = super::stopping(stopped);
+        tokio::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut stop => break,
+            };
+            let Ok((stream, _)) = accepted else {
+                // Out of file descriptors and the like: pause instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let ready = ready.clone();
+            tokio::spawn(async move {
+                let known = tokio::time::timeout(read, super::version_known(&stream)).await;
+                if matches!(known, Ok(true)) {
+                    let _ = ready.send(Ok(stream)).await;
+                }
+            });
+        }
+    });
+    futures_util::stream::unfold(connections, |mut connections| async move {
+        let next = connections.recv().await?;
+        Some((next, connections))
+    })
 }
 
 /// Rewrites tonic's own refusals to OTLP's codes and counts every refusal.

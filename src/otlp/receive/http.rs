@@ -26,7 +26,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use prost::Message as _;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::{Encoding, Receiver, Refusal, decode};
@@ -70,7 +70,7 @@ pub(crate) async fn serve(
             // The auto builder reads the first bytes (HTTP/1 or HTTP/2?) with no deadline
             // of its own: a client that connects and sends nothing is cut off here.
             tokio::select! {
-                known = tokio::time::timeout(read, version_known(&stream)) => {
+                known = tokio::time::timeout(read, super::version_known(&stream)) => {
                     if !matches!(known, Ok(true)) {
                         return;
                     }
@@ -83,21 +83,6 @@ pub(crate) async fn serve(
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
-}
-
-/// Waits until a connection's first bytes tell HTTP/1 from HTTP/2: the 24 bytes of the
-/// HTTP/2 preface, or fewer that already differ from it. False at the end of the stream.
-async fn version_known(stream: &TcpStream) -> bool {
-    const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    let mut first = [0u8; 24];
-    loop {
-        match stream.peek(&mut first).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) if n == first.len() || first[..n] != PREFACE[..n] => return true,
-            // Part of the preface: peeking again at once would spin.
-            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
 }
 
 /// Which signal a path is for.

@@ -230,3 +230,18 @@ impl Running {
 async fn stopping(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
+
+/// Waits until a connection's first bytes tell HTTP/1 from HTTP/2: the 24 bytes of the
+/// HTTP/2 preface, or fewer that already differ from it. False at the end of the stream.
+pub(super) async fn version_known(stream: &tokio::net::TcpStream) -> bool {
+    const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut first = [0u8; 24];
+    loop {
+        match stream.peek(&mut first).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n == first.len() || first[..n] != PREFACE[..n] => return true,
+            // Part of the preface: peeking again at once would spin.
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+}
