@@ -35,7 +35,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::codec::CompressionEncoding;
 use tonic::codegen::http;
@@ -128,7 +128,7 @@ pub(crate) async fn serve(
         .add_service(traces)
         .add_service(logs)
         .add_service(metrics)
-        .serve_with_incoming_shutdown(screened(listener, stopped.clone()), stop);
+        .serve_with_incoming_shutdown(super::screened(listener, stopped.clone()), stop);
     // The drain is bounded: past it, dropping the server drops the connections.
     let deadline = async {
         super::stopping(stopped).await;
@@ -142,44 +142,6 @@ pub(crate) async fn serve(
 
 /// How long a keep-alive ping may wait for its answer.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The connections of `listener` that send their first bytes within the read timeout
-/// (tonic itself waits for an HTTP/2 preface without end), until `stopped`. Each
-/// connection is screened on its own task, so a silent one holds up no other.
-fn screened(
-    listener: TcpListener,
-    stopped: watch::Receiver<bool>,
-) -> impl futures_util::Stream<Item = std::io::Result<TcpStream>> {
-    let read = crate::tuning::get().collect_read_timeout;
-    let (ready, connections) = tokio::sync::mpsc::channel(64);
-    tokio::spawn(async move {
-        let stop = super::stopping(stopped);
-        tokio::pin!(stop);
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = &mut stop => break,
-            };
-            let Ok((stream, _)) = accepted else {
-                // Out of file descriptors and the like: pause instead of spinning.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let ready = ready.clone();
-            tokio::spawn(async move {
-                let known = tokio::time::timeout(read, super::version_known(&stream)).await;
-                if matches!(known, Ok(true)) {
-                    let _ = ready.send(Ok(stream)).await;
-                }
-            });
-        }
-    });
-    futures_util::stream::unfold(connections, |mut connections| async move {
-        let next = connections.recv().await?;
-        Some((next, connections))
-    })
-}
 
 /// Rewrites tonic's own refusals to OTLP's codes and counts every refusal.
 #[derive(Clone)]

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -47,41 +48,29 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(read);
     let graceful = GracefulShutdown::new();
-    let stop = super::stopping(stopped.clone());
+    let connections = super::screened(listener, stopped.clone());
+    tokio::pin!(connections);
+    let stop = super::stopping(stopped);
     tokio::pin!(stop);
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let next = tokio::select! {
+            next = connections.next() => next,
             () = &mut stop => break,
         };
-        let Ok((stream, _)) = accepted else {
-            // Out of file descriptors and the like: pause instead of spinning.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
+        let Some(Ok(stream)) = next else {
+            break;
         };
-        let _ = stream.set_nodelay(true);
         let receiver = Arc::clone(&receiver);
         let service = hyper::service::service_fn(move |request| {
             let receiver = Arc::clone(&receiver);
             async move { Ok::<_, Infallible>(handle(request, &receiver, read).await) }
         });
-        let (builder, watcher, stopped) = (builder.clone(), graceful.watcher(), stopped.clone());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {
-            // The auto builder reads the first bytes (HTTP/1 or HTTP/2?) with no deadline
-            // of its own: a client that connects and sends nothing is cut off here.
-            tokio::select! {
-                known = tokio::time::timeout(read, super::version_known(&stream)) => {
-                    if !matches!(known, Ok(true)) {
-                        return;
-                    }
-                }
-                () = super::stopping(stopped) => return,
-            }
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            let _ = watcher.watch(connection.into_owned()).await;
+            let _ = connection.await;
         });
     }
-    drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
 }
 

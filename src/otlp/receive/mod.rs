@@ -231,9 +231,48 @@ async fn stopping(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
+/// The connections of `listener` that send their first bytes within the read timeout,
+/// until `stopped`: hyper's version detection and tonic both wait for a connection's
+/// first bytes without end. Each connection is screened on its own task, so a silent
+/// one holds up no other. (`Result` items, as tonic's incoming stream takes them.)
+pub(super) fn screened(
+    listener: TcpListener,
+    stopped: watch::Receiver<bool>,
+) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    let read = crate::tuning::get().collect_read_timeout;
+    let (ready, connections) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let stop = stopping(stopped);
+        tokio::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut stop => break,
+            };
+            let Ok((stream, _)) = accepted else {
+                // Out of file descriptors and the like: pause instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let ready = ready.clone();
+            tokio::spawn(async move {
+                let known = tokio::time::timeout(read, version_known(&stream)).await;
+                if matches!(known, Ok(true)) {
+                    let _ = ready.send(Ok(stream)).await;
+                }
+            });
+        }
+    });
+    futures_util::stream::unfold(connections, |mut connections| async move {
+        let next = connections.recv().await?;
+        Some((next, connections))
+    })
+}
+
 /// Waits until a connection's first bytes tell HTTP/1 from HTTP/2: the 24 bytes of the
 /// HTTP/2 preface, or fewer that already differ from it. False at the end of the stream.
-pub(super) async fn version_known(stream: &tokio::net::TcpStream) -> bool {
+async fn version_known(stream: &tokio::net::TcpStream) -> bool {
     const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     let mut first = [0u8; 24];
     loop {
