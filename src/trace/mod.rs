@@ -59,21 +59,20 @@ impl Error {
 /// of the slowest trace for the job summary's chart: a second pass, over the file
 /// itself or over a spooled copy of an input that cannot be read twice.
 pub(crate) fn summarize(input: &Input, with_chart: bool) -> Result<Summary, Error> {
-    let workers = workers();
-    let read_error = |(line, source)| Error::Read {
-        input: input.display(),
-        line,
-        source,
-    };
     if !with_chart {
-        let collector = scan::collect(lines::open(input)?, workers).map_err(read_error)?;
-        return Ok(collector.finish(input.display()));
+        return summarize_reader(lines::open(input)?, &input.display());
     }
     let twice = lines::Twice::open(input)?;
-    let collector = scan::collect(twice.reader()?, workers).map_err(read_error)?;
-    let mut summary = collector.finish(input.display());
+    let mut summary = summarize_reader(twice.reader()?, &input.display())?;
     if let Some(slowest) = summary.slowest.first() {
-        let spans = scan::trace_spans(twice.reader()?, &slowest.trace_id).map_err(read_error)?;
+        let spans =
+            scan::trace_spans(twice.reader()?, &slowest.trace_id).map_err(|(line, source)| {
+                Error::Read {
+                    input: input.display(),
+                    line,
+                    source,
+                }
+            })?;
         summary.slowest_trace_spans = Some(spans);
     }
     Ok(summary)

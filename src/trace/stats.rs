@@ -123,10 +123,10 @@ struct Detail {
     labels: HashMap<Label, u32>,
     name_states: Vec<(Label, NameState)>,
     /// Durations not yet in their sketch, by index in `name_states` (shifted left, the
-    /// low bit the trace's half). A collector of one
-    /// block keeps its durations here and the one it is merged into sketches them: the
-    /// sketches of thousands of span names whose durations each spread over decades would
-    /// otherwise take megabytes in every block's collector.
+    /// low bit the trace's half). A collector of one block keeps its durations here and
+    /// the one it is merged into sketches them: the sketches of thousands of span names
+    /// whose durations each spread over decades would otherwise take megabytes in every
+    /// block's collector.
     pending: Vec<(u32, u64)>,
     last_service: Option<u32>,
 }
