@@ -5,7 +5,7 @@
 //! A bad value is a usage error (exit 2); a missing token or repository is not: the
 //! comparison is an extra of the job summary, so `upload` only notes why it was skipped.
 
-use super::{Error, env_var};
+use super::{Error, env_var, server_url};
 use crate::config::{GithubAccess, Repo};
 
 /// The baseline to compare with.
@@ -84,12 +84,11 @@ pub(crate) fn baseline_plan(
     github: impl FnOnce() -> Result<(GithubAccess, Repo), String>,
 ) -> Result<BaselinePlan, Error> {
     let with = parse_compare_with(value)?;
-    let server = env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
     Ok(BaselinePlan {
         with,
         github: github(),
         current_run: env_var("GITHUB_RUN_ID").and_then(|id| id.trim().parse().ok()),
-        server: server.trim_end_matches('/').to_owned(),
+        server: server_url(),
         max_unzipped: crate::tuning::get().max_unzipped,
     })
 }

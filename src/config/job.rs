@@ -6,7 +6,7 @@
 use super::baseline::{BaselinePlan, baseline_plan};
 use super::github::{Api, GithubAccess, resolve_api};
 use super::repo::{Located, Repo};
-use super::{Error, env_var};
+use super::{Error, env_var, server_url};
 use crate::cli;
 use crate::secret::Secret;
 
@@ -115,14 +115,9 @@ pub(super) fn api_of(args: &cli::GithubArgs, located: &Located) -> Result<Api, E
 
 pub(super) fn upload(args: &cli::UploadArgs) -> Result<UploadPlan, Error> {
     let run_page = (|| {
-        let server =
-            env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
         let repository = env_var("GITHUB_REPOSITORY")?;
         let run = env_var("GITHUB_RUN_ID")?;
-        Some(format!(
-            "{}/{repository}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        ))
+        Some(format!("{}/{repository}/actions/runs/{run}", server_url()))
     })();
     let compare = args
         .compare_with

@@ -235,6 +235,13 @@ pub(crate) fn tuning(global: &crate::cli::GlobalArgs) -> crate::tuning::Tuning {
     }
 }
 
+/// `GITHUB_SERVER_URL` without a trailing slash (`https://github.com` when unset): the
+/// base of the links to runs and artifacts.
+fn server_url() -> String {
+    let server = env_var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
+    server.trim_end_matches('/').to_owned()
+}
+
 /// A duration in seconds from the environment variable `name`, when it holds one.
 fn env_seconds(name: &str) -> Option<std::time::Duration> {
     env_var(name)
